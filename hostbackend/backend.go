@@ -1,0 +1,141 @@
+package hostbackend
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Backend is how left4me reaches the host's systemd. The job workers, the
+// state poller and l4d2ctl share it. Every method validates the instance
+// names it is given with ValidateName before it does anything, honours
+// context cancellation, and is safe for concurrent use.
+type Backend interface {
+	// Enable enables and starts the instance's unit
+	// (systemctl enable --now left4me-server@NAME.service).
+	Enable(ctx context.Context, name string, out LineFunc) error
+	// Disable stops the unit and removes it from the boot targets
+	// (systemctl disable --now).
+	Disable(ctx context.Context, name string, out LineFunc) error
+	// Restart restarts the unit (systemctl restart).
+	Restart(ctx context.Context, name string, out LineFunc) error
+	// Show returns the systemd state of every named unit, in the order of
+	// names, asking systemd once for all of them. A unit systemd does not
+	// know comes back with Known false.
+	Show(ctx context.Context, names ...string) ([]UnitStatus, error)
+	// Journal streams the last lines of the unit's log to out and, when
+	// follow is set, keeps streaming new lines until ctx is cancelled.
+	Journal(ctx context.Context, name string, lines int, follow bool, out LineFunc) error
+	// Provision writes the instance's files under the state root
+	// (instances/NAME/instance.env and server.cfg), replacing earlier ones.
+	Provision(ctx context.Context, spec InstanceSpec) error
+	// Purge removes the instance's files from the state root. Purging an
+	// instance that has no files is not an error.
+	Purge(ctx context.Context, name string) error
+	// List returns the names of the instances present under the state
+	// root, sorted.
+	List(ctx context.Context) ([]string, error)
+}
+
+// Stream tells which output stream a line came from.
+type Stream int
+
+const (
+	// Stdout is the command's standard output.
+	Stdout Stream = iota
+	// Stderr is the command's standard error.
+	Stderr
+)
+
+func (s Stream) String() string {
+	if s == Stderr {
+		return "stderr"
+	}
+	return "stdout"
+}
+
+// Line is one line of output from a host command, without its newline.
+type Line struct {
+	Stream Stream
+	Text   string
+}
+
+// LineFunc receives output lines as they are produced. Backends call it
+// from one goroutine at a time per call; a nil LineFunc discards output.
+type LineFunc func(Line)
+
+func (f LineFunc) emit(s Stream, text string) {
+	if f != nil {
+		f(Line{Stream: s, Text: text})
+	}
+}
+
+// UnitStatus is systemd's view of one instance's unit.
+type UnitStatus struct {
+	Name        string // the instance name
+	Known       bool   // false when systemd has no such unit loaded
+	ActiveState string // e.g. active, activating, failed
+	SubState    string // e.g. running, auto-restart, dead
+	Result      string // e.g. success, oom-kill, exit-code
+	NRestarts   int
+	MainPID     int
+	Since       time.Time // when the unit last changed state; zero if unknown
+}
+
+// State maps the unit's systemd state to left4me's actual_state.
+func (u UnitStatus) State() State {
+	if !u.Known {
+		return StateStopped
+	}
+	return MapState(u.ActiveState, u.SubState)
+}
+
+// InstanceSpec is what Provision writes for one instance.
+type InstanceSpec struct {
+	Name string
+	// Port is the game port (UDP, and TCP for RCON).
+	Port int
+	// Args are extra srcds arguments, one list element per argument. They
+	// reach srcds as separate arguments, never through a shell; see
+	// ValidateArgs for what an argument may contain.
+	Args []string
+	// ServerConfig is the text of the instance's server.cfg; empty writes
+	// none.
+	ServerConfig string
+}
+
+// Errors callers can test for with errors.Is.
+var (
+	// ErrInvalidName is returned for a name that breaks the instance-name rule.
+	ErrInvalidName = errors.New("invalid instance name")
+	// ErrInvalidSpec is returned by Provision for a spec it refuses.
+	ErrInvalidSpec = errors.New("invalid instance spec")
+	// ErrOutsideRoot is returned when a path would resolve outside the state root.
+	ErrOutsideRoot = errors.New("path resolves outside the state root")
+)
+
+// CommandError is returned when a host command exits unsuccessfully. It
+// carries what the command said on stderr, which is usually systemd's
+// explanation.
+type CommandError struct {
+	Verb     string // the helper verb, e.g. enable
+	Name     string // the instance name, if any
+	ExitCode int
+	Stderr   string
+}
+
+func (e *CommandError) Error() string {
+	msg := e.Verb
+	if e.Name != "" {
+		msg += " " + e.Name
+	}
+	msg += " failed"
+	if e.ExitCode != 0 {
+		msg += " (exit " + strconv.Itoa(e.ExitCode) + ")"
+	}
+	if e.Stderr != "" {
+		msg += ": " + e.Stderr
+	}
+	return msg
+}

@@ -1,0 +1,175 @@
+package hostbackend
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// InstanceFiles manages the instance directories under a state root:
+// Root/instances/NAME/instance.env and server.cfg. Backends that write
+// real files share it.
+type InstanceFiles struct {
+	// Root is the state root; it must exist.
+	Root string
+}
+
+// InstancesDir is the directory holding one directory per instance.
+func (f InstanceFiles) InstancesDir() string { return filepath.Join(f.Root, "instances") }
+
+// Dir returns the directory of the named instance.
+func (f InstanceFiles) Dir(name string) string { return filepath.Join(f.InstancesDir(), name) }
+
+// Write validates spec and writes the instance's files atomically: each
+// file goes to a temporary file in the same directory, is synced, given
+// mode 0640 and renamed over the old one, so a reader sees the old file
+// or the new one, never half of one.
+func (f InstanceFiles) Write(spec InstanceSpec) error {
+	if err := ValidateSpec(spec); err != nil {
+		return err
+	}
+	dir := f.Dir(spec.Name)
+	if err := f.checkInside(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("create instance directory: %w", err)
+	}
+	// MkdirAll follows a symlink planted at dir; check again now that it exists.
+	if err := f.checkInside(dir); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, "instance.env"), InstanceEnv(spec)); err != nil {
+		return err
+	}
+	cfg := filepath.Join(dir, "server.cfg")
+	if spec.ServerConfig == "" {
+		if err := os.Remove(cfg); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove old server.cfg: %w", err)
+		}
+		return nil
+	}
+	return writeAtomic(cfg, []byte(spec.ServerConfig))
+}
+
+// Remove deletes the instance's directory. It refuses, with an error
+// wrapping ErrOutsideRoot, when that directory (or anything on the way to
+// it) is a symlink or otherwise resolves outside the instances directory.
+// A missing directory is not an error.
+func (f InstanceFiles) Remove(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	dir := f.Dir(name)
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("purge %s: %w", name, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir() {
+		return fmt.Errorf("purge %s: %w: %s is not a plain directory", name, ErrOutsideRoot, dir)
+	}
+	if err := f.checkInside(dir); err != nil {
+		return err
+	}
+	// RemoveAll does not follow symlinks inside dir; it unlinks them.
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("purge %s: %w", name, err)
+	}
+	return nil
+}
+
+// List returns the names of the instance directories, sorted. Entries
+// whose names break the name rule are ignored.
+func (f InstanceFiles) List() ([]string, error) {
+	entries, err := os.ReadDir(f.InstancesDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && ValidateName(e.Name()) == nil {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// checkInside resolves symlinks on path (as far as it exists) and on the
+// instances directory, and refuses a path that lands outside it.
+func (f InstanceFiles) checkInside(path string) error {
+	base, err := resolveExisting(f.InstancesDir())
+	if err != nil {
+		return err
+	}
+	real, err := resolveExisting(path)
+	if err != nil {
+		return err
+	}
+	if real == base || !strings.HasPrefix(real, base+string(filepath.Separator)) {
+		return fmt.Errorf("%w: %s resolves to %s", ErrOutsideRoot, path, real)
+	}
+	return nil
+}
+
+// resolveExisting returns path with symlinks resolved for the part of it
+// that exists, and the rest appended unchanged.
+func resolveExisting(path string) (string, error) {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for {
+		real, err := filepath.EvalSymlinks(path)
+		if err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("resolve %s: %w", path, err)
+		}
+		parent := filepath.Dir(path)
+		if parent == path {
+			return filepath.Join(path, rest), nil
+		}
+		rest = filepath.Join(filepath.Base(path), rest)
+		path = parent
+	}
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := tmp.Chmod(0o640); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
