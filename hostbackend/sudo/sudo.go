@@ -1,0 +1,243 @@
+// Package sudo is the production hostbackend: it drives systemd through
+// the two root-owned helpers, called as `sudo -n HELPER ARGS...` with an
+// argument vector and never a shell, and writes instance files directly
+// under the state root, which the panel user owns.
+//
+// It registers itself as "sudo" with hostbackend.Register.
+package sudo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/left4me/left4me/hostbackend"
+)
+
+// Defaults for the hostbackend.Config fields New leaves empty.
+const (
+	DefaultSudo             = "sudo"
+	DefaultSystemctlHelper  = "/usr/local/libexec/left4me/left4me-systemctl"
+	DefaultJournalctlHelper = "/usr/local/libexec/left4me/left4me-journalctl"
+	DefaultStateRoot        = "/var/lib/left4me"
+)
+
+// MaxShowNames is the most names the systemctl helper accepts in one show
+// call; Show splits longer lists into batches of this size.
+const MaxShowNames = 500
+
+// MinJournalLines and MaxJournalLines bound Journal's lines argument, as
+// the journalctl helper does.
+const (
+	MinJournalLines = 1
+	MaxJournalLines = 10000
+)
+
+// ExitUsage is the exit status with which a root helper refuses its
+// arguments (an unknown verb, a name breaking the rule); a CommandError
+// with this ExitCode means left4me and the installed helper disagree.
+const ExitUsage = 2
+
+// Backend runs host commands through sudo and the left4me root helpers.
+// It holds no mutable state and is safe for concurrent use.
+type Backend struct {
+	sudo       string
+	systemctl  string
+	journalctl string
+	files      hostbackend.InstanceFiles
+
+	// killGrace is how long a cancelled command gets between SIGTERM and
+	// SIGKILL; waitDelay bounds the wait for its pipes after that. Tests
+	// shorten or lengthen them.
+	killGrace time.Duration
+	waitDelay time.Duration
+}
+
+var _ hostbackend.Backend = (*Backend)(nil)
+
+func init() {
+	hostbackend.Register("sudo", func(c hostbackend.Config) (hostbackend.Backend, error) { return New(c) })
+}
+
+// New returns a Backend for cfg. Empty fields take the defaults above
+// (Sudo "sudo" from PATH, the helpers under /usr/local/libexec/left4me,
+// StateRoot /var/lib/left4me). The helper paths must be absolute, since
+// sudoers matches commands by absolute path. New runs nothing.
+func New(cfg hostbackend.Config) (*Backend, error) {
+	if cfg.Sudo == "" {
+		cfg.Sudo = DefaultSudo
+	}
+	if cfg.SystemctlHelper == "" {
+		cfg.SystemctlHelper = DefaultSystemctlHelper
+	}
+	if cfg.JournalctlHelper == "" {
+		cfg.JournalctlHelper = DefaultJournalctlHelper
+	}
+	if cfg.StateRoot == "" {
+		cfg.StateRoot = DefaultStateRoot
+	}
+	for what, p := range map[string]string{
+		"systemctl helper":  cfg.SystemctlHelper,
+		"journalctl helper": cfg.JournalctlHelper,
+	} {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("sudo backend: the %s path %q is not absolute", what, p)
+		}
+	}
+	root, err := filepath.Abs(cfg.StateRoot)
+	if err != nil {
+		return nil, fmt.Errorf("sudo backend: state root: %w", err)
+	}
+	return &Backend{
+		sudo:       cfg.Sudo,
+		systemctl:  cfg.SystemctlHelper,
+		journalctl: cfg.JournalctlHelper,
+		files:      hostbackend.InstanceFiles{Root: root},
+		killGrace:  2 * time.Second,
+		waitDelay:  5 * time.Second,
+	}, nil
+}
+
+// Enable runs `sudo -n SYSTEMCTL_HELPER enable NAME`, streaming its output
+// to out. A non-zero exit is a *hostbackend.CommandError.
+func (b *Backend) Enable(ctx context.Context, name string, out hostbackend.LineFunc) error {
+	return b.unitVerb(ctx, "enable", name, out)
+}
+
+// Disable runs `sudo -n SYSTEMCTL_HELPER disable NAME`, streaming its
+// output to out. A non-zero exit is a *hostbackend.CommandError.
+func (b *Backend) Disable(ctx context.Context, name string, out hostbackend.LineFunc) error {
+	return b.unitVerb(ctx, "disable", name, out)
+}
+
+// Restart runs `sudo -n SYSTEMCTL_HELPER restart NAME`, streaming its
+// output to out. A non-zero exit is a *hostbackend.CommandError.
+func (b *Backend) Restart(ctx context.Context, name string, out hostbackend.LineFunc) error {
+	return b.unitVerb(ctx, "restart", name, out)
+}
+
+func (b *Backend) unitVerb(ctx context.Context, verb, name string, out hostbackend.LineFunc) error {
+	if err := hostbackend.ValidateName(name); err != nil {
+		return err
+	}
+	return b.run(ctx, command{verb: verb, name: name, args: []string{b.systemctl, verb, name}}, out)
+}
+
+// Show runs `sudo -n SYSTEMCTL_HELPER show NAME...` once per MaxShowNames
+// distinct names and returns one status per name, in the order given. No
+// names means no process and a nil result. Every name is validated before
+// anything runs.
+func (b *Backend) Show(ctx context.Context, names ...string) ([]hostbackend.UnitStatus, error) {
+	for _, n := range names {
+		if err := hostbackend.ValidateName(n); err != nil {
+			return nil, err
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	unique := make([]string, 0, len(names))
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			unique = append(unique, n)
+		}
+	}
+	byName := make(map[string]hostbackend.UnitStatus, len(unique))
+	for start := 0; start < len(unique); start += MaxShowNames {
+		batch := unique[start:min(start+MaxShowNames, len(unique))]
+		statuses, err := b.showBatch(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range statuses {
+			byName[s.Name] = s
+		}
+	}
+	result := make([]hostbackend.UnitStatus, len(names))
+	for i, n := range names {
+		result[i] = byName[n]
+	}
+	return result, nil
+}
+
+func (b *Backend) showBatch(ctx context.Context, names []string) ([]hostbackend.UnitStatus, error) {
+	c := command{verb: "show", args: append([]string{b.systemctl, "show"}, names...)}
+	if len(names) == 1 {
+		c.name = names[0]
+	}
+	var stdout []string
+	err := b.run(ctx, c, func(l hostbackend.Line) {
+		if l.Stream == hostbackend.Stdout {
+			stdout = append(stdout, l.Text)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	statuses, err := parseShow(stdout, names)
+	if err != nil {
+		return nil, fmt.Errorf("show: reading systemctl output: %w", err)
+	}
+	return statuses, nil
+}
+
+// Journal runs `sudo -n JOURNALCTL_HELPER NAME --lines N --follow|--no-follow`
+// and streams the unit's log lines to out. lines must be within
+// MinJournalLines..MaxJournalLines. When following, it returns only when
+// ctx is cancelled, with an error wrapping ctx.Err().
+func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bool, out hostbackend.LineFunc) error {
+	if err := hostbackend.ValidateName(name); err != nil {
+		return err
+	}
+	if lines < MinJournalLines || lines > MaxJournalLines {
+		return fmt.Errorf("journal %s: %d lines asked, choose %d to %d", name, lines, MinJournalLines, MaxJournalLines)
+	}
+	mode := "--no-follow"
+	if follow {
+		mode = "--follow"
+	}
+	args := []string{b.journalctl, name, "--lines", strconv.Itoa(lines), mode}
+	return b.run(ctx, command{verb: "journal", name: name, args: args}, out)
+}
+
+// Provision writes the instance's files under the state root with
+// hostbackend.InstanceFiles; it runs no host command. It returns ctx.Err()
+// without writing when ctx is already done.
+func (b *Backend) Provision(ctx context.Context, spec hostbackend.InstanceSpec) error {
+	if err := hostbackend.ValidateName(spec.Name); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("provision %s: %w", spec.Name, err)
+	}
+	return b.files.Write(spec)
+}
+
+// Purge removes the instance's directory under the state root; a missing
+// one is not an error. It runs no host command.
+func (b *Backend) Purge(ctx context.Context, name string) error {
+	if err := hostbackend.ValidateName(name); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("purge %s: %w", name, err)
+	}
+	return b.files.Remove(name)
+}
+
+// List returns the sorted names of the instance directories under the
+// state root. It runs no host command.
+func (b *Backend) List(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	return b.files.List()
+}
+
+// errNoOutput is wrapped when a command exited but left its output open.
+var errNoOutput = errors.New("the command exited but its output stayed open")
