@@ -1,0 +1,66 @@
+# left4me — run `make help` for the targets.
+
+GO        ?= go
+BIN       := bin
+TEMPL     := $(GO) run github.com/a-h/templ/cmd/templ
+# Every shell script in the tree, found by its shebang.
+SH_FILES  := $(shell grep -rlE '^\#!(/usr/bin/env )?/?(bin/)?(ba|da)?sh' deploy .ci 2>/dev/null)
+BENCHTIME ?= 1s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: generate ## Build bin/left4me and bin/l4d2ctl
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+.PHONY: generate
+generate: ## Regenerate templ views (commit the *_templ.go files)
+	@if ls views/*.templ >/dev/null 2>&1; then $(TEMPL) generate -path views; fi
+
+.PHONY: fmt-check
+fmt-check: ## Fail when gofmt would change a file
+	@out=$$(gofmt -l .); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: shellcheck
+shellcheck: ## sh -n and shellcheck on every shell script
+	@command -v shellcheck >/dev/null || { echo "shellcheck is not installed (apt-get install -y shellcheck)"; exit 1; }
+	@for f in $(SH_FILES); do sh -n "$$f" || exit 1; done
+	shellcheck $(SH_FILES)
+
+.PHONY: generate-check
+generate-check: ## Fail when generated templ code is stale
+	@if ls views/*.templ >/dev/null 2>&1; then \
+		$(TEMPL) generate -path views >/dev/null && \
+		git diff --exit-code -- views || { echo "generated templ code is stale: run make generate and commit"; exit 1; }; \
+	fi
+
+.PHONY: lint
+lint: fmt-check shellcheck ## gofmt check, go vet and shellcheck
+	$(GO) vet ./...
+
+.PHONY: test
+test: lint generate-check ## The whole suite: lint, then go test -race -shuffle=on
+	$(GO) test -race -shuffle=on ./...
+
+.PHONY: bench
+bench: ## Run the benchmarks (BENCHTIME=1s)
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+.PHONY: fuzz
+fuzz: ## Fuzz the name rule in Go and in the helpers for 30 s each
+	$(GO) test -run='^$$' -fuzz=FuzzValidateName -fuzztime=30s ./hostbackend
+	$(GO) test -run='^$$' -fuzz=FuzzHelperNameRule -fuzztime=30s ./deploy
+
+.PHONY: run
+run: build ## Start the panel on ./var/left4me.db with the fake host backend
+	@mkdir -p var
+	LEFT4ME_BACKEND=fake LEFT4ME_DB=var/left4me.db LEFT4ME_STATE_ROOT=var $(BIN)/left4me serve
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf $(BIN)
