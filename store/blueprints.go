@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/left4me/left4me/hostbackend"
+)
+
+// DefaultBlueprintName is the blueprint the first migration creates.
+const DefaultBlueprintName = "default"
+
+// validateBlueprint checks what a blueprint may contain. Map and game
+// mode become srcds arguments, so they follow the argument rule too.
+func validateBlueprint(b *Blueprint) error {
+	b.Name = strings.TrimSpace(b.Name)
+	switch {
+	case b.Name == "" || len(b.Name) > 64:
+		return invalidf("a blueprint needs a name of 1 to 64 characters")
+	case b.Map == "" || len(b.Map) > 64:
+		return invalidf("a blueprint needs a map of 1 to 64 characters")
+	case b.GameMode == "" || len(b.GameMode) > 32:
+		return invalidf("a blueprint needs a game mode of 1 to 32 characters")
+	case b.MaxPlayers < 1 || b.MaxPlayers > 32:
+		return invalidf(fmt.Sprintf("max players must be 1-32, not %d", b.MaxPlayers))
+	case len(b.Args) > hostbackend.MaxArgs-6: // room for +map, +mp_gamemode, +maxplayers
+		return invalidf(fmt.Sprintf("at most %d extra arguments are allowed", hostbackend.MaxArgs-6))
+	case strings.ContainsRune(b.ServerCfg, 0):
+		return invalidf("server.cfg may not contain a NUL byte")
+	}
+	for _, v := range []string{b.Map, b.GameMode} {
+		if err := hostbackend.ValidateArg(v); err != nil {
+			return invalidf(err.Error())
+		}
+	}
+	for _, a := range b.Args {
+		if err := hostbackend.ValidateArg(a); err != nil {
+			return invalidf(err.Error())
+		}
+	}
+	if b.Args == nil {
+		b.Args = []string{}
+	}
+	return nil
+}
+
+// SrcdsArgs returns the srcds arguments the blueprint starts a server
+// with: its extra arguments, then +map, +mp_gamemode and +maxplayers, each
+// value its own element.
+func (b *Blueprint) SrcdsArgs() []string {
+	args := make([]string, 0, len(b.Args)+6)
+	args = append(args, b.Args...)
+	return append(args,
+		"+map", b.Map,
+		"+mp_gamemode", b.GameMode,
+		"+maxplayers", strconv.Itoa(b.MaxPlayers))
+}
+
+// CreateBlueprint validates b and inserts it, setting its ID and stamps.
+// Errors match ErrInvalid or, for a name in use, ErrConflict.
+func (db *DB) CreateBlueprint(ctx context.Context, b *Blueprint) error {
+	if err := validateBlueprint(b); err != nil {
+		return err
+	}
+	now := NewTime(db.Now())
+	b.CreatedAt, b.UpdatedAt = now, now
+	_, err := db.writer.NewInsert().Model(b).Returning("id").Exec(ctx)
+	if isUniqueViolation(err) {
+		return conflictf(fmt.Sprintf("a blueprint named %s already exists", b.Name))
+	}
+	return wrap("create blueprint", err)
+}
+
+// UpdateBlueprint validates b and overwrites the blueprint with b.ID. The
+// servers using it pick the change up on their next start. Errors match
+// ErrInvalid, ErrNotFound or ErrConflict.
+func (db *DB) UpdateBlueprint(ctx context.Context, b *Blueprint) error {
+	if err := validateBlueprint(b); err != nil {
+		return err
+	}
+	b.UpdatedAt = NewTime(db.Now())
+	res, err := db.writer.NewUpdate().Model(b).
+		Column("name", "map", "game_mode", "max_players", "args", "server_cfg", "updated_at").
+		WherePK().Exec(ctx)
+	if isUniqueViolation(err) {
+		return conflictf(fmt.Sprintf("a blueprint named %s already exists", b.Name))
+	}
+	return wrap("update blueprint", oneRow(res, err, fmt.Sprintf("blueprint %d does not exist", b.ID)))
+}
+
+// GetBlueprint returns the blueprint with the given id, or an error
+// matching ErrNotFound.
+func (db *DB) GetBlueprint(ctx context.Context, id int64) (*Blueprint, error) {
+	return db.getBlueprint(ctx, db.reader, "id = ?", id, fmt.Sprintf("blueprint %d does not exist", id))
+}
+
+// GetBlueprintByName returns the blueprint with the given name, or an
+// error matching ErrNotFound.
+func (db *DB) GetBlueprintByName(ctx context.Context, name string) (*Blueprint, error) {
+	return db.getBlueprint(ctx, db.reader, "name = ?", name, fmt.Sprintf("blueprint %s does not exist", name))
+}
+
+func (db *DB) getBlueprint(ctx context.Context, q bun.IDB, where string, arg any, missing string) (*Blueprint, error) {
+	b := new(Blueprint)
+	err := q.NewSelect().Model(b).Where(where, arg).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(missing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get blueprint: %w", err)
+	}
+	return b, nil
+}
+
+// ListBlueprints returns every blueprint ordered by name.
+func (db *DB) ListBlueprints(ctx context.Context) ([]Blueprint, error) {
+	var bs []Blueprint
+	if err := db.reader.NewSelect().Model(&bs).Order("name").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list blueprints: %w", err)
+	}
+	return bs, nil
+}
+
+// DeleteBlueprint removes a blueprint no server uses. Errors match
+// ErrNotFound or, when a server uses it, ErrConflict.
+func (db *DB) DeleteBlueprint(ctx context.Context, id int64) error {
+	return wrap("delete blueprint", db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var user Server
+		err := tx.NewSelect().Model(&user).Column("name").Where("blueprint_id = ?", id).Limit(1).Scan(ctx)
+		if err == nil {
+			return conflictf(fmt.Sprintf("blueprint %d is used by server %s", id, user.Name))
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		res, err := tx.NewDelete().Model((*Blueprint)(nil)).Where("id = ?", id).Exec(ctx)
+		return oneRow(res, err, fmt.Sprintf("blueprint %d does not exist", id))
+	}))
+}
