@@ -8,7 +8,6 @@ package sudo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -17,22 +16,28 @@ import (
 	"github.com/left4me/left4me/hostbackend"
 )
 
-// Defaults for the hostbackend.Config fields New leaves empty.
+// Defaults for the hostbackend.Config fields New is given empty.
 const (
-	DefaultSudo             = "sudo"
-	DefaultSystemctlHelper  = "/usr/local/libexec/left4me/left4me-systemctl"
+	// DefaultSudo is the sudo binary, looked up in PATH.
+	DefaultSudo = "sudo"
+	// DefaultSystemctlHelper is where deploy/ installs the systemctl helper.
+	DefaultSystemctlHelper = "/usr/local/libexec/left4me/left4me-systemctl"
+	// DefaultJournalctlHelper is where deploy/ installs the journalctl helper.
 	DefaultJournalctlHelper = "/usr/local/libexec/left4me/left4me-journalctl"
-	DefaultStateRoot        = "/var/lib/left4me"
+	// DefaultStateRoot is the production state root.
+	DefaultStateRoot = "/var/lib/left4me"
 )
 
 // MaxShowNames is the most names the systemctl helper accepts in one show
 // call; Show splits longer lists into batches of this size.
 const MaxShowNames = 500
 
-// MinJournalLines and MaxJournalLines bound Journal's lines argument, as
-// the journalctl helper does.
+// Journal's lines argument must lie within the bounds the journalctl
+// helper enforces.
 const (
+	// MinJournalLines is the fewest log lines Journal asks for.
 	MinJournalLines = 1
+	// MaxJournalLines is the most log lines Journal asks for.
 	MaxJournalLines = 10000
 )
 
@@ -238,6 +243,3 @@ func (b *Backend) List(ctx context.Context) ([]string, error) {
 	}
 	return b.files.List()
 }
-
-// errNoOutput is wrapped when a command exited but left its output open.
-var errNoOutput = errors.New("the command exited but its output stayed open")
