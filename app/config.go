@@ -1,0 +1,201 @@
+// Package app is left4me's web panel: configuration, the Fiber app and its
+// handlers.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/left4me/left4me/hostbackend"
+)
+
+// Config is the panel's configuration. Every field can be set by a flag
+// and by an environment variable of the same meaning; a flag wins.
+type Config struct {
+	Addr              string        // LEFT4ME_ADDR, -addr
+	DB                string        // LEFT4ME_DB, -db
+	Backend           string        // LEFT4ME_BACKEND, -backend
+	StateRoot         string        // LEFT4ME_STATE_ROOT, -state-root
+	PortRangeStart    int           // LEFT4ME_PORT_RANGE_START, -port-range-start
+	PortRangeEnd      int           // LEFT4ME_PORT_RANGE_END, -port-range-end
+	PollerInterval    time.Duration // LEFT4ME_STATE_POLLER_INTERVAL, -state-poller-interval
+	JobWorkers        int           // LEFT4ME_JOB_WORKERS, -job-workers
+	SecureCookies     bool          // LEFT4ME_SECURE_COOKIES, -secure-cookies
+	SystemctlHelper   string        // LEFT4ME_SYSTEMCTL_HELPER
+	JournalctlHelper  string        // LEFT4ME_JOURNALCTL_HELPER
+	ShutdownGraceTime time.Duration // LEFT4ME_SHUTDOWN_GRACE
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:              "127.0.0.1:8080",
+		DB:                "/var/lib/left4me/left4me.db",
+		Backend:           "sudo",
+		StateRoot:         "/var/lib/left4me",
+		PortRangeStart:    27015,
+		PortRangeEnd:      27115,
+		PollerInterval:    30 * time.Second,
+		JobWorkers:        4,
+		SystemctlHelper:   "/usr/local/libexec/left4me/left4me-systemctl",
+		JournalctlHelper:  "/usr/local/libexec/left4me/left4me-journalctl",
+		ShutdownGraceTime: 10 * time.Second,
+	}
+}
+
+// setting ties one configuration value to its flag and variable.
+type setting struct {
+	flag, env, help string
+	set             func(string) error
+	show            func() string // the current value, for help
+}
+
+// settingsOf lists every setting of c, bound to c's fields.
+func settingsOf(c *Config) []setting {
+	return []setting{
+		str("addr", "LEFT4ME_ADDR", "HTTP listen address", &c.Addr),
+		str("db", "LEFT4ME_DB", "SQLite database file", &c.DB),
+		str("backend", "LEFT4ME_BACKEND", "host backend: sudo or fake", &c.Backend),
+		str("state-root", "LEFT4ME_STATE_ROOT", "directory holding instances/", &c.StateRoot),
+		integer("port-range-start", "LEFT4ME_PORT_RANGE_START", "lowest game port handed out", &c.PortRangeStart),
+		integer("port-range-end", "LEFT4ME_PORT_RANGE_END", "highest game port handed out", &c.PortRangeEnd),
+		duration("state-poller-interval", "LEFT4ME_STATE_POLLER_INTERVAL", "how often systemd is polled for drift", &c.PollerInterval),
+		integer("job-workers", "LEFT4ME_JOB_WORKERS", "job workers; 0 disables workers and the poller", &c.JobWorkers),
+		boolean("secure-cookies", "LEFT4ME_SECURE_COOKIES", "mark cookies Secure (behind HTTPS)", &c.SecureCookies),
+		str("systemctl-helper", "LEFT4ME_SYSTEMCTL_HELPER", "root helper for systemctl", &c.SystemctlHelper),
+		str("journalctl-helper", "LEFT4ME_JOURNALCTL_HELPER", "root helper for journalctl", &c.JournalctlHelper),
+		duration("shutdown-grace", "LEFT4ME_SHUTDOWN_GRACE", "how long running jobs may finish at shutdown", &c.ShutdownGraceTime),
+	}
+}
+
+// LoadConfig reads the configuration from args (flags) and getenv. A bad
+// value is an error that names the variable or flag and what is wrong.
+func LoadConfig(args []string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	settings := settingsOf(&c)
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" {
+			if err := s.set(v); err != nil {
+				return Config{}, fmt.Errorf("%s=%q: %w", s.env, v, err)
+			}
+		}
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, s := range settings {
+		s := s
+		fs.Func(s.flag, s.help+" (env "+s.env+")", s.set)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{}, err
+		}
+		return Config{}, fmt.Errorf("serve: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	return c, c.validate()
+}
+
+// ConfigHelp describes every setting with its flag, variable and default,
+// for `left4me serve -help`.
+func ConfigHelp() string {
+	var b strings.Builder
+	d := DefaultConfig()
+	for _, s := range settingsOf(&d) {
+		fmt.Fprintf(&b, "  -%-23s %-31s %s (default %s)\n", s.flag, s.env, s.help, s.show())
+	}
+	return b.String()
+}
+
+func (c Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("LEFT4ME_ADDR=%q: want host:port, e.g. 127.0.0.1:8080", c.Addr)
+	}
+	if c.DB == "" {
+		return errors.New("LEFT4ME_DB: a database file is required")
+	}
+	known := false
+	for _, n := range hostbackend.Names() {
+		known = known || n == c.Backend
+	}
+	if !known {
+		return fmt.Errorf("LEFT4ME_BACKEND=%q: choose one of %s", c.Backend, strings.Join(hostbackend.Names(), ", "))
+	}
+	for _, p := range []struct {
+		env string
+		v   int
+	}{{"LEFT4ME_PORT_RANGE_START", c.PortRangeStart}, {"LEFT4ME_PORT_RANGE_END", c.PortRangeEnd}} {
+		if p.v < 1024 || p.v > 65535 {
+			return fmt.Errorf("%s=%d: a port must be between 1024 and 65535", p.env, p.v)
+		}
+	}
+	if c.PortRangeEnd < c.PortRangeStart {
+		return fmt.Errorf("LEFT4ME_PORT_RANGE_END=%d is below LEFT4ME_PORT_RANGE_START=%d", c.PortRangeEnd, c.PortRangeStart)
+	}
+	if c.PollerInterval < time.Second {
+		return fmt.Errorf("LEFT4ME_STATE_POLLER_INTERVAL=%s: must be at least 1s", c.PollerInterval)
+	}
+	if c.JobWorkers < 0 || c.JobWorkers > 64 {
+		return fmt.Errorf("LEFT4ME_JOB_WORKERS=%d: must be between 0 and 64", c.JobWorkers)
+	}
+	if c.ShutdownGraceTime < 0 {
+		return fmt.Errorf("LEFT4ME_SHUTDOWN_GRACE=%s: must not be negative", c.ShutdownGraceTime)
+	}
+	return nil
+}
+
+// HostConfig is the backend configuration the panel's settings imply.
+func (c Config) HostConfig() hostbackend.Config {
+	return hostbackend.Config{StateRoot: c.StateRoot, SystemctlHelper: c.SystemctlHelper, JournalctlHelper: c.JournalctlHelper}
+}
+
+func str(name, env, help string, p *string) setting {
+	return setting{flag: name, env: env, help: help, set: func(v string) error { *p = v; return nil },
+		show: func() string { return *p }}
+}
+
+func integer(name, env, help string, p *int) setting {
+	return setting{flag: name, env: env, help: help, set: func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("not a whole number")
+		}
+		*p = n
+		return nil
+	}, show: func() string { return strconv.Itoa(*p) }}
+}
+
+func duration(name, env, help string, p *time.Duration) setting {
+	return setting{flag: name, env: env, help: help, set: func(v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			// A bare number is seconds, as in the original panel.
+			n, nerr := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if nerr != nil {
+				return fmt.Errorf("not a duration (e.g. 30s, 2m)")
+			}
+			d = time.Duration(n * float64(time.Second))
+		}
+		*p = d
+		return nil
+	}, show: func() string { return p.String() }}
+}
+
+func boolean(name, env, help string, p *bool) setting {
+	return setting{flag: name, env: env, help: help, set: func(v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("not true or false")
+		}
+		*p = b
+		return nil
+	}, show: func() string { return strconv.FormatBool(*p) }}
+}

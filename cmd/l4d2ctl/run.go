@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/left4me/left4me/hostbackend"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the host refused or failed an operation
+	exitUsage  = 2 // bad usage or a bad name; nothing was invoked
+)
+
+const usage = `Usage: l4d2ctl [flags] COMMAND [ARGS]
+
+Commands:
+  start NAME             enable and start the instance (comes back after a reboot)
+  stop NAME              stop and disable the instance
+  restart NAME           restart the instance
+  status [NAME...]       state of the named instances (default: all under the state root)
+  list                   instances under the state root, with their states
+  logs NAME [-n N] [-f]  the last N (default 50) log lines; -f keeps following
+
+Flags:
+  --backend sudo|fake    host backend (env LEFT4ME_BACKEND, default sudo)
+  --state-root DIR       state root holding instances/ (env LEFT4ME_STATE_ROOT, default /var/lib/left4me)
+  --help                 show this help
+
+Instance names: ` + hostbackend.NameRule + `.
+Exit status: 0 success, 1 the operation failed, 2 bad usage or name (nothing was run).
+`
+
+// usageError is bad usage; run prints it with a hint and exits 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// opener builds a backend by name, as hostbackend.Open does.
+type opener func(name string, cfg hostbackend.Config) (hostbackend.Backend, error)
+
+// run executes one l4d2ctl invocation and returns its exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, open opener) int {
+	err := runErr(ctx, args, stdout, stderr, getenv, open)
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case errors.As(err, &ue), errors.Is(err, hostbackend.ErrInvalidName):
+		fmt.Fprintf(stderr, "l4d2ctl: %v\nRun 'l4d2ctl --help' for usage.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "l4d2ctl: %v\n", err)
+		return exitFailed
+	}
+}
+
+func runErr(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, open opener) error {
+	fs := flag.NewFlagSet("l4d2ctl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	backendName := fs.String("backend", envOr(getenv, "LEFT4ME_BACKEND", "sudo"), "")
+	stateRoot := fs.String("state-root", envOr(getenv, "LEFT4ME_STATE_ROOT", "/var/lib/left4me"), "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usagef("no command given")
+	}
+	cmd, rest := rest[0], rest[1:]
+	if cmd == "help" {
+		return flag.ErrHelp
+	}
+
+	// Check the command line completely before opening the backend, so a
+	// bad invocation never reaches the host.
+	var action func(b hostbackend.Backend) error
+	switch cmd {
+	case "start", "stop", "restart":
+		name, err := oneName(cmd, rest)
+		if err != nil {
+			return err
+		}
+		action = func(b hostbackend.Backend) error { return lifecycle(ctx, b, cmd, name, stdout, stderr) }
+	case "status":
+		for _, n := range rest {
+			if err := hostbackend.ValidateName(n); err != nil {
+				return err
+			}
+		}
+		action = func(b hostbackend.Backend) error { return status(ctx, b, rest, stdout) }
+	case "list":
+		if len(rest) != 0 {
+			return usagef("list takes no arguments")
+		}
+		action = func(b hostbackend.Backend) error { return status(ctx, b, nil, stdout) }
+	case "logs":
+		name, lines, follow, err := parseLogs(rest)
+		if err != nil {
+			return err
+		}
+		action = func(b hostbackend.Backend) error {
+			err := b.Journal(ctx, name, lines, follow, printLine(stdout, stderr))
+			if follow && errors.Is(err, context.Canceled) {
+				return nil // Ctrl-C ends a follow; that is success
+			}
+			return err
+		}
+	default:
+		return usagef("unknown command %q", cmd)
+	}
+
+	b, err := open(*backendName, hostbackend.Config{StateRoot: *stateRoot})
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return action(b)
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func oneName(cmd string, args []string) (string, error) {
+	if len(args) != 1 {
+		return "", usagef("%s takes exactly one instance name, got %d arguments", cmd, len(args))
+	}
+	return args[0], hostbackend.ValidateName(args[0])
+}
+
+func parseLogs(args []string) (name string, lines int, follow bool, err error) {
+	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	n := fs.Int("n", 50, "")
+	f := fs.Bool("f", false, "")
+	// Accept the name before or after the flags: logs NAME -n 5 -f.
+	var names []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return "", 0, false, usageError{"logs: " + err.Error()}
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			names = append(names, args[0])
+			args = args[1:]
+		}
+	}
+	if len(names) != 1 {
+		return "", 0, false, usagef("logs takes exactly one instance name")
+	}
+	if *n < 1 || *n > 10000 {
+		return "", 0, false, usagef("logs: -n must be between 1 and 10000, not %d", *n)
+	}
+	return names[0], *n, *f, hostbackend.ValidateName(names[0])
+}
+
+var pastTense = map[string]string{"start": "started", "stop": "stopped", "restart": "restarted"}
+
+func lifecycle(ctx context.Context, b hostbackend.Backend, cmd, name string, stdout, stderr io.Writer) error {
+	out := printLine(stdout, stderr)
+	var err error
+	switch cmd {
+	case "start":
+		err = b.Enable(ctx, name, out)
+	case "stop":
+		err = b.Disable(ctx, name, out)
+	case "restart":
+		err = b.Restart(ctx, name, out)
+	}
+	var ce *hostbackend.CommandError
+	if errors.As(err, &ce) && ce.Stderr != "" {
+		// The helper's words were streamed already; say them once more as
+		// the reason, since that is what the operator needs to act on.
+		return fmt.Errorf("%s %s failed: %s", cmd, name, lastLine(ce.Stderr))
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", cmd, name, err)
+	}
+	fmt.Fprintf(stdout, "%s %s\n", pastTense[cmd], name)
+	return nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func printLine(stdout, stderr io.Writer) hostbackend.LineFunc {
+	return func(l hostbackend.Line) {
+		w := stdout
+		if l.Stream == hostbackend.Stderr {
+			w = stderr
+		}
+		fmt.Fprintln(w, l.Text)
+	}
+}
+
+// status prints a table of the named instances, or of every instance
+// under the state root when names is empty.
+func status(ctx context.Context, b hostbackend.Backend, names []string, stdout io.Writer) error {
+	if len(names) == 0 {
+		var err error
+		if names, err = b.List(ctx); err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(stdout, "no instances under the state root")
+			return nil
+		}
+	}
+	units, err := b.Show(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("ask systemd: %w", err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tACTIVE\tSUB\tSINCE")
+	now := time.Now()
+	for _, u := range units {
+		active, sub := u.ActiveState, u.SubState
+		if !u.Known {
+			active, sub = "not-found", "-"
+		}
+		st := string(u.State())
+		if u.Result != "" && u.Result != "success" && (u.State() == hostbackend.StateFailed || u.State() == hostbackend.StateCrashLooping) {
+			st += " (" + u.Result + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, st, active, sub, since(u.Since, now))
+	}
+	return tw.Flush()
+}
+
+func since(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t).Round(time.Second)
+	var ago string
+	switch {
+	case d < time.Minute:
+		ago = strconv.Itoa(int(d.Seconds())) + "s ago"
+	case d < time.Hour:
+		ago = strconv.Itoa(int(d.Minutes())) + "min ago"
+	case d < 48*time.Hour:
+		ago = strconv.Itoa(int(d.Hours())) + "h ago"
+	default:
+		ago = strconv.Itoa(int(d.Hours()/24)) + "d ago"
+	}
+	return t.Local().Format("2006-01-02 15:04:05") + " (" + ago + ")"
+}

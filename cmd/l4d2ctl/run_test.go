@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/hostbackend/fake"
+	"github.com/left4me/left4me/hostbackend/hostbackendtest"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// invoke runs l4d2ctl against b and reports what it printed.
+func invoke(t *testing.T, ctx context.Context, b *fake.Backend, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	open := func(name string, cfg hostbackend.Config) (hostbackend.Backend, error) {
+		if name != "fake" {
+			t.Fatalf("opened backend %q, want fake", name)
+		}
+		return b, nil
+	}
+	env := func(k string) string {
+		if k == "LEFT4ME_BACKEND" {
+			return "fake"
+		}
+		return ""
+	}
+	code := run(ctx, args, &out, &errOut, env, open)
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestLifecycleCommands(t *testing.T) {
+	ctx := context.Background()
+	b := fake.New(fake.Options{})
+
+	r := invoke(t, ctx, b, "start", "coop-1")
+	if r.code != 0 || !strings.Contains(r.stdout, "started coop-1") {
+		t.Fatalf("start: %+v", r)
+	}
+	if !strings.Contains(r.stderr, "Created symlink") {
+		t.Errorf("start did not pass on systemctl's output: %q", r.stderr)
+	}
+	if !b.Enabled("coop-1") {
+		t.Fatal("start did not enable the unit")
+	}
+	r = invoke(t, ctx, b, "status", "coop-1")
+	if r.code != 0 || !strings.Contains(r.stdout, "NAME") || !regexpLine(r.stdout, "coop-1", "running", "active", "running") {
+		t.Fatalf("status after start: %+v", r)
+	}
+	if r = invoke(t, ctx, b, "restart", "coop-1"); r.code != 0 || !strings.Contains(r.stdout, "restarted coop-1") {
+		t.Fatalf("restart: %+v", r)
+	}
+	if r = invoke(t, ctx, b, "stop", "coop-1"); r.code != 0 || !strings.Contains(r.stdout, "stopped coop-1") {
+		t.Fatalf("stop: %+v", r)
+	}
+	if b.Enabled("coop-1") {
+		t.Fatal("stop left the unit enabled")
+	}
+	r = invoke(t, ctx, b, "status", "coop-1")
+	if !regexpLine(r.stdout, "coop-1", "stopped", "inactive", "dead") {
+		t.Fatalf("status after stop: %+v", r)
+	}
+}
+
+// regexpLine reports whether some line of out has the fields in order.
+func regexpLine(out string, fields ...string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= len(fields) {
+			match := true
+			for i, want := range fields {
+				match = match && f[i] == want
+			}
+			if match {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestFailedOperationExitsOneWithSystemdsWords(t *testing.T) {
+	b := fake.New(fake.Options{})
+	b.Fail("enable", "broken", "Job for left4me-server@broken.service failed because the control process exited with error code.")
+	r := invoke(t, context.Background(), b, "start", "broken")
+	if r.code != 1 {
+		t.Fatalf("exit = %d, want 1 (%+v)", r.code, r)
+	}
+	if !strings.Contains(r.stderr, "start broken failed: Job for left4me-server@broken.service failed") {
+		t.Fatalf("stderr does not say what systemd said: %q", r.stderr)
+	}
+}
+
+func TestBadUsageExitsTwoAndRunsNothing(t *testing.T) {
+	cases := [][]string{
+		{},
+		{"frobnicate", "x"},
+		{"start"},
+		{"start", "a", "b"},
+		{"stop", "../etc"},
+		{"restart", "Upper"},
+		{"status", "ok", "a b"},
+		{"list", "extra"},
+		{"logs"},
+		{"logs", "x", "-n", "0"},
+		{"logs", "x", "-n", "10001"},
+		{"logs", "x", "-n", "many"},
+		{"logs", "x", "y"},
+		{"logs", "-f", "$(id)"},
+		{"--bogus", "status"},
+	}
+	for _, name := range hostbackendtest.HostileNames {
+		cases = append(cases, []string{"start", name})
+	}
+	for _, args := range cases {
+		b := fake.New(fake.Options{})
+		r := invoke(t, context.Background(), b, args...)
+		if r.code != 2 {
+			t.Errorf("l4d2ctl %q exited %d, want 2 (%+v)", args, r.code, r)
+		}
+		if r.stderr == "" {
+			t.Errorf("l4d2ctl %q printed no error", args)
+		}
+		if calls := b.Calls(); len(calls) != 0 {
+			t.Errorf("l4d2ctl %q ran %+v", args, calls)
+		}
+	}
+}
+
+func TestUnknownBackendIsUsageError(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--backend", "nope", "status", "x"}, &out, &errOut,
+		func(string) string { return "" }, hostbackend.Open)
+	if code != 2 || !strings.Contains(errOut.String(), `unknown host backend "nope"`) {
+		t.Fatalf("code %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		r := invoke(t, context.Background(), fake.New(fake.Options{}), args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage: l4d2ctl") || !strings.Contains(r.stdout, hostbackend.NameRule) {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+}
+
+func TestListAndStatusOfAll(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b := fake.New(fake.Options{StateRoot: root})
+	if r := invoke(t, ctx, b, "list"); r.code != 0 || !strings.Contains(r.stdout, "no instances") {
+		t.Fatalf("empty list: %+v", r)
+	}
+	for _, n := range []string{"beta", "alpha"} {
+		if err := b.Provision(ctx, hostbackend.InstanceSpec{Name: n, Port: 27015}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.ExternalEnable("beta")
+	b.OOMKill("beta")
+	for _, cmd := range []string{"list", "status"} {
+		r := invoke(t, ctx, b, cmd)
+		if r.code != 0 {
+			t.Fatalf("%s: %+v", cmd, r)
+		}
+		if !regexpLine(r.stdout, "alpha", "stopped") || !regexpLine(r.stdout, "beta", "failed", "(oom-kill)", "failed", "failed") {
+			t.Fatalf("%s output:\n%s", cmd, r.stdout)
+		}
+		if strings.Index(r.stdout, "alpha") > strings.Index(r.stdout, "beta") {
+			t.Errorf("%s is not sorted:\n%s", cmd, r.stdout)
+		}
+	}
+}
+
+func TestLogs(t *testing.T) {
+	b := fake.New(fake.Options{})
+	b.SeedJournal("coop-1", []string{"l1", "l2", "l3"})
+	r := invoke(t, context.Background(), b, "logs", "coop-1", "-n", "2")
+	if r.code != 0 || r.stdout != "l2\nl3\n" {
+		t.Fatalf("logs: %+v", r)
+	}
+
+	// -f follows until interrupted, and an interrupt is success.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- invoke(t, ctx, b, "logs", "-f", "coop-1") }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b.Calls()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("logs -f never called the journal")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != 0 || !strings.Contains(r.stdout, "l1\nl2\nl3\n") {
+			t.Fatalf("logs -f: %+v", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("logs -f did not end on interrupt")
+	}
+}
