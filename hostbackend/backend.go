@@ -3,6 +3,7 @@ package hostbackend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -21,7 +22,7 @@ type Backend interface {
 	// Restart restarts the unit (systemctl restart).
 	Restart(ctx context.Context, name string, out LineFunc) error
 	// Show returns the systemd state of every named unit, in the order of
-	// names, asking systemd once for all of them. A unit systemd does not
+	// names, asking systemd once for all of them (once per MaxShowNames). A unit systemd does not
 	// know comes back with Known false.
 	Show(ctx context.Context, names ...string) ([]UnitStatus, error)
 	// Journal streams the last lines of the unit's log to out and, when
@@ -103,6 +104,23 @@ type InstanceSpec struct {
 	// ServerConfig is the text of the instance's server.cfg; empty writes
 	// none.
 	ServerConfig string
+}
+
+// Limits shared by every backend and mirrored in the root helpers.
+const (
+	// MaxShowNames is the most names one systemctl-helper show call takes;
+	// Show asks in batches of this size.
+	MaxShowNames = 500
+	// MaxJournalLines is the most log lines Journal returns at once.
+	MaxJournalLines = 10000
+)
+
+// ValidateJournalLines checks a Journal line count (1..MaxJournalLines).
+func ValidateJournalLines(name string, lines int) error {
+	if lines < 1 || lines > MaxJournalLines {
+		return fmt.Errorf("journal %s: %d lines asked, choose 1 to %d", name, lines, MaxJournalLines)
+	}
+	return nil
 }
 
 // Errors callers can test for with errors.Is.

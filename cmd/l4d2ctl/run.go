@@ -168,8 +168,8 @@ func parseLogs(args []string) (name string, lines int, follow bool, err error) {
 	if len(names) != 1 {
 		return "", 0, false, usagef("logs takes exactly one instance name")
 	}
-	if *n < 1 || *n > 10000 {
-		return "", 0, false, usagef("logs: -n must be between 1 and 10000, not %d", *n)
+	if *n < 1 || *n > hostbackend.MaxJournalLines {
+		return "", 0, false, usagef("logs: -n must be between 1 and %d, not %d", hostbackend.MaxJournalLines, *n)
 	}
 	return names[0], *n, *f, hostbackend.ValidateName(names[0])
 }

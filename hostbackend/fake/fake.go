@@ -407,8 +407,8 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 	if err := hostbackend.ValidateName(name); err != nil {
 		return err
 	}
-	if lines < 1 || lines > 10000 {
-		return fmt.Errorf("journal %s: lines must be between 1 and 10000, not %d", name, lines)
+	if err := hostbackend.ValidateJournalLines(name, lines); err != nil {
+		return err
 	}
 	if err := b.begin(ctx, "journal", name, out); err != nil {
 		return err

@@ -21,6 +21,9 @@ type Harness struct {
 	StateRoot string
 	// Calls returns the host commands issued so far, in order.
 	Calls func() []Call
+	// Fail and Hang apply to the host-command verbs (enable, disable,
+	// restart, show, journal); file operations cannot be made to fail.
+	//
 	// Fail makes every later call of verb for name fail, with message on
 	// the command's stderr. An empty message clears the failure.
 	Fail func(verb, name, message string)

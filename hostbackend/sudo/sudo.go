@@ -28,9 +28,8 @@ const (
 	DefaultStateRoot = "/var/lib/left4me"
 )
 
-// MaxShowNames is the most names the systemctl helper accepts in one show
-// call; Show splits longer lists into batches of this size.
-const MaxShowNames = 500
+// MaxShowNames is hostbackend.MaxShowNames, the helper's limit per call.
+const MaxShowNames = hostbackend.MaxShowNames
 
 // Journal's lines argument must lie within the bounds the journalctl
 // helper enforces.
@@ -38,7 +37,7 @@ const (
 	// MinJournalLines is the fewest log lines Journal asks for.
 	MinJournalLines = 1
 	// MaxJournalLines is the most log lines Journal asks for.
-	MaxJournalLines = 10000
+	MaxJournalLines = hostbackend.MaxJournalLines
 )
 
 // ExitUsage is the exit status with which a root helper refuses its
@@ -199,8 +198,8 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 	if err := hostbackend.ValidateName(name); err != nil {
 		return err
 	}
-	if lines < MinJournalLines || lines > MaxJournalLines {
-		return fmt.Errorf("journal %s: %d lines asked, choose %d to %d", name, lines, MinJournalLines, MaxJournalLines)
+	if err := hostbackend.ValidateJournalLines(name, lines); err != nil {
+		return err
 	}
 	mode := "--no-follow"
 	if follow {
