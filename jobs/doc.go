@@ -1,0 +1,44 @@
+// Package jobs is left4me's durable job queue on SQLite, the workers that
+// run its jobs against the host backend, and the state poller.
+//
+// # Queue rules
+//
+//   - A job is one operation on one server: start (provision the instance
+//     from the server and its blueprint, then enable --now), stop
+//     (disable --now), restart (provision, restart, enable) or delete
+//     (disable --now, purge the files, remove the server row). Every
+//     operation is idempotent, so running a job twice is harmless.
+//   - States: queued → running → succeeded | failed | cancelled, with a
+//     CHECK on the column. A job is running exactly while it has a lease.
+//   - Enqueue writes the server's desired_state in the same transaction as
+//     the job. Asking for the same operation as the server's newest queued
+//     job returns that job instead of adding one (double clicks).
+//   - Claim is one UPDATE … WHERE id = (SELECT …) RETURNING statement on
+//     the single writer connection: no job is claimed twice, at most one
+//     job per server runs, and one server's jobs run in the order they
+//     were queued. Every claim increments attempts, which fences the
+//     worker's later writes: a worker that lost its lease writes nothing.
+//   - A running job's worker renews the lease every HeartbeatInterval. The
+//     rescuer, at start-up and every RescueInterval, takes back jobs whose
+//     lease expired: queued again while attempts < max_attempts, failed
+//     after, the reason in the job's error and output. No job stays
+//     running after a crash and none is lost.
+//   - Cancel: a queued job is cancelled at once; a running job's context
+//     is cancelled (in this process at once, in another at its next
+//     heartbeat) and the job ends cancelled.
+//   - After every job the server's unit is read back from the backend and
+//     written in the transaction that ends the job.
+//   - Output lines are stored as they stream, at most MaxLines per job,
+//     then one "output truncated" line.
+//   - Workers are woken by Enqueue in the same process and poll every
+//     PollInterval for jobs queued by other processes.
+//
+// # State poller
+//
+// Every interval the poller asks the backend, in one Show, about every
+// server with no queued or running job and writes what it says. A write
+// applies only if the server's state_version is still the one read before
+// asking, so a state a job wrote meanwhile wins. History rows are written
+// only on a change, with the reason. A failing Show marks the states
+// unknown only after it failed FailuresBeforeUnknown ticks in a row.
+package jobs

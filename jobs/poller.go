@@ -1,0 +1,210 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/store"
+)
+
+// DefaultPollerInterval is how often the poller asks systemd by default.
+const DefaultPollerInterval = 30 * time.Second
+
+// PollerOpts configures NewPoller.
+type PollerOpts struct {
+	// DB and Backend are required.
+	DB      *store.DB
+	Backend hostbackend.Backend
+	// Interval is the time between ticks (default DefaultPollerInterval).
+	Interval time.Duration
+	// Clock stamps the writes (default time.Now).
+	Clock func() time.Time
+	// FailuresBeforeUnknown is how many ticks in a row must fail to ask
+	// the backend before the servers are marked unknown (default 2), so a
+	// single blip changes nothing.
+	FailuresBeforeUnknown int
+	// Logger gets one line per failure (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Poller makes actual_state converge to systemd's truth for the servers
+// no job is working on: it catches drift nobody asked for.
+type Poller struct {
+	opts PollerOpts
+
+	mu       sync.Mutex // one tick at a time
+	failures int        // ticks in a row whose Show failed
+}
+
+// NewPoller returns a poller. It panics without a DB or Backend.
+func NewPoller(opts PollerOpts) *Poller {
+	if opts.DB == nil || opts.Backend == nil {
+		panic("jobs.NewPoller: DB and Backend are required")
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultPollerInterval
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.FailuresBeforeUnknown <= 0 {
+		opts.FailuresBeforeUnknown = 2
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Poller{opts: opts}
+}
+
+// Start ticks every Interval until ctx is cancelled, then returns. A
+// failing tick is logged and the next one runs as usual.
+func (p *Poller) Start(ctx context.Context) {
+	t := time.NewTicker(p.opts.Interval)
+	defer t.Stop()
+	for {
+		if err := p.Tick(ctx); err != nil && ctx.Err() == nil {
+			p.opts.Logger.Warn("state poller", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// polled is a server as the poller read it before asking the backend.
+type polled struct {
+	ID           int64             `bun:"id"`
+	Name         string            `bun:"name"`
+	ActualState  hostbackend.State `bun:"actual_state"`
+	StateVersion int64             `bun:"state_version"`
+}
+
+// Tick polls once: it reads the servers that have no queued or running
+// job, asks the backend about all of them in one Show, and writes each
+// answer unless a newer state was written meanwhile. A server whose
+// answer cannot be written is logged and skipped; the error returned
+// joins those failures, or is the backend's error when Show failed. Only
+// after FailuresBeforeUnknown failed ticks in a row are the servers
+// marked unknown, with the error as the reason.
+func (p *Poller) Tick(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	var servers []polled
+	err := p.opts.DB.Reader().NewRaw(`
+		SELECT s.id, s.name, s.actual_state, s.state_version FROM servers AS s
+		WHERE NOT EXISTS (
+			SELECT 1 FROM jobs AS j
+			WHERE j.server_name = s.name AND j.state IN ('queued', 'running'))
+		ORDER BY s.id`).Scan(ctx, &servers)
+	if err != nil {
+		return fmt.Errorf("state poller: list servers: %w", err)
+	}
+	if len(servers) == 0 {
+		return nil
+	}
+
+	var errs []error
+	names := make([]string, 0, len(servers))
+	asked := servers[:0:0]
+	for _, s := range servers {
+		// The backend refuses the whole call for one bad name; keep that
+		// to the one server.
+		if err := hostbackend.ValidateName(s.Name); err != nil {
+			errs = append(errs, p.serverFailed(s, err))
+			continue
+		}
+		names = append(names, s.Name)
+		asked = append(asked, s)
+	}
+	if len(asked) == 0 {
+		return errors.Join(errs...)
+	}
+
+	units, err := p.opts.Backend.Show(ctx, names...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.failures++
+		if p.failures < p.opts.FailuresBeforeUnknown {
+			return fmt.Errorf("state poller: %w (failure %d in a row; states kept)", err, p.failures)
+		}
+		obs := make([]observation, len(asked))
+		for i, s := range asked {
+			obs[i] = observation{serverID: s.ID, oldState: s.ActualState, version: s.StateVersion,
+				state: hostbackend.StateUnknown, reason: unknownReason(err)}
+		}
+		if werr := p.write(ctx, asked, obs); werr != nil {
+			errs = append(errs, werr)
+		}
+		return errors.Join(append(errs, fmt.Errorf("state poller: %w (failure %d in a row; states marked unknown)", err, p.failures))...)
+	}
+	p.failures = 0
+
+	byName := make(map[string]*hostbackend.UnitStatus, len(units))
+	for i := range units {
+		byName[units[i].Name] = &units[i]
+	}
+	obs := make([]observation, 0, len(asked))
+	written := asked[:0:0]
+	for _, s := range asked {
+		u := byName[s.Name]
+		if u == nil {
+			errs = append(errs, p.serverFailed(s, errors.New("the backend did not answer about it")))
+			continue
+		}
+		st := u.State()
+		obs = append(obs, observation{serverID: s.ID, oldState: s.ActualState, version: s.StateVersion,
+			unit: u, state: st, reason: pollReason(s.ActualState, st, u)})
+		written = append(written, s)
+	}
+	if err := p.write(ctx, written, obs); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// write stores the observations in one transaction; one server's failed
+// write is logged and the others go on (SQLite undoes just the failed
+// statement).
+func (p *Poller) write(ctx context.Context, servers []polled, obs []observation) error {
+	if len(obs) == 0 {
+		return nil
+	}
+	var errs []error
+	now := p.opts.Clock().UnixMilli()
+	err := p.opts.DB.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		errs = errs[:0]
+		w, err := newStateWriter(ctx, tx, now, true)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		for i, o := range obs {
+			if _, err := w.write(ctx, o); err != nil {
+				errs = append(errs, p.serverFailed(servers[i], err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state poller: write states: %w", err)
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Poller) serverFailed(s polled, err error) error {
+	err = fmt.Errorf("server %s: %w", s.Name, err)
+	p.opts.Logger.Warn("state poller: skipped a server", "server", s.Name, "err", err)
+	return err
+}

@@ -1,0 +1,465 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/store"
+)
+
+// Defaults of RunnerOpts.
+const (
+	DefaultWorkers           = 4
+	DefaultLeaseDuration     = 30 * time.Second
+	DefaultPollInterval      = time.Second
+	DefaultMaxLines          = 2000
+	DefaultGrace             = 10 * time.Second
+	DefaultLineFlushInterval = 250 * time.Millisecond
+)
+
+// Causes of a job context's cancellation.
+var (
+	errCancelled = errors.New("cancelled by request")
+	errShutdown  = errors.New("the worker is shutting down")
+)
+
+// RunnerOpts configures NewRunner.
+type RunnerOpts struct {
+	// Queue and Backend are required.
+	Queue   *Queue
+	Backend hostbackend.Backend
+	// Workers is how many jobs run at once. 0 disables the runner: Start
+	// then starts no worker, rescuer or poller and returns at once.
+	// Production uses LEFT4ME_JOB_WORKERS, default DefaultWorkers.
+	Workers int
+	// LeaseDuration is how long a claimed job is a worker's without a
+	// heartbeat (default DefaultLeaseDuration).
+	LeaseDuration time.Duration
+	// HeartbeatInterval is how often a running job's lease is renewed and
+	// a cancel from another process noticed (default LeaseDuration/3).
+	HeartbeatInterval time.Duration
+	// PollInterval is how often idle workers look for jobs enqueued by
+	// other processes (default DefaultPollInterval).
+	PollInterval time.Duration
+	// RescueInterval is how often expired leases are looked for, besides
+	// once at start (default LeaseDuration/2).
+	RescueInterval time.Duration
+	// LineFlushInterval is how often streamed output is written while a
+	// job runs (default DefaultLineFlushInterval).
+	LineFlushInterval time.Duration
+	// MaxLines bounds a job's stored output (default DefaultMaxLines).
+	MaxLines int
+	// Grace is how long running jobs may go on after Start's context is
+	// cancelled (default DefaultGrace); then they are left to the rescuer.
+	Grace time.Duration
+	// PollerInterval is the state poller's interval (default
+	// DefaultPollerInterval); negative runs no poller.
+	PollerInterval time.Duration
+	// Clock is the time source of leases and stamps (default: the
+	// queue's clock).
+	Clock func() time.Time
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Runner runs queued jobs on a pool of workers, with the rescuer and the
+// state poller beside them.
+type Runner struct {
+	opts   RunnerOpts
+	q      *Queue
+	poller *Poller
+}
+
+// NewRunner returns a runner. It panics without a Queue or Backend.
+func NewRunner(opts RunnerOpts) *Runner {
+	if opts.Queue == nil || opts.Backend == nil {
+		panic("jobs.NewRunner: Queue and Backend are required")
+	}
+	if opts.Workers < 0 {
+		panic("jobs.NewRunner: Workers must not be negative")
+	}
+	if opts.LeaseDuration <= 0 {
+		opts.LeaseDuration = DefaultLeaseDuration
+	}
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = opts.LeaseDuration / 3
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.RescueInterval <= 0 {
+		opts.RescueInterval = opts.LeaseDuration / 2
+	}
+	if opts.LineFlushInterval <= 0 {
+		opts.LineFlushInterval = DefaultLineFlushInterval
+	}
+	if opts.MaxLines <= 0 {
+		opts.MaxLines = DefaultMaxLines
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	if opts.Clock == nil {
+		opts.Clock = opts.Queue.now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	r := &Runner{opts: opts, q: opts.Queue}
+	if opts.PollerInterval >= 0 {
+		r.poller = NewPoller(PollerOpts{
+			DB: opts.Queue.db, Backend: opts.Backend, Interval: opts.PollerInterval,
+			Clock: opts.Clock, Logger: opts.Logger,
+		})
+	}
+	return r
+}
+
+// Poller returns the runner's state poller, nil if it has none.
+func (r *Runner) Poller() *Poller { return r.poller }
+
+// Start runs the workers, the rescuer (once now, then every
+// RescueInterval) and the poller until ctx is cancelled. Then it stops
+// claiming, lets running jobs finish for up to Grace, hands the jobs
+// still running back to the rescuer, and returns once every goroutine has
+// ended. With Workers 0 it returns nil at once.
+func (r *Runner) Start(ctx context.Context) error {
+	if r.opts.Workers == 0 {
+		return nil
+	}
+	log := r.opts.Logger
+	r.rescue(ctx)
+
+	// Jobs get their own context: cancelling ctx stops the claiming, not
+	// the jobs, which get the grace period.
+	jobCtx, stopJobs := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopJobs(errShutdown)
+
+	var wg sync.WaitGroup
+	var workers sync.WaitGroup
+	for i := 0; i < r.opts.Workers; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			r.work(ctx, jobCtx)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(r.opts.RescueInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				r.rescue(ctx)
+			}
+		}
+	}()
+	if r.poller != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.poller.Start(ctx)
+		}()
+	}
+
+	<-ctx.Done()
+	done := make(chan struct{})
+	go func() {
+		workers.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(r.opts.Grace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		log.Warn("job runner: grace period over; leaving the running jobs to the rescuer")
+		stopJobs(errShutdown)
+		<-done
+	}
+	wg.Wait()
+	return nil
+}
+
+func (r *Runner) rescue(ctx context.Context) {
+	jobs, err := r.q.Rescue(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.opts.Logger.Error("job rescuer", "err", err)
+		}
+		return
+	}
+	for _, j := range jobs {
+		r.opts.Logger.Warn("job rescuer: lease expired", "job", j.ID, "server", j.ServerName, "state", j.State, "reason", j.Error)
+	}
+}
+
+// work is one worker: claim and run jobs until ctx is cancelled, waiting
+// for a wake-up from Enqueue or the poll interval when there are none.
+func (r *Runner) work(ctx, jobCtx context.Context) {
+	t := time.NewTimer(r.opts.PollInterval)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		job, err := r.q.Claim(ctx, r.opts.LeaseDuration)
+		if err == nil {
+			r.run(jobCtx, job)
+			continue
+		}
+		if !errors.Is(err, ErrNoJob) && ctx.Err() == nil {
+			r.opts.Logger.Error("job worker: claim", "err", err)
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(r.opts.PollInterval)
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.q.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// run executes one claimed job and records its end, the output and the
+// server's refreshed state.
+func (r *Runner) run(parent context.Context, job *store.Job) {
+	log := r.opts.Logger.With("job", job.ID, "server", job.ServerName, "op", job.Operation, "attempt", job.Attempts)
+	// Bookkeeping writes must happen even while the job's context is
+	// being cancelled.
+	bg := context.WithoutCancel(parent)
+	db := r.q.db
+
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	r.q.register(job.ID, cancel)
+	defer r.q.unregister(job.ID)
+	if job.CancelRequested { // cancelled between the claim and now, in another process
+		cancel(errCancelled)
+	}
+
+	lines, err := newLineSink(bg, db.Reader(), job, r.opts.MaxLines, r.opts.Clock)
+	if err != nil {
+		log.Error("job: read output", "err", err)
+		lines = &lineSink{jobID: job.ID, max: r.opts.MaxLines, now: r.opts.Clock, nextSeq: 1 << 40}
+	}
+	if job.Attempts > 1 {
+		lines.system("attempt %d of %d", job.Attempts, job.MaxAttempts)
+	}
+
+	keeperDone := make(chan struct{})
+	stopKeeper := make(chan struct{})
+	go func() {
+		defer close(keeperDone)
+		r.keep(bg, job, lines, cancel, stopKeeper, log)
+	}()
+
+	opErr := r.execute(ctx, job, lines)
+	close(stopKeeper)
+	<-keeperDone
+
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errShutdown):
+		lines.system("the worker shut down before the job ended; it will be run again")
+		if err := lines.flush(bg, db, job.Attempts); err != nil {
+			log.Warn("job: store output", "err", err)
+		}
+		if err := r.q.release(bg, job.ID, job.Attempts); err != nil {
+			log.Error("job: release", "err", err)
+		}
+		return
+	case errors.Is(cause, ErrLeaseLost):
+		log.Warn("job: lease lost; another worker has the job now")
+		return
+	}
+
+	state, msg := store.JobSucceeded, ""
+	switch {
+	case opErr == nil:
+	case errors.Is(context.Cause(ctx), errCancelled):
+		state, msg = store.JobCancelled, "cancelled while running"
+	default:
+		state, msg = store.JobFailed, opErr.Error()
+	}
+	if opErr != nil {
+		lines.system("%s: %v", state, opErr)
+	}
+
+	// After every job, the server's state is read back from the backend.
+	// The answer is written in the transaction that ends the job, so the
+	// poller never sees the job gone with the old state still in place.
+	var srv *store.Server
+	var unit *hostbackend.UnitStatus
+	deleted := job.Operation == store.OpDelete && state == store.JobSucceeded
+	if job.ServerID != nil && !deleted {
+		srv, unit = r.observe(bg, *job.ServerID, job.ServerName, lines)
+	}
+
+	err = db.WriteTx(bg, func(ctx context.Context, tx bun.Tx) error {
+		pending, truncated := lines.take()
+		if err := r.q.finish(ctx, tx, job.ID, job.Attempts, state, msg, truncated); err != nil {
+			return err
+		}
+		if err := writeLines(ctx, tx, pending); err != nil {
+			return err
+		}
+		if deleted && job.ServerID != nil {
+			_, err := tx.NewDelete().Model((*store.Server)(nil)).Where("id = ?", *job.ServerID).Exec(ctx)
+			return err
+		}
+		if unit == nil {
+			return nil
+		}
+		w, err := newStateWriter(ctx, tx, r.opts.Clock().UnixMilli(), false)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		st := unit.State()
+		_, err = w.write(ctx, observation{
+			serverID: srv.ID, oldState: srv.ActualState, version: srv.StateVersion,
+			unit: unit, state: st, reason: jobReason(job, unit),
+		})
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrLeaseLost):
+		log.Warn("job: lease lost before the job could be recorded; another worker has it now")
+	case err != nil:
+		// The lease will expire and the rescuer runs the job again.
+		log.Error("job: record the end", "err", err)
+	default:
+		log.Info("job ended", "state", state, "err", msg)
+	}
+}
+
+// observe reads the server and asks the backend for its unit. A failure
+// is noted in the job's output and leaves the state to the poller.
+func (r *Runner) observe(ctx context.Context, serverID int64, name string, lines *lineSink) (*store.Server, *hostbackend.UnitStatus) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.LeaseDuration)
+	defer cancel()
+	// Read through the writer: this worker's own writes are then surely
+	// visible, and the version read is the one the finish compares with.
+	srv := new(store.Server)
+	if err := r.q.db.Writer().NewSelect().Model(srv).Where("id = ?", serverID).Scan(ctx); err != nil {
+		lines.system("could not read the server back: %v", err)
+		return nil, nil
+	}
+	units, err := r.opts.Backend.Show(ctx, name)
+	if err != nil || len(units) != 1 {
+		lines.system("could not read the unit's state: %v", err)
+		return nil, nil
+	}
+	return srv, &units[0]
+}
+
+// keep renews the job's lease, notices a cancel requested from another
+// process and streams the output to the database until stop is closed.
+func (r *Runner) keep(ctx context.Context, job *store.Job, lines *lineSink, cancel context.CancelCauseFunc, stop <-chan struct{}, log *slog.Logger) {
+	hb := time.NewTicker(r.opts.HeartbeatInterval)
+	defer hb.Stop()
+	fl := time.NewTicker(r.opts.LineFlushInterval)
+	defer fl.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-hb.C:
+			cancelRequested, err := r.q.heartbeat(ctx, job.ID, job.Attempts, r.opts.LeaseDuration)
+			switch {
+			case errors.Is(err, ErrLeaseLost):
+				cancel(ErrLeaseLost)
+				return
+			case err != nil:
+				// Keep trying: the lease has slack for a few misses.
+				log.Warn("job: heartbeat", "err", err)
+			case cancelRequested:
+				cancel(errCancelled)
+			}
+		case <-fl.C:
+			if err := lines.flush(ctx, r.q.db, job.Attempts); errors.Is(err, ErrLeaseLost) {
+				cancel(ErrLeaseLost)
+				return
+			} else if err != nil {
+				log.Warn("job: store output", "err", err)
+			}
+		}
+	}
+}
+
+// execute performs the operation against the backend.
+func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) error {
+	b := r.opts.Backend
+	out := lines.lineFunc()
+	name := job.ServerName
+	switch job.Operation {
+	case store.OpStart, store.OpRestart:
+		spec, err := r.spec(ctx, job)
+		if err != nil {
+			return err
+		}
+		lines.system("writing the instance files of %s", name)
+		if err := b.Provision(ctx, spec); err != nil {
+			return fmt.Errorf("provision: %w", err)
+		}
+		if job.Operation == store.OpRestart {
+			lines.system("restarting %s", hostbackend.UnitName(name))
+			if err := b.Restart(ctx, name, out); err != nil {
+				return err
+			}
+		}
+		// enable --now also makes sure a restarted unit comes back after
+		// a reboot: the unit is enabled exactly when it should run.
+		lines.system("enabling and starting %s", hostbackend.UnitName(name))
+		return b.Enable(ctx, name, out)
+	case store.OpStop:
+		lines.system("disabling and stopping %s", hostbackend.UnitName(name))
+		return b.Disable(ctx, name, out)
+	case store.OpDelete:
+		lines.system("disabling and stopping %s", hostbackend.UnitName(name))
+		if err := b.Disable(ctx, name, out); err != nil {
+			return err
+		}
+		lines.system("removing the instance files of %s", name)
+		if err := b.Purge(ctx, name); err != nil {
+			return fmt.Errorf("purge: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown operation %q", job.Operation)
+}
+
+// spec builds what Provision writes from the server and its blueprint.
+func (r *Runner) spec(ctx context.Context, job *store.Job) (hostbackend.InstanceSpec, error) {
+	if job.ServerID == nil {
+		return hostbackend.InstanceSpec{}, fmt.Errorf("server %s has been deleted", job.ServerName)
+	}
+	srv, err := r.q.db.GetServer(ctx, *job.ServerID)
+	if err != nil {
+		return hostbackend.InstanceSpec{}, err
+	}
+	bp, err := r.q.db.GetBlueprint(ctx, srv.BlueprintID)
+	if err != nil {
+		return hostbackend.InstanceSpec{}, err
+	}
+	return hostbackend.InstanceSpec{
+		Name:         srv.Name,
+		Port:         srv.Port,
+		Args:         bp.SrcdsArgs(),
+		ServerConfig: bp.ServerCfg,
+	}, nil
+}
