@@ -1,0 +1,282 @@
+package deploy_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// shellScripts returns every file under deploy/ that starts with a
+// shell shebang.
+func shellScripts(t *testing.T) []string {
+	t.Helper()
+	var scripts []string
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		first, _ := bufio.NewReader(f).ReadString('\n')
+		if regexp.MustCompile(`^#!\s*/(usr/)?bin/(env\s+)?(ba|da)?sh\b`).MatchString(first) {
+			scripts = append(scripts, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{systemctlHelper, journalctlHelper, srcdsLauncher, "install.sh"} {
+		if !slices.Contains(scripts, want) {
+			t.Fatalf("%s is not found as a shell script (found %q)", want, scripts)
+		}
+	}
+	return scripts
+}
+
+func command(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	return string(out), err
+}
+
+func TestShellScriptsParseAndAreExecutable(t *testing.T) {
+	t.Parallel()
+	for _, s := range shellScripts(t) {
+		t.Run(s+" parses with sh -n", func(t *testing.T) {
+			t.Parallel()
+			if out, err := command(t, "sh", "-n", s); err != nil {
+				t.Errorf("sh -n %s: %v\n%s", s, err, out)
+			}
+			info, err := os.Stat(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Mode().Perm()&0o111 != 0o111 {
+				t.Errorf("%s has mode %v; scripts must be executable", s, info.Mode())
+			}
+		})
+	}
+}
+
+func TestShellScriptsPassShellcheck(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		t.Skip("shellcheck not installed")
+	}
+	scripts := shellScripts(t)
+	if out, err := command(t, "shellcheck", append([]string{"--severity=style"}, scripts...)...); err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+func TestShellScriptsSetTheirOwnEnvironment(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{systemctlHelper, journalctlHelper, "install.sh"} {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(data), "\n")
+		equal(t, s+" shebang", lines[0], "#!/bin/sh")
+		for _, want := range []string{"set -eu", "export LC_ALL=C", "export PATH"} {
+			if !slices.Contains(lines, want) {
+				t.Errorf("%s lacks the line %q", s, want)
+			}
+		}
+		if !regexp.MustCompile(`(?m)^PATH=/[^$]*$`).Match(data) {
+			t.Errorf("%s does not set PATH to a fixed value", s)
+		}
+	}
+}
+
+func TestSudoersFileParses(t *testing.T) {
+	t.Parallel()
+	visudo, err := exec.LookPath("visudo")
+	if err != nil {
+		if _, err := os.Stat("/usr/sbin/visudo"); err != nil {
+			t.Skip("visudo not installed")
+		}
+		visudo = "/usr/sbin/visudo"
+	}
+	if out, err := command(t, visudo, "-cf", "sudoers/left4me"); err != nil {
+		t.Errorf("visudo -cf sudoers/left4me: %v\n%s", err, out)
+	}
+}
+
+func TestSudoersFileAllowsExactlyTheHelpers(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("sudoers/left4me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Join continuation lines and drop comments.
+	text := strings.ReplaceAll(string(data), "\\\n", " ")
+	var rules []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			rules = append(rules, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	equal(t, "rules", rules, []string{
+		"Cmnd_Alias LEFT4ME_HELPERS = /usr/local/libexec/left4me/left4me-systemctl, /usr/local/libexec/left4me/left4me-journalctl",
+		"Defaults:left4me !requiretty",
+		"Defaults:left4me !pam_session",
+		"left4me ALL = (root) NOPASSWD: LEFT4ME_HELPERS",
+	})
+	code := strings.Join(rules, "\n")
+	for _, bad := range []string{"*", "?", "[", "SETENV", "env_keep", "!env_reset", "NOEXEC", ": ALL", "(ALL"} {
+		if strings.Contains(code, bad) {
+			t.Errorf("sudoers rules contain %q", bad)
+		}
+	}
+}
+
+// unitFile is a systemd unit parsed as INI-ish text: section → key →
+// values in order. An empty assignment ("Key=") is kept as "".
+type unitFile map[string]map[string][]string
+
+func parseUnit(t *testing.T, path string) unitFile {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := unitFile{}
+	section := ""
+	text := strings.ReplaceAll(string(data), "\\\n", " ")
+	for i, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, ";"):
+		case strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]"):
+			section = l[1 : len(l)-1]
+			if u[section] == nil {
+				u[section] = map[string][]string{}
+			}
+		default:
+			key, value, ok := strings.Cut(l, "=")
+			if !ok || section == "" {
+				t.Fatalf("%s:%d: not a key=value line in a section: %q", path, i+1, l)
+			}
+			key = strings.TrimSpace(key)
+			u[section][key] = append(u[section][key], strings.TrimSpace(value))
+		}
+	}
+	return u
+}
+
+// want checks that section.key has exactly the given values.
+func (u unitFile) want(t *testing.T, section, key string, values ...string) {
+	t.Helper()
+	equal(t, section+"."+key, u[section][key], values)
+}
+
+// wantAbsent checks that no section sets key.
+func (u unitFile) wantAbsent(t *testing.T, key string) {
+	t.Helper()
+	for section, keys := range u {
+		if v, ok := keys[key]; ok {
+			t.Errorf("%s.%s is set to %q; it must not be", section, key, v)
+		}
+	}
+}
+
+func TestServerUnitSettings(t *testing.T) {
+	t.Parallel()
+	u := parseUnit(t, "systemd/left4me-server@.service")
+	u.want(t, "Unit", "Description", "Left 4 Dead 2 server %i")
+	u.want(t, "Unit", "After", "network-online.target")
+	u.want(t, "Unit", "Wants", "network-online.target")
+	u.want(t, "Unit", "StartLimitIntervalSec", "300")
+	u.want(t, "Unit", "StartLimitBurst", "5")
+	u.want(t, "Service", "Type", "simple")
+	u.want(t, "Service", "User", "left4me")
+	u.want(t, "Service", "Group", "left4me")
+	u.want(t, "Service", "EnvironmentFile", "-/etc/left4me/server.env", "/var/lib/left4me/instances/%i/instance.env")
+	u.want(t, "Service", "WorkingDirectory", "/var/lib/left4me/instances/%i")
+	u.want(t, "Service", "ExecStart", "/usr/local/libexec/left4me/left4me-srcds $SRCDS_ARGS")
+	u.want(t, "Service", "Restart", "on-failure")
+	u.want(t, "Service", "RestartSec", "5")
+	u.want(t, "Service", "KillSignal", "SIGINT")
+	u.want(t, "Service", "TimeoutStopSec", "30")
+	u.want(t, "Service", "MemoryMax", "4G")
+	u.want(t, "Service", "TasksMax", "256")
+	u.want(t, "Service", "NoNewPrivileges", "yes")
+	u.want(t, "Service", "ProtectSystem", "strict")
+	u.want(t, "Service", "ReadWritePaths", "/var/lib/left4me/instances/%i")
+	for _, key := range []string{"ProtectHome", "PrivateTmp", "PrivateDevices", "ProtectKernelTunables",
+		"ProtectKernelModules", "ProtectControlGroups", "RestrictNamespaces", "LockPersonality",
+		"RestrictRealtime", "RestrictSUIDSGID"} {
+		u.want(t, "Service", key, "yes")
+	}
+	u.want(t, "Service", "CapabilityBoundingSet", "")
+	// srcds is a 32-bit program: x86 system calls must stay allowed.
+	u.want(t, "Service", "SystemCallArchitectures", "native x86")
+	u.wantAbsent(t, "MemoryDenyWriteExecute")
+	u.want(t, "Install", "WantedBy", "multi-user.target")
+}
+
+func TestWebUnitSettings(t *testing.T) {
+	t.Parallel()
+	u := parseUnit(t, "systemd/left4me-web.service")
+	u.want(t, "Service", "Type", "simple")
+	u.want(t, "Service", "User", "left4me")
+	u.want(t, "Service", "ExecStart", "/usr/local/bin/left4me serve")
+	u.want(t, "Service", "EnvironmentFile", "-/etc/left4me/web.env")
+	u.want(t, "Service", "Environment", "LEFT4ME_DB=/var/lib/left4me/left4me.db LEFT4ME_BACKEND=sudo")
+	u.want(t, "Service", "Restart", "on-failure")
+	u.want(t, "Service", "ProtectSystem", "strict")
+	u.want(t, "Service", "ReadWritePaths", "/var/lib/left4me")
+	u.want(t, "Install", "WantedBy", "multi-user.target")
+	// sudo must keep working inside the panel's sandbox.
+	for _, key := range []string{"NoNewPrivileges", "CapabilityBoundingSet", "AmbientCapabilities",
+		"PrivateUsers", "DynamicUser"} {
+		u.wantAbsent(t, key)
+	}
+	for _, f := range u["Service"]["SystemCallFilter"] {
+		if strings.Contains(f, "setuid") || strings.Contains(f, "@privileged") || strings.HasPrefix(f, "~") {
+			t.Errorf("SystemCallFilter=%s could block sudo", f)
+		}
+	}
+}
+
+// TestUnitsPassSystemdAnalyzeVerify is best effort: systemd-analyze is
+// often missing, and the units' programs are not installed here, which it
+// reports too. Only complaints about the unit files' own lines fail.
+func TestUnitsPassSystemdAnalyzeVerify(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		t.Skip("systemd-analyze not installed")
+	}
+	for _, unit := range []string{"systemd/left4me-server@.service", "systemd/left4me-web.service"} {
+		t.Run(unit+" has no line systemd rejects", func(t *testing.T) {
+			t.Parallel()
+			abs, err := filepath.Abs(unit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := command(t, "systemd-analyze", "verify", abs)
+			if err != nil {
+				t.Logf("systemd-analyze verify %s: %v\n%s", unit, err, out)
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, abs+":") {
+					t.Errorf("systemd-analyze: %s", l)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,328 @@
+#!/bin/sh
+# install.sh: installs left4me's host files on a Debian host.
+#
+#   sudo deploy/install.sh [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run]
+#
+# It is idempotent: a second run changes nothing. It never overwrites the
+# operator's configuration in /etc/left4me, never installs a sudoers file
+# that visudo rejects, and starts nothing unless --enable-web is given.
+# See deploy/README.md.
+#
+# Environment:
+#   DESTDIR         install under this directory instead of /, without
+#                   creating users, changing owners or calling systemctl
+#                   (those steps are only printed)
+#   LEFT4ME_BINARY  same as --binary
+#   LEFT4ME_SRCDS   same as --srcds
+#   LEFT4ME_SRC     the deploy directory to install from (default: the
+#                   directory holding this script)
+set -eu
+export LC_ALL=C
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+umask 022
+
+prog=install.sh
+default_srcds=/var/lib/left4me/game/srcds_run
+
+usage() {
+	echo "usage: $prog [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run]" >&2
+	exit 2
+}
+
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
+
+say() {
+	printf '%s\n' "$*"
+}
+
+binary=${LEFT4ME_BINARY:-}
+srcds=${LEFT4ME_SRCDS:-$default_srcds}
+enable_web=0
+dry_run=0
+while [ "$#" -gt 0 ]; do
+	case $1 in
+	--binary)
+		[ "$#" -ge 2 ] || usage
+		binary=$2
+		shift 2
+		;;
+	--binary=*)
+		binary=${1#--binary=}
+		shift
+		;;
+	--srcds)
+		[ "$#" -ge 2 ] || usage
+		srcds=$2
+		shift 2
+		;;
+	--srcds=*)
+		srcds=${1#--srcds=}
+		shift
+		;;
+	--enable-web)
+		enable_web=1
+		shift
+		;;
+	--dry-run)
+		dry_run=1
+		shift
+		;;
+	-h | --help)
+		echo "usage: $prog [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run]"
+		exit 0
+		;;
+	*)
+		usage
+		;;
+	esac
+done
+
+src=${LEFT4ME_SRC:-$(dirname "$0")}
+src=$(cd "$src" && pwd) || die "cannot open the source directory $src"
+
+destdir=${DESTDIR:-}
+case $destdir in
+'') ;;
+/*)
+	# Drop trailing slashes so that "$destdir/etc" has no "//".
+	while [ "${destdir%/}" != "$destdir" ]; do
+		destdir=${destdir%/}
+	done
+	[ -n "$destdir" ] || die "DESTDIR=/ is the real system; leave DESTDIR unset instead"
+	;;
+*) die "DESTDIR must be an absolute path, got '$destdir'" ;;
+esac
+
+# tmp is the temporary file being written, removed if we stop half-way.
+tmp=
+cleanup() {
+	if [ -n "$tmp" ]; then
+		rm -f "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' HUP INT TERM
+
+# run CMD...: changes the host, or only prints the command in a dry run.
+run() {
+	if [ "$dry_run" = 1 ]; then
+		say "would run: $*"
+	else
+		say "run: $*"
+		"$@"
+	fi
+}
+
+# system CMD...: like run, for what acts on the running system rather
+# than on files (users, owners, systemctl); with DESTDIR only printed.
+system() {
+	if [ -n "$destdir" ]; then
+		say "would run (skipped with DESTDIR): $*"
+	else
+		run "$@"
+	fi
+}
+
+# mode_of PATH and owner_of PATH print the octal mode and user:group of
+# PATH, or nothing when it does not exist.
+mode_of() {
+	stat -c %a "$1" 2>/dev/null || true
+}
+
+owner_of() {
+	stat -c %U:%G "$1" 2>/dev/null || true
+}
+
+# owner_ok PATH USER:GROUP: with DESTDIR, owners are not managed.
+owner_ok() {
+	[ -n "$destdir" ] || [ "$(owner_of "$1")" = "$2" ]
+}
+
+# set_owner USER:GROUP FILE SHOWN: gives FILE its owner, or with DESTDIR
+# prints what it would do, naming the file SHOWN.
+set_owner() {
+	if [ -n "$destdir" ]; then
+		say "would run (skipped with DESTDIR): chown $1 $3"
+	else
+		chown "$1" "$2"
+	fi
+}
+
+# ensure_parent DIR: creates a system directory such as /etc/sudoers.d
+# if it is missing, and leaves an existing one as it is.
+ensure_parent() {
+	if [ ! -d "$destdir$1" ]; then
+		run mkdir -p "$destdir$1"
+	fi
+}
+
+# ensure_dir MODE USER:GROUP DIR: creates one of left4me's own directories
+# and gives it its mode and owner.
+ensure_dir() {
+	path=$destdir$3
+	if [ ! -d "$path" ]; then
+		run mkdir -p "$path"
+	fi
+	if [ "$(mode_of "$path")" != "$1" ]; then
+		run chmod "$1" "$path"
+	fi
+	if [ -n "$destdir" ] || [ "$(owner_of "$path")" != "$2" ]; then
+		system chown "$2" "$path"
+	fi
+}
+
+# install_file MODE SRC DEST [sudoers]: installs SRC as DEST, owned by
+# root, through a temporary file in DEST's directory and a rename, so
+# DEST is always either the old file or the new one. With "sudoers",
+# the temporary copy must pass visudo -cf first; otherwise DEST is left
+# alone and the installation stops. A DEST that already matches is not
+# touched.
+install_file() {
+	mode=$1
+	from=$2
+	dest=$destdir$3
+	if [ -f "$dest" ] && [ ! -L "$dest" ] && cmp -s "$from" "$dest" &&
+		[ "$(mode_of "$dest")" = "$mode" ] && owner_ok "$dest" root:root; then
+		say "unchanged: $dest"
+		return
+	fi
+	if [ "$dry_run" = 1 ]; then
+		say "would install: $from as $dest (mode $mode, owner root:root)"
+		return
+	fi
+	# The temporary name starts with a dot: sudo's includedir skips such
+	# files, so a half-written sudoers file is never read.
+	tmp=$(mktemp "${dest%/*}/.${dest##*/}.XXXXXX")
+	cp "$from" "$tmp"
+	chmod "$mode" "$tmp"
+	set_owner root:root "$tmp" "$dest"
+	if [ "${4:-}" = sudoers ] && ! visudo -c -f "$tmp" >/dev/null; then
+		die "visudo rejects $from; $dest is left as it was"
+	fi
+	mv -f "$tmp" "$dest"
+	tmp=
+	say "installed: $dest (mode $mode)"
+}
+
+# write_config MODE FILE: writes operator configuration from stdin, only
+# if FILE does not exist yet. An existing file is never touched.
+write_config() {
+	dest=$destdir$2
+	if [ -e "$dest" ] || [ -L "$dest" ]; then
+		say "kept: $dest (existing configuration is never overwritten)"
+		cat >/dev/null
+		return
+	fi
+	if [ "$dry_run" = 1 ]; then
+		say "would write: $dest (mode $1, owner root:root)"
+		cat >/dev/null
+		return
+	fi
+	tmp=$(mktemp "${dest%/*}/.${dest##*/}.XXXXXX")
+	cat >"$tmp"
+	chmod "$1" "$tmp"
+	set_owner root:root "$tmp" "$dest"
+	mv -f "$tmp" "$dest"
+	tmp=
+	say "wrote: $dest (mode $1)"
+}
+
+# Check everything before changing anything.
+for f in libexec/left4me-systemctl libexec/left4me-journalctl libexec/left4me-srcds \
+	sudoers/left4me systemd/left4me-server@.service systemd/left4me-web.service; do
+	[ -f "$src/$f" ] || die "$src/$f is missing; run $prog from a left4me checkout or set LEFT4ME_SRC"
+done
+if [ -n "$binary" ]; then
+	if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then
+		die "--binary $binary is not an executable file"
+	fi
+fi
+case $srcds in
+/*) ;;
+*) die "--srcds must be an absolute path, got '$srcds'" ;;
+esac
+case $srcds in
+*[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-]*)
+	die "--srcds $srcds: use letters, digits and / . _ + - only"
+	;;
+esac
+if [ -z "$destdir" ] && [ "$dry_run" = 0 ] && [ "$(id -u)" != 0 ]; then
+	die "run as root (sudo $0), or set DESTDIR to install into a directory"
+fi
+command -v visudo >/dev/null || die "visudo not found; install the sudo package first"
+visudo -c -f "$src/sudoers/left4me" >/dev/null ||
+	die "visudo rejects $src/sudoers/left4me; nothing was installed"
+if [ "$enable_web" = 1 ] && [ -z "$binary" ] && [ ! -x "$destdir/usr/local/bin/left4me" ]; then
+	die "--enable-web needs the left4me binary; pass --binary PATH"
+fi
+if [ -n "$destdir" ] && [ ! -d "$destdir" ]; then
+	run mkdir -p "$destdir"
+fi
+
+# The user and group the panel and the game servers run as.
+if [ -n "$destdir" ]; then
+	say "would create the system user and group left4me if missing (skipped with DESTDIR)"
+else
+	if ! getent group left4me >/dev/null; then
+		run groupadd --system left4me
+	fi
+	if ! getent passwd left4me >/dev/null; then
+		run useradd --system --gid left4me --home-dir /var/lib/left4me \
+			--no-create-home --shell /usr/sbin/nologin --comment 'left4me game servers' left4me
+	fi
+fi
+
+# Directories.
+ensure_dir 750 left4me:left4me /var/lib/left4me
+ensure_dir 750 left4me:left4me /var/lib/left4me/instances
+ensure_dir 755 root:root /etc/left4me
+ensure_parent /usr/local/libexec
+ensure_dir 755 root:root /usr/local/libexec/left4me
+ensure_parent /etc/sudoers.d
+ensure_parent /etc/systemd/system
+
+# Files. In a dry run the directories may not exist yet; install_file and
+# write_config only print then, so that is fine.
+for f in left4me-systemctl left4me-journalctl left4me-srcds; do
+	install_file 755 "$src/libexec/$f" "/usr/local/libexec/left4me/$f"
+done
+install_file 440 "$src/sudoers/left4me" /etc/sudoers.d/left4me sudoers
+install_file 644 "$src/systemd/left4me-server@.service" /etc/systemd/system/left4me-server@.service
+install_file 644 "$src/systemd/left4me-web.service" /etc/systemd/system/left4me-web.service
+if [ -n "$binary" ]; then
+	ensure_parent /usr/local/bin
+	install_file 755 "$binary" /usr/local/bin/left4me
+fi
+
+write_config 644 /etc/left4me/server.env <<EOF
+# Settings for every left4me-server@ instance, read by systemd
+# (EnvironmentFile=). install.sh writes this file once and never
+# overwrites it.
+#
+# The game server program the instances run (left4me-srcds starts it).
+LEFT4ME_SRCDS=$srcds
+EOF
+
+write_config 600 /etc/left4me/web.env <<'EOF'
+# Settings for left4me-web.service, read by systemd (EnvironmentFile=).
+# install.sh writes this file once and never overwrites it. A variable
+# set here overrides the unit's Environment= defaults, which are:
+#LEFT4ME_DB=/var/lib/left4me/left4me.db
+#LEFT4ME_BACKEND=sudo
+EOF
+
+# Tell systemd about the units; start the panel only when asked.
+if [ -z "$destdir" ] && [ ! -d /run/systemd/system ]; then
+	say "systemd is not running here; skipping systemctl daemon-reload"
+else
+	system systemctl daemon-reload
+fi
+if [ "$enable_web" = 1 ]; then
+	system systemctl enable --now left4me-web.service
+else
+	say "left4me-web.service is not started; run 'systemctl enable --now left4me-web.service' or pass --enable-web"
+fi

@@ -1,0 +1,408 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests run install.sh with DESTDIR, which must not create users,
+// change owners or call systemctl, so they are safe to run as root.
+
+func needVisudo(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("visudo"); err != nil {
+		if _, err := os.Stat("/usr/sbin/visudo"); err != nil {
+			t.Skip("visudo not installed (apt-get install sudo); install.sh needs it")
+		}
+	}
+}
+
+// runInstall runs deploy/install.sh with env added to a small fixed
+// environment and returns its exit status and combined output.
+func runInstall(t *testing.T, env []string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "./install.sh", args...)
+	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, out.String()
+	case errors.As(err, &exitErr):
+		return exitErr.ExitCode(), out.String()
+	}
+	t.Fatalf("run install.sh: %v", err)
+	return 0, ""
+}
+
+// snapshot describes every entry under root: type, mode, size, modification
+// time and a digest of the content of regular files.
+func snapshot(t *testing.T, root string) map[string]string {
+	t.Helper()
+	tree := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		desc := fmt.Sprintf("%v %d", info.Mode(), info.Size())
+		if info.Mode().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			desc += fmt.Sprintf(" %x %d", sha256.Sum256(data), info.ModTime().UnixNano())
+		}
+		tree[rel] = desc
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+func fakeBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "left4me")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho left4me\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func wantMode(t *testing.T, path string, want fs.FileMode) {
+	t.Helper()
+	info, err := os.Lstat(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	equal(t, "mode of "+path, info.Mode(), want)
+}
+
+func wantSameContent(t *testing.T, got, want string) {
+	t.Helper()
+	g, err := os.ReadFile(got)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	w, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(g, w) {
+		t.Errorf("%s differs from %s", got, want)
+	}
+}
+
+func TestInstallIntoDestdir(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	dest := t.TempDir()
+	bin := fakeBinary(t)
+	code, out := runInstall(t, []string{"DESTDIR=" + dest}, "--binary", bin)
+	if code != 0 {
+		t.Fatalf("install.sh exited %d:\n%s", code, out)
+	}
+
+	t.Run("files land with their modes and contents", func(t *testing.T) {
+		files := []struct {
+			path, src string
+			mode      fs.FileMode
+		}{
+			{"usr/local/libexec/left4me/left4me-systemctl", systemctlHelper, 0o755},
+			{"usr/local/libexec/left4me/left4me-journalctl", journalctlHelper, 0o755},
+			{"usr/local/libexec/left4me/left4me-srcds", srcdsLauncher, 0o755},
+			{"etc/sudoers.d/left4me", "sudoers/left4me", 0o440},
+			{"etc/systemd/system/left4me-server@.service", "systemd/left4me-server@.service", 0o644},
+			{"etc/systemd/system/left4me-web.service", "systemd/left4me-web.service", 0o644},
+			{"usr/local/bin/left4me", bin, 0o755},
+		}
+		for _, f := range files {
+			wantMode(t, filepath.Join(dest, f.path), f.mode)
+			wantSameContent(t, filepath.Join(dest, f.path), f.src)
+		}
+		wantMode(t, filepath.Join(dest, "etc/left4me/server.env"), 0o644)
+		wantMode(t, filepath.Join(dest, "etc/left4me/web.env"), 0o600)
+		for path, mode := range map[string]fs.FileMode{
+			"var/lib/left4me":           0o750,
+			"var/lib/left4me/instances": 0o750,
+			"etc/left4me":               0o755,
+			"usr/local/libexec/left4me": 0o755,
+		} {
+			wantMode(t, filepath.Join(dest, path), fs.ModeDir|mode)
+		}
+		env, err := os.ReadFile(filepath.Join(dest, "etc/left4me/server.env"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(env), "\nLEFT4ME_SRCDS=/var/lib/left4me/game/srcds_run\n") {
+			t.Errorf("server.env does not set the default LEFT4ME_SRCDS:\n%s", env)
+		}
+	})
+
+	t.Run("nothing touches the running system", func(t *testing.T) {
+		for _, l := range strings.Split(out, "\n") {
+			for _, cmd := range []string{"useradd", "groupadd", "chown", "systemctl"} {
+				if strings.HasPrefix(l, "run: "+cmd) {
+					t.Errorf("with DESTDIR, install.sh ran %q", l)
+				}
+			}
+		}
+		for _, want := range []string{
+			"would run (skipped with DESTDIR): systemctl daemon-reload",
+			"would run (skipped with DESTDIR): chown left4me:left4me " + dest + "/var/lib/left4me",
+			"would create the system user and group left4me if missing",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "enable --now") && !strings.Contains(out, "'systemctl enable --now left4me-web.service'") {
+			t.Errorf("install.sh enabled the panel without --enable-web:\n%s", out)
+		}
+	})
+
+	t.Run("no temporary files are left behind", func(t *testing.T) {
+		for path := range snapshot(t, dest) {
+			if path != "." && strings.HasPrefix(filepath.Base(path), ".") {
+				t.Errorf("left behind: %s", path)
+			}
+		}
+	})
+
+	t.Run("a second run changes nothing", func(t *testing.T) {
+		before := snapshot(t, dest)
+		code, out := runInstall(t, []string{"DESTDIR=" + dest}, "--binary", bin)
+		if code != 0 {
+			t.Fatalf("second run exited %d:\n%s", code, out)
+		}
+		equal(t, "tree after the second run", snapshot(t, dest), before)
+		if strings.Contains(out, "installed:") || strings.Contains(out, "wrote:") {
+			t.Errorf("the second run wrote files:\n%s", out)
+		}
+	})
+
+	t.Run("a dry run over an installed tree changes nothing", func(t *testing.T) {
+		before := snapshot(t, dest)
+		code, out := runInstall(t, []string{"DESTDIR=" + dest}, "--dry-run", "--binary", bin, "--srcds", "/opt/other")
+		if code != 0 {
+			t.Fatalf("dry run exited %d:\n%s", code, out)
+		}
+		equal(t, "tree after the dry run", snapshot(t, dest), before)
+	})
+}
+
+func TestInstallDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	dest := t.TempDir()
+	code, out := runInstall(t, []string{"DESTDIR=" + dest}, "--dry-run", "--binary", fakeBinary(t), "--enable-web")
+	if code != 0 {
+		t.Fatalf("install.sh --dry-run exited %d:\n%s", code, out)
+	}
+	equal(t, "tree after a dry run", snapshot(t, dest), map[string]string{".": snapshot(t, dest)["."]})
+	for _, want := range []string{
+		"would install: ", "would write: ", "would run: mkdir -p " + dest + "/var/lib/left4me",
+		"systemctl daemon-reload", "systemctl enable --now left4me-web.service",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestInstallNeverOverwritesOperatorConfig(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	dest := t.TempDir()
+	conf := filepath.Join(dest, "etc/left4me")
+	if err := os.MkdirAll(conf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	own := map[string]string{
+		"server.env": "LEFT4ME_SRCDS=/opt/mine/srcds_run\n",
+		"web.env":    "LEFT4ME_LISTEN=:9000\n",
+	}
+	for name, content := range own {
+		if err := os.WriteFile(filepath.Join(conf, name), []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out := runInstall(t, []string{"DESTDIR=" + dest, "LEFT4ME_SRCDS=/opt/other/srcds_run"})
+	if code != 0 {
+		t.Fatalf("install.sh exited %d:\n%s", code, out)
+	}
+	for name, content := range own {
+		got, err := os.ReadFile(filepath.Join(conf, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, name, string(got), content)
+		wantMode(t, filepath.Join(conf, name), 0o640)
+	}
+}
+
+func TestInstallWritesTheChosenSrcds(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"the --srcds option sets LEFT4ME_SRCDS", nil, []string{"--srcds", "/opt/stand-in/server"}},
+		{"the --srcds=PATH form sets LEFT4ME_SRCDS", nil, []string{"--srcds=/opt/stand-in/server"}},
+		{"the LEFT4ME_SRCDS variable sets LEFT4ME_SRCDS", []string{"LEFT4ME_SRCDS=/opt/stand-in/server"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dest := t.TempDir()
+			code, out := runInstall(t, append([]string{"DESTDIR=" + dest}, tt.env...), tt.args...)
+			if code != 0 {
+				t.Fatalf("install.sh exited %d:\n%s", code, out)
+			}
+			env, err := os.ReadFile(filepath.Join(dest, "etc/left4me/server.env"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(env), "\nLEFT4ME_SRCDS=/opt/stand-in/server\n") {
+				t.Errorf("server.env:\n%s", env)
+			}
+		})
+	}
+}
+
+// copySources copies the files install.sh installs into a new directory,
+// to be used as LEFT4ME_SRC.
+func copySources(t *testing.T) string {
+	t.Helper()
+	src := t.TempDir()
+	for _, f := range []string{systemctlHelper, journalctlHelper, srcdsLauncher,
+		"sudoers/left4me", "systemd/left4me-server@.service", "systemd/left4me-web.service"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(src, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src
+}
+
+func TestInstallRefusesABrokenSudoersFile(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	src := copySources(t)
+	broken := filepath.Join(src, "sudoers/left4me")
+	f, err := os.OpenFile(broken, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("left4me ALL = this is not sudoers syntax\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the old sudoers file stays and nothing else is installed", func(t *testing.T) {
+		t.Parallel()
+		dest := t.TempDir()
+		old := filepath.Join(dest, "etc/sudoers.d/left4me")
+		if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(old, []byte("# the old rules\n"), 0o440); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, dest)
+		code, out := runInstall(t, []string{"DESTDIR=" + dest, "LEFT4ME_SRC=" + src})
+		if code == 0 {
+			t.Fatalf("install.sh succeeded with a broken sudoers file:\n%s", out)
+		}
+		if !strings.Contains(out, "visudo rejects") {
+			t.Errorf("output does not say why:\n%s", out)
+		}
+		equal(t, "tree after the failed run", snapshot(t, dest), before)
+	})
+
+	t.Run("no sudoers file appears where there was none", func(t *testing.T) {
+		t.Parallel()
+		dest := t.TempDir()
+		code, out := runInstall(t, []string{"DESTDIR=" + dest, "LEFT4ME_SRC=" + src})
+		if code == 0 {
+			t.Fatalf("install.sh succeeded with a broken sudoers file:\n%s", out)
+		}
+		if _, err := os.Lstat(filepath.Join(dest, "etc/sudoers.d/left4me")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a sudoers file was installed (or Lstat failed: %v)", err)
+		}
+	})
+}
+
+func TestInstallRefusesBadInvocations(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	tests := []struct {
+		name     string
+		env      []string
+		args     []string
+		wantCode int
+	}{
+		{"an unknown option is a usage error", nil, []string{"--frobnicate"}, 2},
+		{"a stray argument is a usage error", nil, []string{"extra"}, 2},
+		{"--binary without a path is a usage error", nil, []string{"--binary"}, 2},
+		{"a missing binary is refused", nil, []string{"--binary", "/nonexistent/left4me"}, 1},
+		{"a binary that is not executable is refused", nil, []string{"--binary", "install_test.go"}, 1},
+		{"a relative --srcds is refused", nil, []string{"--srcds", "game/srcds_run"}, 1},
+		{"a --srcds with a space is refused", nil, []string{"--srcds", "/opt/my game/srcds_run"}, 1},
+		{"a --srcds with a quote is refused", nil, []string{"--srcds", `/opt/"x"/srcds_run`}, 1},
+		{"--enable-web without a binary is refused", nil, []string{"--enable-web"}, 1},
+		{"a missing source directory is refused", []string{"LEFT4ME_SRC=/nonexistent"}, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dest := t.TempDir()
+			code, out := runInstall(t, append([]string{"DESTDIR=" + dest}, tt.env...), tt.args...)
+			equal(t, "exit status", code, tt.wantCode)
+			equal(t, "tree after the refused run", snapshot(t, dest), map[string]string{".": snapshot(t, dest)["."]})
+			if out == "" {
+				t.Errorf("no message")
+			}
+		})
+	}
+	t.Run("a relative DESTDIR is refused", func(t *testing.T) {
+		t.Parallel()
+		code, _ := runInstall(t, []string{"DESTDIR=relative/dir"})
+		equal(t, "exit status", code, 1)
+		if _, err := os.Lstat("relative"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("install.sh created ./relative")
+		}
+	})
+}
