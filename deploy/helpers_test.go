@@ -343,3 +343,32 @@ func FuzzHelperNameRule(f *testing.F) {
 		}
 	})
 }
+
+// TestHelperLimitsMatchHostbackend keeps the helpers' limits in step with
+// the Go side's, as the fuzz test does for the name rule.
+func TestHelperLimitsMatchHostbackend(t *testing.T) {
+	t.Parallel()
+	systemctl := newSeam(t, systemctlHelper, "systemctl")
+	journalctl := newSeam(t, journalctlHelper, "journalctl")
+	most := strconv.Itoa(hostbackend.MaxJournalLines)
+	tooMany := strconv.Itoa(hostbackend.MaxJournalLines + 1)
+
+	t.Run("show takes hostbackend.MaxShowNames names", func(t *testing.T) {
+		t.Parallel()
+		names := manyNames(hostbackend.MaxShowNames)
+		wantRan(t, systemctl.run(t, append([]string{"show"}, names...)...), showArgv(names...))
+	})
+	t.Run("show refuses one name more than hostbackend.MaxShowNames", func(t *testing.T) {
+		t.Parallel()
+		wantRefused(t, systemctl.run(t, append([]string{"show"}, manyNames(hostbackend.MaxShowNames+1)...)...))
+	})
+	t.Run("journalctl takes hostbackend.MaxJournalLines lines", func(t *testing.T) {
+		t.Parallel()
+		wantRan(t, journalctl.run(t, "a", "--lines", most, "--no-follow"),
+			[]string{"-u", unit("a"), "-o", "cat", "--lines", most, "--no-pager"})
+	})
+	t.Run("journalctl refuses one line more than hostbackend.MaxJournalLines", func(t *testing.T) {
+		t.Parallel()
+		wantRefused(t, journalctl.run(t, "a", "--lines", tooMany, "--no-follow"))
+	})
+}
