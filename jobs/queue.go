@@ -205,9 +205,16 @@ RETURNING *`
 // Claim marks the next runnable job running with a lease of the given
 // length and returns it, or returns ErrNoJob.
 func (q *Queue) Claim(ctx context.Context, lease time.Duration) (*store.Job, error) {
+	// Take the writer first and read the clock then, so that started_at
+	// is not earlier than the end of the job this claim waited for.
+	conn, err := q.db.Writer().Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("claim job: %w", err)
+	}
+	defer conn.Close()
 	now := q.now()
 	job := new(store.Job)
-	err := q.db.Writer().NewRaw(claimSQL, now.UnixMilli(), now.Add(lease).UnixMilli()).Scan(ctx, job)
+	err = conn.NewRaw(claimSQL, now.UnixMilli(), now.Add(lease).UnixMilli()).Scan(ctx, job)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoJob
 	}
