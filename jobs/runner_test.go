@@ -323,18 +323,3 @@ func TestShutdownLeavesJobsThatOutlastTheGraceToTheRescuer(t *testing.T) {
 		t.Fatalf("attempts = %d, want 2", got.Attempts)
 	}
 }
-
-func TestRunnerWithNoWorkersStartsNothing(t *testing.T) {
-	e := newEnv(t, fake.Options{})
-	storetest.Server(t, e.db, "alpha", 27015)
-	enqueue(t, e.q, "alpha", store.OpStart)
-	r := jobs.NewRunner(jobs.RunnerOpts{Queue: e.q, Backend: e.fake, Workers: 0, PollerInterval: time.Millisecond, Logger: quiet()})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := r.Start(ctx); err != nil { // returns at once: ctx is never cancelled
-		t.Fatal(err)
-	}
-	if calls := e.fake.Calls(); len(calls) != 0 {
-		t.Fatalf("backend calls with workers disabled: %+v", calls)
-	}
-}

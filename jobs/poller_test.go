@@ -1,0 +1,363 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/hostbackend/fake"
+	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/store/storetest"
+)
+
+func newPoller(e *env, b hostbackend.Backend, clk func() time.Time) *jobs.Poller {
+	if b == nil {
+		b = e.fake
+	}
+	return jobs.NewPoller(jobs.PollerOpts{DB: e.db, Backend: b, Clock: clk, Logger: quiet()})
+}
+
+// shows returns the name lists of the fake's show calls.
+func shows(b *fake.Backend) [][]string {
+	var out [][]string
+	for _, c := range b.Calls() {
+		if c.Verb == "show" {
+			out = append(out, c.Names)
+		}
+	}
+	return out
+}
+
+func history(t testing.TB, db *store.DB, name string) []store.HistoryEntry {
+	t.Helper()
+	hs, err := db.ListServerHistory(context.Background(), server(t, db, name).ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hs
+}
+
+// Reference: test_state_poller_refreshes_each_server.
+func TestStatePollerRefreshesEachServer(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	storetest.Server(t, e.db, "beta", 27016)
+	e.fake.ExternalEnable("alpha")
+
+	if err := newPoller(e, nil, nil).Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]hostbackend.State{"alpha": hostbackend.StateRunning, "beta": hostbackend.StateStopped} {
+		srv := server(t, e.db, name)
+		if srv.ActualState != want || srv.ActualStateUpdatedAt.IsZero() {
+			t.Errorf("%s: actual_state %s (updated %v), want %s", name, srv.ActualState, srv.ActualStateUpdatedAt, want)
+		}
+	}
+}
+
+// Reference: test_state_poller_skips_servers_with_inflight_jobs.
+func TestStatePollerSkipsServersWithInflightJobs(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	for i, n := range []string{"gamma", "delta", "idle"} {
+		storetest.Server(t, e.db, n, 27015+i)
+	}
+	enqueue(t, e.q, "gamma", store.OpStop)
+	if _, err := e.q.Claim(context.Background(), time.Minute); err != nil { // gamma's job is running
+		t.Fatal(err)
+	}
+	enqueue(t, e.q, "delta", store.OpStart) // delta's is queued
+
+	if err := newPoller(e, nil, nil).Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := shows(e.fake); !reflect.DeepEqual(got, [][]string{{"idle"}}) {
+		t.Fatalf("show calls %v, want one for idle only", got)
+	}
+	for _, n := range []string{"gamma", "delta"} {
+		if srv := server(t, e.db, n); srv.ActualState != hostbackend.StateUnknown || !srv.ActualStateUpdatedAt.IsZero() {
+			t.Errorf("%s was written while it had a job: %+v", n, srv)
+		}
+	}
+}
+
+// dropOne answers Show without the named unit.
+type dropOne struct {
+	*fake.Backend
+	drop string
+}
+
+func (b dropOne) Show(ctx context.Context, names ...string) ([]hostbackend.UnitStatus, error) {
+	us, err := b.Backend.Show(ctx, names...)
+	var kept []hostbackend.UnitStatus
+	for _, u := range us {
+		if u.Name != b.drop {
+			kept = append(kept, u)
+		}
+	}
+	return kept, err
+}
+
+// Reference: test_state_poller_swallows_per_server_exceptions.
+func TestStatePollerSwallowsPerServerFailures(t *testing.T) {
+	t.Run("a write that fails for one server", func(t *testing.T) {
+		e := newEnv(t, fake.Options{})
+		storetest.Server(t, e.db, "bad", 27015)
+		storetest.Server(t, e.db, "good", 27016)
+		if _, err := e.db.Writer().ExecContext(context.Background(), `
+			CREATE TEMP TRIGGER fail_bad BEFORE UPDATE OF actual_state ON servers
+			WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'simulated host failure'); END`); err != nil {
+			t.Fatal(err)
+		}
+		err := newPoller(e, nil, nil).Tick(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "server bad") || !strings.Contains(err.Error(), "simulated host failure") {
+			t.Fatalf("Tick() = %v, want bad's failure reported", err)
+		}
+		if got := server(t, e.db, "good").ActualState; got != hostbackend.StateStopped {
+			t.Fatalf("good is %s, want stopped: one server's failure stopped the rest", got)
+		}
+		if got := server(t, e.db, "bad").ActualState; got != hostbackend.StateUnknown {
+			t.Fatalf("bad is %s, want unchanged", got)
+		}
+	})
+	t.Run("an answer missing for one server", func(t *testing.T) {
+		e := newEnv(t, fake.Options{})
+		storetest.Server(t, e.db, "bad", 27015)
+		storetest.Server(t, e.db, "good", 27016)
+		err := newPoller(e, dropOne{e.fake, "bad"}, nil).Tick(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "server bad") {
+			t.Fatalf("Tick() = %v, want bad's failure reported", err)
+		}
+		if got := server(t, e.db, "good").ActualState; got != hostbackend.StateStopped {
+			t.Fatalf("good is %s, want stopped", got)
+		}
+	})
+}
+
+// Reference: test_state_poller_disabled_when_job_workers_disabled.
+func TestStatePollerDisabledWhenJobWorkersDisabled(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	r := jobs.NewRunner(jobs.RunnerOpts{Queue: e.q, Backend: e.fake, Workers: 0,
+		PollerInterval: time.Millisecond, Logger: quiet()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Start returns at once although ctx is never cancelled: nothing runs.
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if calls := e.fake.Calls(); len(calls) != 0 {
+		t.Fatalf("backend calls with workers disabled: %+v", calls)
+	}
+
+	// With workers, the same runner configuration polls.
+	startRunner(t, jobs.NewRunner(jobs.RunnerOpts{Queue: e.q, Backend: e.fake, Workers: 1,
+		PollerInterval: time.Hour, Logger: quiet()}))
+	waitFor(t, "the first poll", func() bool { return len(shows(e.fake)) > 0 })
+}
+
+func TestStatePollerAsksTheBackendOnceForAllServers(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	var want []string
+	for i := 0; i < 12; i++ {
+		n := fmt.Sprintf("srv-%02d", i)
+		storetest.Server(t, e.db, n, 27015+i)
+		want = append(want, n)
+	}
+	p := newPoller(e, nil, nil)
+	for tick := 1; tick <= 3; tick++ {
+		if err := p.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got := shows(e.fake)
+		if len(got) != tick || !reflect.DeepEqual(got[tick-1], want) {
+			t.Fatalf("after %d ticks: show calls %v, want one per tick naming every server", tick, got)
+		}
+	}
+}
+
+// gatedShow answers Show from the fake at once, then waits for release
+// before returning the (by then stale) answer.
+type gatedShow struct {
+	*fake.Backend
+	asked   chan struct{}
+	release chan struct{}
+}
+
+func (b gatedShow) Show(ctx context.Context, names ...string) ([]hostbackend.UnitStatus, error) {
+	us, err := b.Backend.Show(ctx, names...)
+	close(b.asked)
+	<-b.release
+	return us, err
+}
+
+// The poller reads alpha (stopped), asks systemd (inactive) and, before
+// it writes, a start job runs and writes running. The poller's stale
+// answer must not overwrite the job's state.
+func TestStatePollerNeverOverwritesAStateAJobWroteMeanwhile(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	ctx := context.Background()
+	if err := newPoller(e, nil, nil).Tick(ctx); err != nil { // alpha: unknown → stopped
+		t.Fatal(err)
+	}
+
+	gate := gatedShow{e.fake, make(chan struct{}), make(chan struct{})}
+	tickDone := make(chan error, 1)
+	go func() { tickDone <- newPoller(e, gate, nil).Tick(ctx) }()
+	<-gate.asked // the poller holds a stale "stopped"
+
+	startRunner(t, e.runner(jobs.RunnerOpts{}))
+	j := enqueue(t, e.q, "alpha", store.OpStart)
+	waitJob(t, e.db, j.ID, store.JobSucceeded)
+	if got := server(t, e.db, "alpha").ActualState; got != hostbackend.StateRunning {
+		t.Fatalf("after the job alpha is %s, want running", got)
+	}
+
+	close(gate.release)
+	if err := <-tickDone; err != nil {
+		t.Fatal(err)
+	}
+	if got := server(t, e.db, "alpha").ActualState; got != hostbackend.StateRunning {
+		t.Fatalf("the poller overwrote the job's state: alpha is %s, want running", got)
+	}
+	hs := history(t, e.db, "alpha")
+	if len(hs) != 2 || hs[0].Reason != fmt.Sprintf("after job %d (start)", j.ID) {
+		t.Fatalf("history = %+v; want the poller's first look and the job's change only", hs)
+	}
+}
+
+func TestStatePollerMarksUnknownOnlyAfterARepeatedFailure(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	e.fake.ExternalEnable("alpha")
+	p := newPoller(e, nil, nil)
+	ctx := context.Background()
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	e.fake.FailShow(errors.New("sudo: a password is required"))
+	if err := p.Tick(ctx); err == nil {
+		t.Fatal("first failing tick returned nil")
+	}
+	if got := server(t, e.db, "alpha").ActualState; got != hostbackend.StateRunning {
+		t.Fatalf("one blip changed the state to %s", got)
+	}
+	if err := p.Tick(ctx); err == nil {
+		t.Fatal("second failing tick returned nil")
+	}
+	srv := server(t, e.db, "alpha")
+	if srv.ActualState != hostbackend.StateUnknown || srv.StateReason != "could not ask systemd: sudo: a password is required" {
+		t.Fatalf("after two failures: %s (%q), want unknown with the error", srv.ActualState, srv.StateReason)
+	}
+	if srv.SystemdActive != "active" {
+		t.Fatalf("systemd detail cleared: %+v", srv)
+	}
+
+	e.fake.FailShow(nil)
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := server(t, e.db, "alpha").ActualState; got != hostbackend.StateRunning {
+		t.Fatalf("after recovery: %s, want running", got)
+	}
+	// One blip after the recovery is again only a blip.
+	e.fake.FailShow(errors.New("timeout"))
+	p.Tick(ctx)
+	if got := server(t, e.db, "alpha").ActualState; got != hostbackend.StateRunning {
+		t.Fatalf("a blip after recovery changed the state to %s", got)
+	}
+}
+
+func TestStatePollerRecordsDriftWithItsReasonOnlyOnChange(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, fake.Options{Now: clk.Now})
+	storetest.Server(t, e.db, "alpha", 27015)
+	ctx := context.Background()
+	startRunner(t, e.runner(jobs.RunnerOpts{Clock: clk.Now}))
+	j := enqueue(t, e.q, "alpha", store.OpStart)
+	waitJob(t, e.db, j.ID, store.JobSucceeded)
+	p := newPoller(e, nil, clk.Now)
+
+	steps := []struct {
+		name       string
+		drift      func()
+		wantState  hostbackend.State
+		wantReason string // "" when nothing changed
+	}{
+		{"nothing happened", func() {}, hostbackend.StateRunning, ""},
+		{"the OOM killer", func() { e.fake.OOMKill("alpha") }, hostbackend.StateFailed, "changed outside the panel (systemd Result=oom-kill)"},
+		{"a manual enable", func() { e.fake.ExternalEnable("alpha") }, hostbackend.StateRunning, "changed outside the panel"},
+		{"a manual disable", func() { e.fake.ExternalDisable("alpha") }, hostbackend.StateStopped, "changed outside the panel"},
+		{"a reboot of a disabled unit", func() { e.fake.Reboot() }, hostbackend.StateStopped, ""},
+	}
+	for _, st := range steps {
+		before := history(t, e.db, "alpha")
+		clk.Advance(time.Second)
+		st.drift()
+		if err := p.Tick(ctx); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		srv := server(t, e.db, "alpha")
+		if srv.ActualState != st.wantState {
+			t.Errorf("%s: state %s, want %s", st.name, srv.ActualState, st.wantState)
+		}
+		if !srv.ActualStateUpdatedAt.Equal(clk.Now()) {
+			t.Errorf("%s: actual_state_updated_at %v, want %v", st.name, srv.ActualStateUpdatedAt, clk.Now())
+		}
+		after := history(t, e.db, "alpha")
+		switch {
+		case st.wantReason == "" && len(after) != len(before):
+			t.Errorf("%s: a history row without a change: %+v", st.name, after[0])
+		case st.wantReason != "" && (len(after) != len(before)+1 || after[0].Reason != st.wantReason):
+			t.Errorf("%s: history %+v, want a row with reason %q", st.name, after, st.wantReason)
+		}
+	}
+}
+
+func TestRefreshWritesOneServerNow(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	s := storetest.Server(t, e.db, "alpha", 27015)
+	e.fake.ExternalEnable("alpha")
+	if err := jobs.Refresh(context.Background(), e.db, e.fake, s.ID, "asked by l4d2ctl"); err != nil {
+		t.Fatal(err)
+	}
+	hs := history(t, e.db, "alpha")
+	if len(hs) != 1 || hs[0].NewState != hostbackend.StateRunning || hs[0].Reason != "asked by l4d2ctl" {
+		t.Fatalf("history = %+v", hs)
+	}
+}
+
+func TestParseEnv(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		want    jobs.EnvConfig
+		wantErr string
+	}{
+		{map[string]string{}, jobs.EnvConfig{Workers: 4, PollerInterval: 30 * time.Second}, ""},
+		{map[string]string{"LEFT4ME_JOB_WORKERS": "0"}, jobs.EnvConfig{Workers: 0, PollerInterval: 30 * time.Second}, ""},
+		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "10"}, jobs.EnvConfig{Workers: 4, PollerInterval: 10 * time.Second}, ""},
+		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "1m"}, jobs.EnvConfig{Workers: 4, PollerInterval: time.Minute}, ""},
+		{map[string]string{"LEFT4ME_JOB_WORKERS": "-1"}, jobs.EnvConfig{}, "LEFT4ME_JOB_WORKERS"},
+		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "soon"}, jobs.EnvConfig{}, "LEFT4ME_STATE_POLLER_INTERVAL"},
+		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "1ms"}, jobs.EnvConfig{}, "at least 1s"},
+	}
+	for _, tt := range tests {
+		got, err := jobs.ParseEnv(func(k string) string { return tt.env[k] })
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseEnv(%v) error = %v, want one mentioning %s", tt.env, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseEnv(%v) = %+v, %v; want %+v", tt.env, got, err, tt.want)
+		}
+	}
+}
