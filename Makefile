@@ -2,7 +2,7 @@
 
 GO        ?= go
 BIN       := bin
-TEMPL     := $(GO) run github.com/a-h/templ/cmd/templ
+TEMPL     := $(GO) tool templ
 # Every shell script in the tree, found by its shebang.
 SH_FILES  := $(shell grep -rlE '^\#!(/usr/bin/env )?/?(bin/)?(ba|da)?sh' deploy .ci 2>/dev/null)
 BENCHTIME ?= 1s

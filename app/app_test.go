@@ -1,0 +1,101 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/left4me/left4me/app"
+	"github.com/left4me/left4me/store/storetest"
+)
+
+func get(t *testing.T, f *fiber.App, path string) (int, *goquery.Document) {
+	t.Helper()
+	resp, err := f.Test(httptest.NewRequest("GET", path, nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, doc
+}
+
+func TestDashboardListsServersWithTheirStates(t *testing.T) {
+	db := storetest.Open(t)
+	storetest.Server(t, db, "coop-1", 27015)
+	storetest.Server(t, db, "vs-2", 27016)
+	f := app.New(app.Options{DB: db})
+
+	code, doc := get(t, f, "/")
+	if code != 200 {
+		t.Fatalf("GET / = %d", code)
+	}
+	rows := doc.Find(`[data-testid="server-row"]`)
+	if rows.Length() != 2 {
+		t.Fatalf("%d server rows, want 2", rows.Length())
+	}
+	if name, _ := rows.First().Attr("data-name"); name != "coop-1" {
+		t.Errorf("first row is %q, want coop-1", name)
+	}
+	if st, _ := rows.First().Find(`[data-testid="badge"]`).Attr("data-state"); st != "unknown" {
+		t.Errorf("badge state %q, want unknown for a never-polled server", st)
+	}
+	if doc.Find(`[data-testid="simulated-notice"]`).Length() != 0 {
+		t.Error("a real-host panel shows the simulated-host notice")
+	}
+
+	// The status fragment is the same table, alone.
+	code, frag := get(t, f, "/servers/status")
+	if code != 200 || frag.Find(`[data-testid="server-row"]`).Length() != 2 || frag.Find("html header").Length() != 0 {
+		t.Fatalf("fragment: %d, %d rows", code, frag.Find(`[data-testid="server-row"]`).Length())
+	}
+}
+
+func TestDashboardSaysWhenTheHostIsSimulated(t *testing.T) {
+	f := app.New(app.Options{DB: storetest.Open(t), Simulated: true})
+	_, doc := get(t, f, "/")
+	if doc.Find(`[data-testid="simulated-notice"]`).Length() != 1 {
+		t.Fatal("no simulated-host notice with the fake backend")
+	}
+	if doc.Find(`[data-testid="no-servers"]`).Length() != 1 {
+		t.Fatal("an empty panel does not say there are no servers")
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	db := storetest.Open(t)
+	tick := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
+	f := app.New(app.Options{DB: db, WorkersRunning: func() bool { return true }, PollerLastTick: func() time.Time { return tick }})
+	resp, err := f.Test(httptest.NewRequest("GET", "/healthz", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		OK             bool       `json:"ok"`
+		Database       string     `json:"database"`
+		WorkersRunning bool       `json:"workers_running"`
+		PollerLastTick *time.Time `json:"poller_last_tick"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !got.OK || got.Database != "ok" || !got.WorkersRunning || got.PollerLastTick == nil || !got.PollerLastTick.Equal(tick) {
+		t.Fatalf("healthz = %d %+v", resp.StatusCode, got)
+	}
+
+	db.Close()
+	resp, err = f.Test(httptest.NewRequest("GET", "/healthz", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 {
+		t.Fatalf("healthz with a closed database = %d, want 503", resp.StatusCode)
+	}
+}

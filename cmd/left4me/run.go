@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/left4me/left4me/app"
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/store"
+)
+
+const usage = `Usage: left4me COMMAND [flags]
+
+Commands:
+  serve    run the web panel, the job workers and the state poller
+  help     show this help
+
+left4me serve flags (each also read from the environment variable beside it):
+`
+
+// errUsage marks bad usage (exit status 2).
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// run executes one left4me invocation.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage+app.ConfigHelp())
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage+app.ConfigHelp())
+		return nil
+	case "serve":
+		cfg, err := app.LoadConfig(args[1:], getenv)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage+app.ConfigHelp())
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		log := slog.New(slog.NewTextHandler(stderr, nil))
+		return serve(ctx, cfg, log, nil)
+	default:
+		return fmt.Errorf("%w: unknown command %q (try left4me help)", errUsage, args[0])
+	}
+}
+
+// serve runs the panel until ctx is cancelled, then shuts down in order:
+// HTTP, workers (and with them the poller), database. When ready is not
+// nil it receives the listening address once the panel accepts requests.
+func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- string) error {
+	backend, err := hostbackend.Open(cfg.Backend, cfg.HostConfig())
+	if err != nil {
+		return fmt.Errorf("%w: LEFT4ME_BACKEND: %v", errUsage, err)
+	}
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", cfg.DB, err)
+	}
+	defer db.Close()
+
+	queue := jobs.NewQueue(jobs.QueueOpts{DB: db})
+	runner := jobs.NewRunner(jobs.RunnerOpts{
+		Queue: queue, Backend: backend, Workers: cfg.JobWorkers,
+		PollerInterval: cfg.PollerInterval, Grace: cfg.ShutdownGraceTime, Logger: log,
+	})
+	var workersRunning sync.Mutex
+	running := false
+	runnerCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunner()
+	runnerDone := make(chan error, 1)
+	go func() {
+		workersRunning.Lock()
+		running = cfg.JobWorkers > 0
+		workersRunning.Unlock()
+		runnerDone <- runner.Start(runnerCtx)
+		workersRunning.Lock()
+		running = false
+		workersRunning.Unlock()
+	}()
+
+	opts := app.Options{
+		DB: db, Simulated: cfg.Backend == "fake", Logger: log,
+		WorkersRunning: func() bool { workersRunning.Lock(); defer workersRunning.Unlock(); return running },
+	}
+	web := app.New(opts)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		stopRunner()
+		<-runnerDone
+		return fmt.Errorf("LEFT4ME_ADDR=%s: %w", cfg.Addr, err)
+	}
+	addr := ln.Addr().String()
+	if cfg.Backend == "fake" {
+		log.Warn("simulated host: the fake backend starts no real game servers")
+	}
+	if cfg.JobWorkers == 0 {
+		log.Warn("job workers disabled (LEFT4ME_JOB_WORKERS=0): jobs stay queued and the state poller is off")
+	}
+	log.Info("left4me is listening", "url", "http://"+addr+"/", "backend", cfg.Backend, "db", cfg.DB, "workers", cfg.JobWorkers)
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- web.Listener(ln) }()
+	if ready != nil {
+		ready <- addr
+	}
+
+	var httpErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case httpErr = <-httpDone:
+		log.Error("HTTP server stopped", "err", httpErr)
+	}
+	if err := web.ShutdownWithTimeout(10 * time.Second); err != nil {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	stopRunner()
+	if err := <-runnerDone; err != nil {
+		log.Error("job runner", "err", err)
+	}
+	log.Info("stopped")
+	if httpErr != nil {
+		return fmt.Errorf("HTTP server: %w", httpErr)
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/left4me/left4me/app"
+)
+
+func TestServeAnswersAndShutsDownCleanly(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := app.LoadConfig([]string{"-addr", "127.0.0.1:0"}, func(k string) string {
+		return map[string]string{
+			"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": filepath.Join(dir, "left4me.db"), "LEFT4ME_STATE_ROOT": dir,
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)), ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve ended before it was ready: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve never became ready")
+	}
+
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		OK             bool   `json:"ok"`
+		Database       string `json:"database"`
+		WorkersRunning bool   `json:"workers_running"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !health.OK || health.Database != "ok" || !health.WorkersRunning {
+		t.Fatalf("healthz = %d %+v", resp.StatusCode, health)
+	}
+
+	resp, err = http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Simulated host") {
+		t.Errorf("the fake backend's pages lack the simulated-host notice:\n%s", body)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v on shutdown, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if !strings.Contains(logs.String(), "http://"+addr+"/") || !strings.Contains(logs.String(), "simulated host") {
+		t.Errorf("the log does not say where the panel listens:\n%s", logs.String())
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"no command", nil, nil, "no command"},
+		{"an unknown command", []string{"dance"}, nil, `unknown command "dance"`},
+		{"a bad variable", []string{"serve"}, map[string]string{"LEFT4ME_JOB_WORKERS": "lots"}, "LEFT4ME_JOB_WORKERS"},
+		{"an unknown backend", []string{"serve"}, map[string]string{"LEFT4ME_BACKEND": "cloud"}, "LEFT4ME_BACKEND"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, &out, &errOut, func(k string) string { return tt.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitCode(err) != 2 {
+				t.Fatalf("run(%q) = %v (exit %d), want usage error naming %s", tt.args, err, exitCode(err), tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestHelpListsTheSettings(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, &out, io.Discard, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "LEFT4ME_STATE_POLLER_INTERVAL") {
+		t.Fatalf("help:\n%s", out.String())
+	}
+}
