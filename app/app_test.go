@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,46 @@ func TestHealthz(t *testing.T) {
 	}
 	if resp.StatusCode != 503 {
 		t.Fatalf("healthz with a closed database = %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	f := app.New(app.Options{DB: storetest.Open(t)})
+	for _, path := range []string{"/", "/healthz", "/no-such-page"} {
+		resp, err := f.Test(httptest.NewRequest("GET", path, nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe") {
+			t.Errorf("GET %s CSP = %q", path, csp)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s lacks nosniff", path)
+		}
+	}
+}
+
+func TestPagesLoadOnlyOwnEmbeddedAssets(t *testing.T) {
+	f := app.New(app.Options{DB: storetest.Open(t)})
+	_, doc := get(t, f, "/")
+	n := 0
+	doc.Find("script[src], link[rel=stylesheet]").Each(func(_ int, s *goquery.Selection) {
+		u := s.AttrOr("src", s.AttrOr("href", ""))
+		n++
+		if !strings.HasPrefix(u, "/static/") {
+			t.Errorf("asset %q is not served by the panel", u)
+			return
+		}
+		resp, err := f.Test(httptest.NewRequest("GET", u, nil), -1)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("GET %s = %v %v", u, resp.StatusCode, err)
+		}
+	})
+	if n != 4 {
+		t.Errorf("%d assets, want htmx, pico, app.js and app.css", n)
+	}
+	if doc.Find("script:not([src]), style, [style]").Length() != 0 {
+		t.Error("a page has inline script or style, which the CSP forbids")
 	}
 }

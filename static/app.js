@@ -1,0 +1,31 @@
+// left4me's own script. Served as a file so the Content-Security-Policy
+// can forbid inline scripts.
+(function () {
+  "use strict";
+
+  // Every htmx request carries the CSRF token from the page's meta tag.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) {
+      evt.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
+    }
+  });
+
+  // Polled fragments (data-poll) are not fetched while the tab is hidden;
+  // the next poll after it becomes visible catches up.
+  document.addEventListener("htmx:confirm", function (evt) {
+    if (document.hidden && evt.target.closest("[data-poll]")) {
+      evt.preventDefault();
+    }
+  });
+
+  // Forms and buttons marked data-confirm ask before they act, with or
+  // without htmx.
+  document.addEventListener("submit", function (evt) {
+    var msg = evt.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+})();
