@@ -352,10 +352,9 @@ func (r *Runner) run(parent context.Context, job *store.Job) {
 func (r *Runner) observe(ctx context.Context, serverID int64, name string, lines *lineSink) (*store.Server, *hostbackend.UnitStatus) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.LeaseDuration)
 	defer cancel()
-	// Read through the writer: this worker's own writes are then surely
-	// visible, and the version read is the one the finish compares with.
+	// The version read here is the one the finish compares with.
 	srv := new(store.Server)
-	if err := r.q.db.Writer().NewSelect().Model(srv).Where("id = ?", serverID).Scan(ctx); err != nil {
+	if err := r.q.db.Reader().NewSelect().Model(srv).Where("id = ?", serverID).Scan(ctx); err != nil {
 		lines.system("could not read the server back: %v", err)
 		return nil, nil
 	}
