@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// CountUsers returns how many users exist, disabled ones included.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	n, err := db.reader.NewSelect().Model((*User)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return int(n), nil
+}
+
+// UserChange is a change to a user for UpdateUser; nil and empty fields
+// are left as they are.
+type UserChange struct {
+	Role         *Role
+	Disabled     *bool
+	PasswordHash string
+}
+
+// UpdateUser applies ch to the user with id in one transaction. It
+// refuses, with an error matching ErrConflict, a change that would leave
+// no enabled admin. Disabling a user or setting a new password ends the
+// user's sessions. Errors match ErrNotFound, ErrInvalid or ErrConflict.
+func (db *DB) UpdateUser(ctx context.Context, id int64, ch UserChange) error {
+	if ch.Role != nil && *ch.Role != RoleAdmin && *ch.Role != RoleOperator {
+		return invalidf(fmt.Sprintf("unknown role %q: choose admin or operator", *ch.Role))
+	}
+	return wrap("update user", db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u := new(User)
+		err := tx.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(fmt.Sprintf("user %d does not exist", id))
+		}
+		if err != nil {
+			return err
+		}
+		q := tx.NewUpdate().Model((*User)(nil)).Where("id = ?", id)
+		if ch.Role != nil {
+			q = q.Set("role = ?", *ch.Role)
+		}
+		if ch.Disabled != nil {
+			q = q.Set("disabled = ?", *ch.Disabled)
+		}
+		if ch.PasswordHash != "" {
+			q = q.Set("password_hash = ?", ch.PasswordHash)
+		}
+		if ch.Role == nil && ch.Disabled == nil && ch.PasswordHash == "" {
+			return nil
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return err
+		}
+		admins, err := tx.NewSelect().Model((*User)(nil)).Where("role = ? AND NOT disabled", RoleAdmin).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if admins == 0 {
+			return conflictf(fmt.Sprintf("%s is the last enabled admin; make another user admin first", u.Name))
+		}
+		if (ch.Disabled != nil && *ch.Disabled) || ch.PasswordHash != "" {
+			if _, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// LastStateChanges returns, for every server with history, when its
+// actual_state last changed.
+func (db *DB) LastStateChanges(ctx context.Context) (map[int64]Time, error) {
+	var rows []struct {
+		ServerID int64 `bun:"server_id"`
+		At       Time  `bun:"at"`
+	}
+	err := db.reader.NewSelect().Model((*HistoryEntry)(nil)).
+		ColumnExpr("server_id, max(at) AS at").Group("server_id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("last state changes: %w", err)
+	}
+	m := make(map[int64]Time, len(rows))
+	for _, r := range rows {
+		m[r.ServerID] = r.At
+	}
+	return m, nil
+}
