@@ -248,14 +248,23 @@ func (r *Runner) run(parent context.Context, job *store.Job) {
 	defer cancel(nil)
 	r.q.register(job.ID, cancel)
 	defer r.q.unregister(job.ID)
-	if job.CancelRequested { // cancelled between the claim and now, in another process
+	// A Cancel that committed between the claim and the registration
+	// found no context to cancel; it is seen here instead of at the first
+	// heartbeat.
+	var cancelRequested bool
+	if err := db.Reader().NewRaw(`SELECT cancel_requested FROM jobs WHERE id = ?`, job.ID).Scan(bg, &cancelRequested); err == nil && cancelRequested {
 		cancel(errCancelled)
 	}
 
 	lines, err := newLineSink(bg, db.Reader(), job, r.opts.MaxLines, r.opts.Clock)
 	if err != nil {
-		log.Error("job: read output", "err", err)
-		lines = &lineSink{jobID: job.ID, max: r.opts.MaxLines, now: r.opts.Clock, nextSeq: 1 << 40}
+		// Without the output's position nothing can be recorded; let the
+		// rescuer hand the job out again.
+		log.Error("job: read output; giving the job back", "err", err)
+		if err := r.q.release(bg, job.ID, job.Attempts); err != nil {
+			log.Error("job: release", "err", err)
+		}
+		return
 	}
 	if job.Attempts > 1 {
 		lines.system("attempt %d of %d", job.Attempts, job.MaxAttempts)
