@@ -21,6 +21,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns the sentence for the user.
 func (e *Error) Error() string { return e.Msg }
 
 // Is reports whether target is e's Kind.
