@@ -1,0 +1,28 @@
+// Command fakesrcds is a stand-in for the Left 4 Dead 2 dedicated server
+// (srcds), for tests on hosts where Valve's server cannot be installed.
+//
+// It takes srcds's command line, listens on the game port over UDP and
+// TCP, answers Source A2S_INFO queries with the map, name and player
+// counts it was given, logs to stdout, and exits 0 on SIGINT or SIGTERM.
+// It crashes (exit status 1) on request: when the file named by
+// FAKESRCDS_CRASH_FILE (default "crash" in the working directory) exists
+// at start or appears while it runs. See run.go.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Getenv)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fakesrcds: %v\n", err)
+		os.Exit(exitCode(err))
+	}
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/left4me/left4me/internal/a2s"
+)
+
+// Defaults for what the command line does not say.
+const (
+	defaultHostname   = "left4me fakesrcds"
+	defaultMap        = "c1m1_hotel"
+	defaultMaxPlayers = 8
+	defaultPort       = 27015
+	defaultCrashFile  = "crash"
+	crashCheckEvery   = 200 * time.Millisecond
+)
+
+// errCrash is the requested crash; main exits with status 1 on it.
+var errCrash = errors.New("crashing on request")
+
+// errUsage is a command line fakesrcds cannot use; main exits 2.
+var errUsage = errors.New("bad command line")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// config is what the srcds command line asked for.
+type config struct {
+	game       string
+	ip         string
+	port       int
+	hostname   string
+	mapName    string
+	maxPlayers int
+}
+
+// takesValue lists the "-option value" forms of srcds's command line that
+// fakesrcds knows; any other "-option" is taken as a flag without a value
+// (-norestart, -insecure, -nohltv, -console, ...).
+var takesValue = map[string]bool{
+	"-game": true, "-port": true, "-ip": true, "-maxplayers": true,
+	"-tickrate": true,
+}
+
+// parseArgs reads srcds's command line. "+cvar value" pairs it does not
+// know are accepted and ignored, and so are flags; -port and +hostport
+// both set the port (the last one wins).
+func parseArgs(args []string) (config, error) {
+	c := config{game: "left4dead2", port: defaultPort, hostname: defaultHostname,
+		mapName: defaultMap, maxPlayers: defaultMaxPlayers}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		var value string
+		hasValue := false
+		switch {
+		case strings.HasPrefix(arg, "+"):
+			// A console command: its value is the next word unless that is
+			// another command.
+			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "+") {
+				value, hasValue = args[i+1], true
+				i++
+			}
+		case strings.HasPrefix(arg, "-") && takesValue[arg]:
+			if i+1 >= len(args) {
+				return c, fmt.Errorf("%w: %s needs a value", errUsage, arg)
+			}
+			value, hasValue = args[i+1], true
+			i++
+		case strings.HasPrefix(arg, "-"):
+			continue // a flag
+		default:
+			continue // a stray word, as srcds ignores it
+		}
+		var err error
+		switch arg {
+		case "-game":
+			c.game = value
+		case "-ip", "+ip":
+			c.ip = value
+		case "-port", "+hostport":
+			c.port, err = number(arg, value, hasValue, 0, 65535)
+		case "-maxplayers", "+maxplayers":
+			c.maxPlayers, err = number(arg, value, hasValue, 1, 255)
+		case "+map":
+			if !hasValue || value == "" {
+				err = fmt.Errorf("%w: +map needs a map name", errUsage)
+			}
+			c.mapName = value
+		case "+hostname":
+			if hasValue && value != "" {
+				c.hostname = value
+			}
+		}
+		if err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func number(arg, value string, hasValue bool, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(value)
+	if !hasValue || err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%w: %s wants a number from %d to %d, got %q", errUsage, arg, lo, hi, value)
+	}
+	return n, nil
+}
+
+// run is fakesrcds: it listens until ctx ends (nil) or a crash is
+// requested (errCrash). With port 0 it picks a free port, the same for
+// UDP and TCP, and names it in its "listening" line.
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	out := &lineWriter{w: stdout}
+	c, err := parseArgs(args)
+	if err != nil {
+		return err
+	}
+	crashFile := getenv("FAKESRCDS_CRASH_FILE")
+	if crashFile == "" {
+		crashFile = defaultCrashFile
+	}
+	out.printf("fakesrcds: starting: %s", strings.Join(args, " "))
+	if exists(crashFile) {
+		out.printf("fakesrcds: crashing on request (%s exists)", crashFile)
+		return errCrash
+	}
+
+	udp, tcp, err := listen(c.ip, c.port)
+	if err != nil {
+		return err
+	}
+	port := udp.LocalAddr().(*net.UDPAddr).Port
+	out.printf("fakesrcds: listening on udp/tcp %s map %s maxplayers %d hostname %s",
+		net.JoinHostPort(c.ip, strconv.Itoa(port)), c.mapName, c.maxPlayers, c.hostname)
+
+	info := a2s.Info{
+		Protocol: 17, Name: c.hostname, Map: c.mapName, Folder: c.game,
+		Game: "Left 4 Dead 2", AppID: 550, MaxPlayers: byte(c.maxPlayers),
+		ServerType: 'd', Environment: 'l', VAC: 1, Version: "2.2.4.3", Port: uint16(port),
+	}
+	var key [32]byte
+	rand.Read(key[:])
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); serveA2S(udp, info, key, out) }()
+	go func() { defer wg.Done(); serveTCP(tcp) }()
+	defer wg.Wait()
+	// Closing the sockets ends both servers; the defers above run after.
+	defer tcp.Close()
+	defer udp.Close()
+
+	tick := time.NewTicker(crashCheckEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			out.printf("fakesrcds: shutting down")
+			return nil
+		case <-tick.C:
+			if exists(crashFile) {
+				out.printf("fakesrcds: crashing on request (%s appeared)", crashFile)
+				return errCrash
+			}
+		}
+	}
+}
+
+// listen binds UDP and TCP on the same port. With port 0 it lets the
+// kernel choose the UDP port and tries to get the same one over TCP,
+// a few times.
+func listen(ip string, port int) (*net.UDPConn, net.Listener, error) {
+	for try := 0; ; try++ {
+		addr := net.JoinHostPort(ip, strconv.Itoa(port))
+		uc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen udp %s: %w", addr, err)
+		}
+		got := uc.LocalAddr().(*net.UDPAddr).Port
+		tl, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(got)))
+		if err == nil {
+			return uc.(*net.UDPConn), tl, nil
+		}
+		uc.Close()
+		if port != 0 || try == 10 {
+			return nil, nil, fmt.Errorf("listen tcp %s: %w", addr, err)
+		}
+	}
+}
+
+// serveA2S answers A2S_INFO requests until conn is closed. A request
+// must carry the challenge the server handed to that client address
+// (HMAC of the address under key, so the server keeps no state); any
+// other request is answered with that challenge, as current Source
+// servers do to stop address spoofing. Other packets are ignored.
+func serveA2S(conn *net.UDPConn, info a2s.Info, key [32]byte, out *lineWriter) {
+	answer := a2s.EncodeInfo(info)
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := conn.ReadFromUDP(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		got, ok := a2s.ParseRequest(buf[:n])
+		if !ok {
+			continue
+		}
+		want := challengeFor(key, from)
+		if got == nil || !hmac.Equal(got, want[:]) {
+			conn.WriteToUDP(a2s.EncodeChallenge(want), from)
+			continue
+		}
+		conn.WriteToUDP(answer, from)
+		out.printf("fakesrcds: answered A2S_INFO from %s", from)
+	}
+}
+
+func challengeFor(key [32]byte, from *net.UDPAddr) [4]byte {
+	m := hmac.New(sha256.New, key[:])
+	m.Write([]byte(from.String()))
+	var c [4]byte
+	copy(c[:], m.Sum(nil))
+	return c
+}
+
+// serveTCP accepts connections (srcds takes RCON over TCP on the game
+// port) and closes them at once, until l is closed.
+func serveTCP(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		c.Close()
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// lineWriter writes whole lines from several goroutines.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format+"\n", args...)
+}
