@@ -73,6 +73,27 @@ func TestOpenIsIdempotentAndKeepsData(t *testing.T) {
 	}
 }
 
+func TestMigrationsAreRecordedInOrder(t *testing.T) {
+	db := storetest.Open(t)
+	rows, err := db.Reader().DB.Query(`SELECT version, name FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, name)
+	}
+	if len(got) < 2 || got[0] != "0001_init.sql" || got[1] != "0002_running_jobs_index.sql" {
+		t.Fatalf("applied migrations = %v", got)
+	}
+}
+
 func TestOpenRefusesMemoryDatabases(t *testing.T) {
 	for _, p := range []string{"", ":memory:", "file:x.db?mode=memory"} {
 		if db, err := store.Open(context.Background(), p); err == nil {
