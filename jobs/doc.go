@@ -18,6 +18,8 @@
 //     job per server runs, and one server's jobs run in the order they
 //     were queued. Every claim increments attempts, which fences the
 //     worker's later writes: a worker that lost its lease writes nothing.
+//     A busy worker claims its next job in the transaction that records
+//     the end of the last one.
 //   - A running job's worker renews the lease every HeartbeatInterval. The
 //     rescuer, at start-up and every RescueInterval, takes back jobs whose
 //     lease expired: queued again while attempts < max_attempts, failed

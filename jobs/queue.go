@@ -212,9 +212,14 @@ func (q *Queue) Claim(ctx context.Context, lease time.Duration) (*store.Job, err
 		return nil, fmt.Errorf("claim job: %w", err)
 	}
 	defer conn.Close()
+	return q.claimTx(ctx, conn, lease)
+}
+
+// claimTx is Claim on a connection or transaction that holds the writer.
+func (q *Queue) claimTx(ctx context.Context, db bun.IDB, lease time.Duration) (*store.Job, error) {
 	now := q.now()
 	job := new(store.Job)
-	err = conn.NewRaw(claimSQL, now.UnixMilli(), now.Add(lease).UnixMilli()).Scan(ctx, job)
+	err := db.NewRaw(claimSQL, now.UnixMilli(), now.Add(lease).UnixMilli()).Scan(ctx, job)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoJob
 	}

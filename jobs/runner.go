@@ -206,14 +206,24 @@ func (r *Runner) rescue(ctx context.Context) {
 }
 
 // work is one worker: claim and run jobs until ctx is cancelled, waiting
-// for a wake-up from Enqueue or the poll interval when there are none.
+// for a wake-up from Enqueue or the poll interval when there are none. A
+// job already claimed (by the transaction that ended the previous one) is
+// always run, even after ctx is cancelled, so that it is never stranded.
 func (r *Runner) work(ctx, jobCtx context.Context) {
 	t := time.NewTimer(r.opts.PollInterval)
 	defer t.Stop()
-	for ctx.Err() == nil {
+	var next *store.Job
+	for {
+		if next != nil {
+			next = r.run(ctx, jobCtx, next)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
 		job, err := r.q.Claim(ctx, r.opts.LeaseDuration)
 		if err == nil {
-			r.run(jobCtx, job)
+			next = job
 			continue
 		}
 		if !errors.Is(err, ErrNoJob) && ctx.Err() == nil {
@@ -236,8 +246,10 @@ func (r *Runner) work(ctx, jobCtx context.Context) {
 }
 
 // run executes one claimed job and records its end, the output and the
-// server's refreshed state.
-func (r *Runner) run(parent context.Context, job *store.Job) {
+// server's refreshed state. Unless the worker is stopping (claimCtx is
+// done), the transaction that records the end also claims the worker's
+// next job, saving a commit per job when busy; run returns it, or nil.
+func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *store.Job) {
 	log := r.opts.Logger.With("job", job.ID, "server", job.ServerName, "op", job.Operation, "attempt", job.Attempts)
 	// Bookkeeping writes must happen even while the job's context is
 	// being cancelled.
@@ -264,7 +276,7 @@ func (r *Runner) run(parent context.Context, job *store.Job) {
 		if err := r.q.release(bg, job.ID, job.Attempts); err != nil {
 			log.Error("job: release", "err", err)
 		}
-		return
+		return nil
 	}
 	if job.Attempts > 1 {
 		lines.system("attempt %d of %d", job.Attempts, job.MaxAttempts)
@@ -290,10 +302,10 @@ func (r *Runner) run(parent context.Context, job *store.Job) {
 		if err := r.q.release(bg, job.ID, job.Attempts); err != nil {
 			log.Error("job: release", "err", err)
 		}
-		return
+		return nil
 	case errors.Is(cause, ErrLeaseLost):
 		log.Warn("job: lease lost; another worker has the job now")
-		return
+		return nil
 	}
 
 	state, msg := store.JobSucceeded, ""
@@ -318,7 +330,7 @@ func (r *Runner) run(parent context.Context, job *store.Job) {
 		srv, unit = r.observe(bg, *job.ServerID, job.ServerName, lines)
 	}
 
-	err = db.WriteTx(bg, func(ctx context.Context, tx bun.Tx) error {
+	err = writeTx(bg, db, func(ctx context.Context, tx bun.Tx) error {
 		pending, truncated := lines.take()
 		if err := r.q.finish(ctx, tx, job.ID, job.Attempts, state, msg, truncated); err != nil {
 			return err
@@ -344,7 +356,21 @@ func (r *Runner) run(parent context.Context, job *store.Job) {
 			unit: unit, state: st, reason: jobReason(job, unit),
 		})
 		return err
+	}, func(ctx context.Context, tx bun.Tx) error {
+		next = nil
+		if claimCtx.Err() != nil {
+			return nil
+		}
+		var err error
+		next, err = r.q.claimTx(ctx, tx, r.opts.LeaseDuration)
+		if errors.Is(err, ErrNoJob) {
+			return nil
+		}
+		return err
 	})
+	if err != nil {
+		next = nil // rolled back with the rest
+	}
 	switch {
 	case errors.Is(err, ErrLeaseLost):
 		log.Warn("job: lease lost before the job could be recorded; another worker has it now")
@@ -354,6 +380,19 @@ func (r *Runner) run(parent context.Context, job *store.Job) {
 	default:
 		log.Info("job ended", "state", state, "err", msg)
 	}
+	return next
+}
+
+// writeTx runs the steps in one writing transaction, in order.
+func writeTx(ctx context.Context, db *store.DB, steps ...func(context.Context, bun.Tx) error) error {
+	return db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for _, step := range steps {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // observe reads the server and asks the backend for its unit. A failure
