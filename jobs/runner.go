@@ -289,12 +289,21 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		r.keep(bg, job, lines, cancel, stopKeeper, log)
 	}()
 
+	keeping := true
+	stopKeeping := func() {
+		if keeping {
+			close(stopKeeper)
+			<-keeperDone
+			keeping = false
+		}
+	}
+	defer stopKeeping()
+
 	opErr := r.execute(ctx, job, lines)
-	close(stopKeeper)
-	<-keeperDone
 
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errShutdown):
+		stopKeeping()
 		lines.system("the worker shut down before the job ended; it will be run again")
 		if err := lines.flush(bg, db, job.Attempts); err != nil {
 			log.Warn("job: store output", "err", err)
@@ -329,6 +338,9 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 	if job.ServerID != nil && !deleted {
 		srv, unit = r.observe(bg, *job.ServerID, job.ServerName, lines)
 	}
+	// The heartbeat went on while the backend was asked; the rest of the
+	// output goes into the transaction that ends the job.
+	stopKeeping()
 
 	err = writeTx(bg, db, func(ctx context.Context, tx bun.Tx) error {
 		pending, truncated := lines.take()
