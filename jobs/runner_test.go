@@ -323,3 +323,20 @@ func TestShutdownLeavesJobsThatOutlastTheGraceToTheRescuer(t *testing.T) {
 		t.Fatalf("attempts = %d, want 2", got.Attempts)
 	}
 }
+
+func TestHeartbeatsKeepAJobLongerThanItsLease(t *testing.T) {
+	e := newEnv(t, fake.Options{CallDelay: 600 * time.Millisecond})
+	storetest.Server(t, e.db, "alpha", 27015)
+	startRunner(t, e.runner(jobs.RunnerOpts{
+		LeaseDuration: 150 * time.Millisecond, HeartbeatInterval: 30 * time.Millisecond,
+		RescueInterval: 10 * time.Millisecond,
+	}))
+	j := enqueue(t, e.q, "alpha", store.OpStart)
+	got := waitJob(t, e.db, j.ID, store.JobSucceeded)
+	if got.Attempts != 1 {
+		t.Fatalf("attempts = %d, want 1: the rescuer took a job whose worker was alive", got.Attempts)
+	}
+	if verbs := callsOf(e.fake, "alpha"); !reflect.DeepEqual(verbs, []string{"provision", "enable"}) {
+		t.Fatalf("calls = %v, want one provision and one enable", verbs)
+	}
+}
