@@ -2,18 +2,47 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/views"
 )
 
-// Options are what the web app needs. DB is required.
+// Options are what the web app needs. DB is required; every other field
+// has a documented default.
 type Options struct {
 	DB *store.DB
+	// Queue receives the jobs the panel asks for (default: a queue on DB
+	// with no runner, so jobs stay queued until a runner picks them up).
+	Queue *jobs.Queue
+	// Backend is read for the unit logs on the server page; nil shows
+	// "log unavailable".
+	Backend hostbackend.Backend
+	// PortRangeStart and PortRangeEnd bound the ports handed out to new
+	// servers (default 27015-27115).
+	PortRangeStart, PortRangeEnd int
+	// SecureCookies marks cookies Secure (set it behind HTTPS).
+	SecureCookies bool
+	// SessionTTL is how long a login lasts (default 14 days).
+	SessionTTL time.Duration
+	// SetupToken, when not empty and no user exists, opens
+	// /setup?token=SetupToken to create the first admin. See
+	// NewSetupToken.
+	SetupToken string
+	// LoginLimit is how many login attempts one client address, and one
+	// user name, may make per minute (default 10).
+	LoginLimit int
+	// Now is the clock of sessions, the login limit and "2 min ago"
+	// (default time.Now).
+	Now func() time.Time
 	// Simulated marks the fake host backend; every page says so.
 	Simulated bool
 	// WorkersRunning reports whether the job workers are running; nil
@@ -28,6 +57,9 @@ type Options struct {
 // handlers holds what the handlers share.
 type handlers struct {
 	Options
+	svc     *Service
+	limiter *limiter
+	setupMu sync.Mutex // one first admin, even for two setup submissions at once
 }
 
 // New builds the Fiber app with every route registered.
@@ -38,14 +70,40 @@ func New(opts Options) *fiber.App {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Queue == nil {
+		opts.Queue = jobs.NewQueue(jobs.QueueOpts{DB: opts.DB, Clock: opts.Now})
+	}
+	if opts.PortRangeStart == 0 && opts.PortRangeEnd == 0 {
+		d := DefaultConfig()
+		opts.PortRangeStart, opts.PortRangeEnd = d.PortRangeStart, d.PortRangeEnd
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 14 * 24 * time.Hour
+	}
+	if opts.LoginLimit <= 0 {
+		opts.LoginLimit = 10
+	}
 	f := fiber.New(fiber.Config{
 		AppName:               "left4me",
 		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ErrorHandler:          errorHandler(opts.Logger),
+		// Immutable: strings from the request (params, form values,
+		// cookies, headers) are copies, so they may outlive the handler.
+		Immutable:    true,
+		ReadTimeout:  30 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ErrorHandler: errorHandler(opts.Logger),
 	})
-	routes(f, &handlers{Options: opts})
+	h := &handlers{
+		Options: opts,
+		svc: NewService(ServiceOptions{
+			DB: opts.DB, Queue: opts.Queue, PortRangeStart: opts.PortRangeStart, PortRangeEnd: opts.PortRangeEnd,
+		}),
+		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
+	}
+	routes(f, h)
 	return f
 }
 
@@ -55,20 +113,46 @@ func render(c *fiber.Ctx, status int, comp templ.Component) error {
 	return comp.Render(c.UserContext(), c.Response().BodyWriter())
 }
 
+// page renders content in the page frame.
+func page(c *fiber.Ctx, status int, title string, content templ.Component) error {
+	return render(c, status, views.Page(title, content))
+}
+
 // requestContext bounds the work a request does.
 func requestContext(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.UserContext(), 10*time.Second)
 }
 
+// errorHandler turns errors into pages: a *fiber.Error or a store.Error
+// shows its message with its status; anything else is logged and shows a
+// generic sentence.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		code := fiber.StatusInternalServerError
 		msg := "Something went wrong on the server; the details are in its log."
-		if fe, ok := err.(*fiber.Error); ok {
+		var fe *fiber.Error
+		var se *store.Error
+		switch {
+		case errors.As(err, &fe):
 			code, msg = fe.Code, fe.Message
-		} else {
+		case errors.As(err, &se):
+			code, msg = statusOf(err), se.Msg
+		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
-		return c.Status(code).SendString(msg)
+		return page(c, code, "Error", views.ErrorPage(code, msg))
 	}
+}
+
+// statusOf maps a store error kind to an HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fiber.StatusNotFound
+	case errors.Is(err, store.ErrConflict):
+		return fiber.StatusConflict
+	case errors.Is(err, store.ErrInvalid):
+		return fiber.StatusUnprocessableEntity
+	}
+	return fiber.StatusInternalServerError
 }

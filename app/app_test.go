@@ -8,33 +8,19 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/gofiber/fiber/v2"
 
 	"github.com/left4me/left4me/app"
+	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/store/storetest"
 )
 
-func get(t *testing.T, f *fiber.App, path string) (int, *goquery.Document) {
-	t.Helper()
-	resp, err := f.Test(httptest.NewRequest("GET", path, nil), -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, doc
-}
-
 func TestDashboardListsServersWithTheirStates(t *testing.T) {
-	db := storetest.Open(t)
-	storetest.Server(t, db, "coop-1", 27015)
-	storetest.Server(t, db, "vs-2", 27016)
-	f := app.New(app.Options{DB: db})
+	e := newEnv(t)
+	storetest.Server(t, e.db, "coop-1", 27015)
+	storetest.Server(t, e.db, "vs-2", 27016)
+	c := e.as(store.RoleOperator)
 
-	code, doc := get(t, f, "/")
+	code, doc := c.get("/")
 	if code != 200 {
 		t.Fatalf("GET / = %d", code)
 	}
@@ -53,15 +39,15 @@ func TestDashboardListsServersWithTheirStates(t *testing.T) {
 	}
 
 	// The status fragment is the same table, alone.
-	code, frag := get(t, f, "/servers/status")
+	code, frag := c.get("/servers/status")
 	if code != 200 || frag.Find(`[data-testid="server-row"]`).Length() != 2 || frag.Find("html header").Length() != 0 {
 		t.Fatalf("fragment: %d, %d rows", code, frag.Find(`[data-testid="server-row"]`).Length())
 	}
 }
 
 func TestDashboardSaysWhenTheHostIsSimulated(t *testing.T) {
-	f := app.New(app.Options{DB: storetest.Open(t), Simulated: true})
-	_, doc := get(t, f, "/")
+	e := newEnv(t, func(o *app.Options) { o.Simulated = true })
+	_, doc := e.as(store.RoleOperator).get("/")
 	if doc.Find(`[data-testid="simulated-notice"]`).Length() != 1 {
 		t.Fatal("no simulated-host notice with the fake backend")
 	}
@@ -119,8 +105,9 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 }
 
 func TestPagesLoadOnlyOwnEmbeddedAssets(t *testing.T) {
-	f := app.New(app.Options{DB: storetest.Open(t)})
-	_, doc := get(t, f, "/")
+	e := newEnv(t)
+	f := e.app
+	_, doc := e.as(store.RoleAdmin).get("/")
 	n := 0
 	doc.Find("script[src], link[rel=stylesheet]").Each(func(_ int, s *goquery.Selection) {
 		u := s.AttrOr("src", s.AttrOr("href", ""))

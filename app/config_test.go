@@ -9,7 +9,7 @@ import (
 	_ "github.com/left4me/left4me/hostbackend/fake"
 )
 
-func env(kv ...string) func(string) string {
+func getenvOf(kv ...string) func(string) string {
 	m := map[string]string{}
 	for i := 0; i < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
@@ -18,7 +18,7 @@ func env(kv ...string) func(string) string {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	c, err := app.LoadConfig(nil, env("LEFT4ME_BACKEND", "fake"))
+	c, err := app.LoadConfig(nil, getenvOf("LEFT4ME_BACKEND", "fake"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 func TestLoadConfigEnvironmentAndFlags(t *testing.T) {
 	c, err := app.LoadConfig(
 		[]string{"-addr", "127.0.0.1:9999", "-job-workers", "2"},
-		env("LEFT4ME_BACKEND", "fake", "LEFT4ME_ADDR", "127.0.0.1:1", "LEFT4ME_DB", "x.db",
+		getenvOf("LEFT4ME_BACKEND", "fake", "LEFT4ME_ADDR", "127.0.0.1:1", "LEFT4ME_DB", "x.db",
 			"LEFT4ME_STATE_POLLER_INTERVAL", "5s", "LEFT4ME_SECURE_COOKIES", "true",
 			"LEFT4ME_PORT_RANGE_START", "28000", "LEFT4ME_PORT_RANGE_END", "28010", "LEFT4ME_JOB_WORKERS", "0"))
 	if err != nil {
@@ -72,7 +72,7 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := append([]string{"LEFT4ME_BACKEND", "fake"}, tt.env...)
-			_, err := app.LoadConfig(tt.args, env(e...))
+			_, err := app.LoadConfig(tt.args, getenvOf(e...))
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
 			}

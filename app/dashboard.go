@@ -1,30 +1,55 @@
 package app
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
 
-// dashboard shows every server with its state.
+// dashboard shows every server with its state and actions.
 func (h *handlers) dashboard(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	servers, err := h.DB.ListServers(ctx)
+	rows, err := h.serverRows(ctx)
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.Page("Servers", h.Simulated, views.Dashboard(servers)))
+	return page(c, fiber.StatusOK, "Servers", views.Dashboard(rows))
 }
 
-// dashboardStatus renders only the status table, the fragment the
-// dashboard refreshes.
-func (h *handlers) dashboardStatus(c *fiber.Ctx) error {
-	ctx, cancel := requestContext(c)
-	defer cancel()
+// serverRows gathers what the dashboard shows, in four queries whatever
+// the number of servers.
+func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 	servers, err := h.DB.ListServers(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return render(c, fiber.StatusOK, views.StatusTable(servers))
+	bps, err := h.DB.ListBlueprints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(bps))
+	for _, b := range bps {
+		names[b.ID] = b.Name
+	}
+	changed, err := h.DB.LastStateChanges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	active, err := h.DB.ListJobs(ctx, store.JobFilter{Active: true, Limit: 10000})
+	if err != nil {
+		return nil, err
+	}
+	jobOf := map[string]*store.Job{}
+	for i := range active { // newest first: keep the oldest, the one that runs first
+		jobOf[active[i].ServerName] = &active[i]
+	}
+	rows := make([]views.ServerRow, len(servers))
+	for i, s := range servers {
+		rows[i] = views.ServerRow{Server: s, Blueprint: names[s.BlueprintID], Changed: changed[s.ID].Time, Job: jobOf[s.Name]}
+	}
+	return rows, nil
 }

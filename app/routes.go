@@ -4,13 +4,32 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/left4me/left4me/static"
+	"github.com/left4me/left4me/store"
 )
 
-// routes is the one route table of the panel.
+// routes is the one route table of the panel. Every route names who may
+// use it: public, h.auth(role) for pages and actions, h.authFragment(role)
+// for the fragments HTMX polls. The authorization matrix test fails for a
+// route it does not list.
 func routes(f *fiber.App, h *handlers) {
+	const op, admin = store.RoleOperator, store.RoleAdmin
 	f.Use(securityHeaders)
+
+	// Public, without a session.
 	static.Register(f)
 	f.Get("/healthz", h.healthz)
-	f.Get("/", h.dashboard)
-	f.Get("/servers/status", h.dashboardStatus)
+
+	f.Use(h.session, h.csrf)
+	f.Get("/login", h.login)
+	f.Post("/login", h.loginSubmit)
+	f.Post("/logout", h.logout)
+	f.Get("/setup", h.setup)
+	f.Post("/setup", h.setupSubmit)
+
+	f.Get("/", h.auth(op), h.dashboard)
+	f.Get("/servers/status", h.authFragment(op), h.dashboardStatus)
+	f.Post("/servers/:name/start", h.auth(op), h.serverStart)
+	f.Post("/servers/:name/stop", h.auth(op), h.serverStop)
+	f.Post("/servers/:name/restart", h.auth(op), h.serverRestart)
+	f.Post("/servers/:name/delete", h.auth(admin), h.serverDelete)
 }

@@ -20,8 +20,10 @@ import (
 const usage = `Usage: left4me COMMAND [flags]
 
 Commands:
-  serve    run the web panel, the job workers and the state poller
-  help     show this help
+  serve                      run the web panel, the job workers and the state poller
+  create-user NAME [--admin] add a panel user (an operator unless --admin); the
+                             password is read from the terminal, or from stdin
+  help                       show this help
 
 left4me serve flags (each also read from the environment variable beside it):
 `
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		log := slog.New(slog.NewTextHandler(stderr, nil))
 		return serve(ctx, cfg, log, nil)
+	case "create-user":
+		return createUser(ctx, args[1:], stdout, getenv)
 	default:
 		return fmt.Errorf("%w: unknown command %q (try left4me help)", errUsage, args[0])
 	}
@@ -75,6 +79,10 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		return fmt.Errorf("open database %s: %w", cfg.DB, err)
 	}
 	defer db.Close()
+	setupToken, err := app.NewSetupToken(ctx, db)
+	if err != nil {
+		return err
+	}
 
 	queue := jobs.NewQueue(jobs.QueueOpts{DB: db})
 	runner := jobs.NewRunner(jobs.RunnerOpts{
@@ -97,7 +105,9 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	}()
 
 	opts := app.Options{
-		DB: db, Simulated: cfg.Backend == "fake", Logger: log,
+		DB: db, Queue: queue, Backend: backend, SetupToken: setupToken,
+		PortRangeStart: cfg.PortRangeStart, PortRangeEnd: cfg.PortRangeEnd, SecureCookies: cfg.SecureCookies,
+		Simulated: cfg.Backend == "fake", Logger: log,
 		WorkersRunning: func() bool { workersRunning.Lock(); defer workersRunning.Unlock(); return running },
 	}
 	web := app.New(opts)
@@ -116,6 +126,10 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		log.Warn("job workers disabled (LEFT4ME_JOB_WORKERS=0): jobs stay queued and the state poller is off")
 	}
 	log.Info("left4me is listening", "url", "http://"+addr+"/", "backend", cfg.Backend, "db", cfg.DB, "workers", cfg.JobWorkers)
+	if setupToken != "" {
+		log.Warn("no users yet: open this one-time link to create the first admin (or run left4me create-user NAME --admin)",
+			"url", "http://"+addr+"/setup?token="+setupToken)
+	}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- web.Listener(ln) }()
 	if ready != nil {

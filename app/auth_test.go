@@ -1,0 +1,300 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/left4me/left4me/app"
+	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/store/storetest"
+)
+
+// access is what one role gets from one route.
+type access struct {
+	anon, operator, admin int
+	form                  url.Values // sent with a POST
+}
+
+// Who may use what. Anonymous browsers are sent to the login (303) or,
+// for polled fragments, get 401; operators get 403 on admin routes.
+// Every route of the route table must have a row.
+var matrix = map[string]access{
+	"GET /healthz":                {anon: 200, operator: 200, admin: 200},
+	"GET /login":                  {anon: 200, operator: 303, admin: 303},
+	"POST /login":                 {anon: 401, operator: 401, admin: 401, form: url.Values{"name": {"nobody"}, "password": {"wrong"}}},
+	"POST /logout":                {anon: 303, operator: 303, admin: 303},
+	"GET /setup":                  {anon: 404, operator: 404, admin: 404},
+	"POST /setup":                 {anon: 404, operator: 404, admin: 404},
+	"GET /":                       {anon: 303, operator: 200, admin: 200},
+	"GET /servers/status":         {anon: 401, operator: 200, admin: 200},
+	"POST /servers/:name/start":   {anon: 303, operator: 303, admin: 303},
+	"POST /servers/:name/stop":    {anon: 303, operator: 303, admin: 303},
+	"POST /servers/:name/restart": {anon: 303, operator: 303, admin: 303},
+	"POST /servers/:name/delete":  {anon: 303, operator: 403, admin: 303},
+}
+
+func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range newEnv(t).app.GetRoutes(true) {
+		if r.Method == http.MethodHead || strings.HasPrefix(r.Path, "/static/") {
+			continue // HEAD mirrors GET; static files are public by design
+		}
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		want, ok := matrix[key]
+		if !ok {
+			t.Errorf("route %s has no row in the authorization matrix", key)
+			continue
+		}
+		for _, role := range []store.Role{"", store.RoleOperator, store.RoleAdmin} {
+			wantCode := map[store.Role]int{"": want.anon, store.RoleOperator: want.operator, store.RoleAdmin: want.admin}[role]
+			name := key + " as " + string(role)
+			if role == "" {
+				name = key + " as anonymous"
+			}
+			t.Run(name, func(t *testing.T) {
+				e := newEnv(t)
+				storetest.Server(t, e.db, "coop-1", 27015)
+				job, err := e.queue.Enqueue(context.Background(), jobs.EnqueueParams{ServerName: "coop-1", Operation: store.OpStart})
+				if err != nil {
+					t.Fatal(err)
+				}
+				other := e.user("other", store.RoleOperator)
+				path := strings.NewReplacer(":name", "coop-1").Replace(r.Path)
+				switch {
+				case strings.HasPrefix(path, "/jobs/"):
+					path = strings.Replace(path, ":id", strconv.FormatInt(job.ID, 10), 1)
+				case strings.HasPrefix(path, "/users/"):
+					path = strings.Replace(path, ":id", strconv.FormatInt(other.ID, 10), 1)
+				default:
+					path = strings.Replace(path, ":id", "1", 1) // the default blueprint
+				}
+				c := e.as(role)
+				var code int
+				if r.Method == http.MethodGet {
+					code, _ = c.get(path)
+				} else {
+					if role == "" {
+						c.get("/login") // a pre-session CSRF token, as a browser has
+					}
+					form := url.Values{}
+					for k, v := range want.form {
+						form[k] = v
+					}
+					code = c.post(path, form).StatusCode
+				}
+				if code != wantCode {
+					t.Fatalf("%s %s = %d, want %d", r.Method, path, code, wantCode)
+				}
+			})
+		}
+	}
+	for key := range matrix {
+		if !seen[key] {
+			t.Errorf("the matrix lists %s, which is not a route", key)
+		}
+	}
+}
+
+func TestAnonymousPagesRedirectToTheLoginAndBack(t *testing.T) {
+	e := newEnv(t)
+	resp := e.anon().do(httptest.NewRequest("GET", "/servers/status", nil))
+	if resp.StatusCode != 401 {
+		t.Fatalf("fragment: %d", resp.StatusCode)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("HX-Request", "true")
+	if resp := e.anon().do(req); resp.StatusCode != 401 || resp.Header.Get("HX-Redirect") != "/login" {
+		t.Fatalf("htmx request: %d %q", resp.StatusCode, resp.Header.Get("HX-Redirect"))
+	}
+	resp = e.anon().do(httptest.NewRequest("GET", "/?x=1", nil))
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/login?next="+url.QueryEscape("/?x=1") {
+		t.Fatalf("page: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestFirstRunSetupCreatesTheAdminOnce(t *testing.T) {
+	e := newEnv(t, func(o *app.Options) { o.SetupToken = "secret-token" })
+
+	code, doc := e.anon().get("/login")
+	if code != 200 || testid(doc, "no-users").Length() != 1 {
+		t.Fatalf("login without users: %d, no hint how to start", code)
+	}
+	if code, _ := e.anon().get("/setup?token=wrong"); code != 404 {
+		t.Fatalf("a wrong token: %d, want 404", code)
+	}
+
+	c := e.anon()
+	if code, doc := c.get("/setup?token=secret-token"); code != 200 || testid(doc, "setup-form").Length() != 1 {
+		t.Fatalf("setup page: %d", code)
+	}
+	code, doc = c.postDoc("/setup", url.Values{"token": {"secret-token"}, "name": {"ann"}, "password": {"short"}, "password_confirm": {"short"}})
+	if code != 422 || testid(doc, "error-password").Length() != 1 {
+		t.Fatalf("a short password: %d", code)
+	}
+	if v, _ := doc.Find(`input[name="name"]`).Attr("value"); v != "ann" {
+		t.Errorf("the form forgot the name: %q", v)
+	}
+	resp := c.post("/setup", url.Values{"token": {"secret-token"}, "name": {"ann"}, "password": {"pw-ann-long"}, "password_confirm": {"pw-ann-long"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/" {
+		t.Fatalf("setup: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	code, doc = c.get("/")
+	if code != 200 || !strings.Contains(testid(doc, "nav-user").Text(), "ann (admin)") {
+		t.Fatalf("after setup: %d %q", code, testid(doc, "nav-user").Text())
+	}
+	if code, _ := e.anon().get("/setup?token=secret-token"); code != 404 {
+		t.Fatalf("the setup link still works after the first admin: %d", code)
+	}
+}
+
+func TestLoginLogoutAndSessions(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("bob", store.RoleOperator)
+	c := e.anon()
+	c.get("/login")
+	preLogin := c.cookies["left4me_session"]
+	resp := c.post("/login", url.Values{"name": {"bob"}, "password": {"pw-bob"}, "next": {"/servers/status"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/servers/status" {
+		t.Fatalf("login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var sc *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "left4me_session" {
+			sc = ck
+		}
+	}
+	if sc == nil || !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode || sc.Secure || sc.Value == preLogin {
+		t.Fatalf("session cookie %+v", sc)
+	}
+
+	// The session lives in SQLite: a new app on the same database knows it.
+	e2 := *e
+	e2.app = app.New(e.opts)
+	c2 := &client{e: &e2, cookies: map[string]string{"left4me_session": sc.Value}}
+	if code, _ := c2.get("/"); code != 200 {
+		t.Fatalf("session lost across a restart: %d", code)
+	}
+
+	// An open redirect is refused.
+	c3 := e.anon()
+	c3.get("/login")
+	if resp := c3.post("/login", url.Values{"name": {"bob"}, "password": {"pw-bob"}, "next": {"//evil.example/"}}); resp.Header.Get("Location") != "/" {
+		t.Fatalf("next=//evil.example/ redirected to %q", resp.Header.Get("Location"))
+	}
+
+	// Logging out ends the session on the server too.
+	c.get("/")
+	if resp := c.post("/logout", nil); resp.StatusCode != 303 {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	c2.cookies = map[string]string{"left4me_session": sc.Value}
+	if code, _ := c2.get("/"); code != 303 {
+		t.Fatalf("the session still works after logout: %d", code)
+	}
+
+	// A wrong password says so, keeps the name, and gives no session.
+	c4 := e.anon()
+	c4.get("/login")
+	code, doc := c4.postDoc("/login", url.Values{"name": {"bob"}, "password": {"nope"}})
+	if code != 401 || testid(doc, "form-message").Length() != 1 || c4.cookies["left4me_session"] != "" {
+		t.Fatalf("wrong password: %d", code)
+	}
+	if v, _ := doc.Find(`input[name="name"]`).Attr("value"); v != "bob" {
+		t.Errorf("the form forgot the name: %q", v)
+	}
+	_ = u
+}
+
+func TestADisabledUsersSessionStopsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.user("root", store.RoleAdmin)
+	u := e.user("bob", store.RoleOperator)
+	c := e.login("bob")
+	if code, _ := c.get("/"); code != 200 {
+		t.Fatalf("before: %d", code)
+	}
+	if err := e.db.SetUserDisabled(context.Background(), u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := c.get("/"); code != 303 {
+		t.Fatalf("a disabled user still sees the dashboard: %d", code)
+	}
+	c = e.anon()
+	c.get("/login")
+	if resp := c.post("/login", url.Values{"name": {"bob"}, "password": {"pw-bob"}}); resp.StatusCode != 401 {
+		t.Fatalf("a disabled user logged in: %d", resp.StatusCode)
+	}
+}
+
+func TestPostsWithoutTheCSRFTokenAreRefusedAndChangeNothing(t *testing.T) {
+	e := newEnv(t)
+	storetest.Server(t, e.db, "coop-1", 27015)
+	c := e.as(store.RoleAdmin)
+	for _, tc := range []struct {
+		name  string
+		token string
+		hdr   string
+	}{
+		{"no token", "", ""},
+		{"a wrong token", "nope", ""},
+		{"a wrong header", "", "nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"_csrf": {tc.token}}
+			req := httptest.NewRequest("POST", "/servers/coop-1/start", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.hdr != "" {
+				req.Header.Set("X-CSRF-Token", tc.hdr)
+			}
+			if resp := c.do(req); resp.StatusCode != 403 {
+				t.Fatalf("status %d, want 403", resp.StatusCode)
+			}
+			if js, _ := e.db.ListJobs(context.Background(), store.JobFilter{}); len(js) != 0 {
+				t.Fatalf("a refused POST queued %d jobs", len(js))
+			}
+		})
+	}
+	// The header alone, as htmx sends it, is enough.
+	req := httptest.NewRequest("POST", "/servers/coop-1/start", nil)
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	if resp := c.do(req); resp.StatusCode != 303 {
+		t.Fatalf("with the header: %d", resp.StatusCode)
+	}
+	// The login form needs the pre-session token too.
+	a := e.anon()
+	if resp := a.post("/login", url.Values{"name": {"x"}, "password": {"y"}}); resp.StatusCode != 403 {
+		t.Fatalf("login without a token: %d", resp.StatusCode)
+	}
+}
+
+func TestLoginIsRateLimitedPerClientAndPerUser(t *testing.T) {
+	e := newEnv(t)
+	e.user("bob", store.RoleOperator)
+	c := e.anon()
+	c.get("/login")
+	for i := 0; i < 10; i++ {
+		if resp := c.post("/login", url.Values{"name": {"bob"}, "password": {"wrong"}}); resp.StatusCode != 401 {
+			t.Fatalf("attempt %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	code, doc := c.postDoc("/login", url.Values{"name": {"bob"}, "password": {"pw-bob"}})
+	if code != 429 || !strings.Contains(testid(doc, "form-message").Text(), "Wait a minute") {
+		t.Fatalf("11th attempt: %d %q", code, testid(doc, "form-message").Text())
+	}
+	// The client is limited whatever name it tries.
+	if resp := c.post("/login", url.Values{"name": {"carol"}, "password": {"x"}}); resp.StatusCode != 429 {
+		t.Fatalf("same client, another name: %d", resp.StatusCode)
+	}
+	e.clock.Advance(61 * time.Second)
+	if resp := c.post("/login", url.Values{"name": {"bob"}, "password": {"pw-bob"}}); resp.StatusCode != 303 {
+		t.Fatalf("after a minute: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,350 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/store"
+)
+
+// FieldErrors maps a form or JSON field to what is wrong with it, as a
+// sentence for the user. It is the error of a refused create or update.
+type FieldErrors map[string]string
+
+func (e FieldErrors) Error() string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e[k]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ServiceOptions configures NewService. DB and Queue are required.
+type ServiceOptions struct {
+	DB                           *store.DB
+	Queue                        *jobs.Queue
+	PortRangeStart, PortRangeEnd int
+}
+
+// Service is the panel's operations, shared by the HTML handlers and the
+// JSON API: validation with field errors, then the store or the queue.
+type Service struct {
+	db                 *store.DB
+	queue              *jobs.Queue
+	portStart, portEnd int
+}
+
+// NewService returns a service. It panics without a DB or Queue.
+func NewService(opts ServiceOptions) *Service {
+	if opts.DB == nil || opts.Queue == nil {
+		panic("app.NewService: DB and Queue are required")
+	}
+	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd}
+}
+
+// reservedNames are instance names that would hide a page of the panel.
+var reservedNames = map[string]bool{"new": true, "status": true}
+
+// ServerInput is what creating a server takes. Port 0 means the lowest
+// free port of the range.
+type ServerInput struct {
+	Name        string
+	Title       string
+	BlueprintID int64
+	Port        int
+}
+
+// ValidateServer returns what is wrong with in, field by field, or nil.
+func (s *Service) ValidateServer(ctx context.Context, in ServerInput) (FieldErrors, error) {
+	errs := FieldErrors{}
+	servers, err := s.db.ListServers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := hostbackend.ValidateName(in.Name); err != nil {
+		errs["name"] = strings.TrimPrefix(err.Error(), hostbackend.ErrInvalidName.Error()+": ")
+	} else if reservedNames[in.Name] {
+		errs["name"] = fmt.Sprintf("%q is reserved for a page of the panel; choose another name", in.Name)
+	}
+	if utf8.RuneCountInString(in.Title) > store.MaxTitleLen || !utf8.ValidString(in.Title) {
+		errs["title"] = fmt.Sprintf("Use at most %d characters.", store.MaxTitleLen)
+	}
+	if in.Port != 0 && (in.Port < 1024 || in.Port > 65535) {
+		errs["port"] = fmt.Sprintf("Port %d is outside 1024-65535.", in.Port)
+	}
+	for _, o := range servers {
+		if o.Name == in.Name {
+			errs["name"] = fmt.Sprintf("A server named %s already exists.", in.Name)
+		}
+		if in.Port != 0 && o.Port == in.Port {
+			errs["port"] = fmt.Sprintf("Port %d is already used by server %s.", in.Port, o.Name)
+		}
+	}
+	if in.Port == 0 && s.freePort(servers) == 0 {
+		errs["port"] = fmt.Sprintf("Every port from %d to %d is taken; choose one.", s.portStart, s.portEnd)
+	}
+	if in.BlueprintID == 0 {
+		errs["blueprint"] = "Choose a blueprint."
+	} else if _, err := s.db.GetBlueprint(ctx, in.BlueprintID); errors.Is(err, store.ErrNotFound) {
+		errs["blueprint"] = "That blueprint does not exist (any more)."
+	} else if err != nil {
+		return nil, err
+	}
+	if len(errs) == 0 {
+		return nil, nil
+	}
+	return errs, nil
+}
+
+// freePort is the lowest port of the range no server uses, or 0.
+func (s *Service) freePort(servers []store.Server) int {
+	used := make(map[int]bool, len(servers))
+	for _, o := range servers {
+		used[o.Port] = true
+	}
+	for p := s.portStart; p <= s.portEnd; p++ {
+		if !used[p] {
+			return p
+		}
+	}
+	return 0
+}
+
+// NextFreePort is the port a server created now would get, or 0 when the
+// range is full.
+func (s *Service) NextFreePort(ctx context.Context) (int, error) {
+	servers, err := s.db.ListServers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.freePort(servers), nil
+}
+
+// CreateServer validates in and creates the server, stopped. A refusal is
+// FieldErrors; nothing is saved then.
+func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*store.Server, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Title = strings.TrimSpace(in.Title)
+	errs, err := s.ValidateServer(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	if in.Port == 0 {
+		if in.Port, err = s.NextFreePort(ctx); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := s.db.CreateServer(ctx, store.NewServer{Name: in.Name, Title: in.Title, Port: in.Port, BlueprintID: in.BlueprintID})
+	var se *store.Error
+	if errors.As(err, &se) && !errors.Is(err, store.ErrNotFound) {
+		// Another request took the name or port since the validation.
+		field := "name"
+		if strings.Contains(se.Msg, "port") {
+			field = "port"
+		}
+		return nil, FieldErrors{field: se.Msg}
+	}
+	return srv, err
+}
+
+// Enqueue asks for op on the named server on behalf of user byUser and
+// returns the job. Errors match store.ErrNotFound or store.ErrConflict.
+func (s *Service) Enqueue(ctx context.Context, name string, op store.Operation, byUser int64) (*store.Job, error) {
+	return s.queue.Enqueue(ctx, jobs.EnqueueParams{ServerName: name, Operation: op, RequestedBy: byUser})
+}
+
+// CancelJob cancels a queued or running job. A finished job is a
+// store.ErrConflict error.
+func (s *Service) CancelJob(ctx context.Context, id int64) (*store.Job, error) {
+	j, err := s.queue.Cancel(ctx, id)
+	if errors.Is(err, jobs.ErrFinished) {
+		return nil, &store.Error{Kind: store.ErrConflict, Msg: fmt.Sprintf("job %d has already finished", id)}
+	}
+	return j, err
+}
+
+// BlueprintInput is what creating or updating a blueprint takes.
+type BlueprintInput struct {
+	Name       string
+	Map        string
+	GameMode   string
+	MaxPlayers int
+	// Args are extra srcds arguments, one per element.
+	Args      []string
+	ServerCfg string
+}
+
+// validateBlueprint returns what is wrong with in, field by field. Args
+// errors are keyed "args" and name the argument.
+func validateBlueprint(in BlueprintInput) FieldErrors {
+	errs := FieldErrors{}
+	if in.Name == "" || len(in.Name) > 64 {
+		errs["name"] = "Use 1 to 64 characters."
+	}
+	for field, v := range map[string]string{"map": in.Map, "game_mode": in.GameMode} {
+		if v == "" {
+			errs[field] = "Required."
+		} else if err := hostbackend.ValidateArg(v); err != nil {
+			errs[field] = sentence(err.Error())
+		}
+	}
+	if len(in.Map) > 64 {
+		errs["map"] = "Use at most 64 characters."
+	}
+	if len(in.GameMode) > 32 {
+		errs["game_mode"] = "Use at most 32 characters."
+	}
+	if in.MaxPlayers < 1 || in.MaxPlayers > 32 {
+		errs["max_players"] = "Choose 1 to 32 players."
+	}
+	if max := hostbackend.MaxArgs - 6; len(in.Args) > max {
+		errs["args"] = fmt.Sprintf("At most %d extra arguments are allowed.", max)
+	}
+	for i, a := range in.Args {
+		if err := hostbackend.ValidateArg(a); err != nil {
+			errs["args"] = fmt.Sprintf("Line %d: %s", i+1, err.Error())
+			break
+		}
+	}
+	if strings.ContainsRune(in.ServerCfg, 0) || !utf8.ValidString(in.ServerCfg) {
+		errs["server_cfg"] = "server.cfg must be plain text."
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// SaveBlueprint creates a blueprint (id 0) or updates the one with id.
+// Servers using it get the change at their next start. A refusal is
+// FieldErrors.
+func (s *Service) SaveBlueprint(ctx context.Context, id int64, in BlueprintInput) (*store.Blueprint, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if errs := validateBlueprint(in); errs != nil {
+		return nil, errs
+	}
+	b := &store.Blueprint{ID: id, Name: in.Name, Map: in.Map, GameMode: in.GameMode, MaxPlayers: in.MaxPlayers,
+		Args: in.Args, ServerCfg: in.ServerCfg}
+	var err error
+	if id == 0 {
+		err = s.db.CreateBlueprint(ctx, b)
+	} else {
+		err = s.db.UpdateBlueprint(ctx, b)
+	}
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrInvalid) {
+		return nil, FieldErrors{"name": sentence(err.Error())}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// DeleteBlueprint removes a blueprint no server uses; otherwise the error
+// matches store.ErrConflict.
+func (s *Service) DeleteBlueprint(ctx context.Context, id int64) error {
+	return s.db.DeleteBlueprint(ctx, id)
+}
+
+// Authenticate returns the enabled user with name and password, or nil
+// when they do not match or the user is disabled.
+func (s *Service) Authenticate(ctx context.Context, name, password string) (*store.User, error) {
+	u, err := s.db.GetUserByName(ctx, strings.TrimSpace(name))
+	if errors.Is(err, store.ErrNotFound) {
+		CheckPassword(dummyHash(), password) // as slow as a real check
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+		return nil, nil
+	}
+	return u, nil
+}
+
+// UserInput is what creating a user takes.
+type UserInput struct {
+	Name            string
+	Role            store.Role
+	Password        string
+	PasswordConfirm string
+}
+
+// CreateUser validates in and creates the user. A refusal is FieldErrors.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	errs := FieldErrors{}
+	if in.Name == "" || len(in.Name) > 64 || strings.ContainsFunc(in.Name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		errs["name"] = "Use 1 to 64 characters, no control characters."
+	}
+	if in.Role != store.RoleAdmin && in.Role != store.RoleOperator {
+		errs["role"] = "Choose admin or operator."
+	}
+	if msg := validatePassword(in.Password, in.PasswordConfirm); msg != "" {
+		errs["password"] = msg
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.db.CreateUser(ctx, in.Name, hash, in.Role)
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrInvalid) {
+		return nil, FieldErrors{"name": sentence(err.Error())}
+	}
+	return u, err
+}
+
+// SetUserRole changes a user's role; demoting the last enabled admin is
+// a store.ErrConflict error.
+func (s *Service) SetUserRole(ctx context.Context, id int64, role store.Role) error {
+	return s.db.UpdateUser(ctx, id, store.UserChange{Role: &role})
+}
+
+// SetUserDisabled disables (ending the user's sessions) or re-enables a
+// user; disabling the last enabled admin is a store.ErrConflict error.
+func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
+	return s.db.UpdateUser(ctx, id, store.UserChange{Disabled: &disabled})
+}
+
+// ResetPassword sets a new password and ends the user's sessions. A
+// refusal is FieldErrors.
+func (s *Service) ResetPassword(ctx context.Context, id int64, password, confirm string) error {
+	if msg := validatePassword(password, confirm); msg != "" {
+		return FieldErrors{"password": msg}
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.db.UpdateUser(ctx, id, store.UserChange{PasswordHash: hash})
+}
+
+// sentence capitalises msg and ends it with a full stop.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
