@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -39,8 +40,19 @@ type PollerOpts struct {
 type Poller struct {
 	opts PollerOpts
 
-	mu       sync.Mutex // one tick at a time
-	failures int        // ticks in a row whose Show failed
+	mu       sync.Mutex   // one tick at a time
+	failures int          // ticks in a row whose Show failed
+	lastTick atomic.Int64 // unix nanoseconds of the last finished tick
+}
+
+// LastTick returns when the last tick finished, successful or not; the
+// zero time before the first.
+func (p *Poller) LastTick() time.Time {
+	n := p.lastTick.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // NewPoller returns a poller. It panics without a DB or Backend.
@@ -98,6 +110,7 @@ type polled struct {
 func (p *Poller) Tick(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer func() { p.lastTick.Store(p.opts.Clock().UnixNano()) }()
 
 	var servers []polled
 	err := p.opts.DB.Reader().NewRaw(`

@@ -334,30 +334,18 @@ func TestRefreshWritesOneServerNow(t *testing.T) {
 	}
 }
 
-func TestParseEnv(t *testing.T) {
-	tests := []struct {
-		env     map[string]string
-		want    jobs.EnvConfig
-		wantErr string
-	}{
-		{map[string]string{}, jobs.EnvConfig{Workers: 4, PollerInterval: 30 * time.Second}, ""},
-		{map[string]string{"LEFT4ME_JOB_WORKERS": "0"}, jobs.EnvConfig{Workers: 0, PollerInterval: 30 * time.Second}, ""},
-		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "10"}, jobs.EnvConfig{Workers: 4, PollerInterval: 10 * time.Second}, ""},
-		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "1m"}, jobs.EnvConfig{Workers: 4, PollerInterval: time.Minute}, ""},
-		{map[string]string{"LEFT4ME_JOB_WORKERS": "-1"}, jobs.EnvConfig{}, "LEFT4ME_JOB_WORKERS"},
-		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "soon"}, jobs.EnvConfig{}, "LEFT4ME_STATE_POLLER_INTERVAL"},
-		{map[string]string{"LEFT4ME_STATE_POLLER_INTERVAL": "1ms"}, jobs.EnvConfig{}, "at least 1s"},
+
+func TestStatePollerReportsItsLastTick(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	at := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
+	p := newPoller(e, nil, func() time.Time { return at })
+	if !p.LastTick().IsZero() {
+		t.Fatal("a poller that never ticked reports a last tick")
 	}
-	for _, tt := range tests {
-		got, err := jobs.ParseEnv(func(k string) string { return tt.env[k] })
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseEnv(%v) error = %v, want one mentioning %s", tt.env, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("ParseEnv(%v) = %+v, %v; want %+v", tt.env, got, err, tt.want)
-		}
+	if err := p.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !p.LastTick().Equal(at) {
+		t.Fatalf("LastTick = %v, want %v", p.LastTick(), at)
 	}
 }

@@ -110,6 +110,9 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		Simulated: cfg.Backend == "fake", Logger: log,
 		WorkersRunning: func() bool { workersRunning.Lock(); defer workersRunning.Unlock(); return running },
 	}
+	if p := runner.Poller(); p != nil && cfg.JobWorkers > 0 {
+		opts.PollerLastTick = p.LastTick
+	}
 	web := app.New(opts)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
