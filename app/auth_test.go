@@ -38,6 +38,14 @@ var matrix = map[string]access{
 	"POST /servers/:name/stop":    {anon: 303, operator: 303, admin: 303},
 	"POST /servers/:name/restart": {anon: 303, operator: 303, admin: 303},
 	"POST /servers/:name/delete":  {anon: 303, operator: 403, admin: 303},
+	"GET /servers/new":            {anon: 303, operator: 403, admin: 200},
+	"POST /servers":               {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"new-1"}, "blueprint": {"1"}}},
+	"GET /servers/:name":          {anon: 303, operator: 200, admin: 200},
+	"GET /servers/:name/state":    {anon: 401, operator: 200, admin: 200},
+	"GET /servers/:name/log":      {anon: 401, operator: 200, admin: 200},
+	"GET /jobs/:id":               {anon: 303, operator: 200, admin: 200},
+	"GET /jobs/:id/output":        {anon: 401, operator: 200, admin: 200},
+	"POST /jobs/:id/cancel":       {anon: 303, operator: 303, admin: 303},
 }
 
 func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {

@@ -28,8 +28,16 @@ func routes(f *fiber.App, h *handlers) {
 
 	f.Get("/", h.auth(op), h.dashboard)
 	f.Get("/servers/status", h.authFragment(op), h.dashboardStatus)
+	f.Get("/servers/new", h.auth(admin), h.serverNew)
+	f.Post("/servers", h.auth(admin), h.serverCreate)
+	f.Get("/servers/:name", h.auth(op), h.server)
+	f.Get("/servers/:name/state", h.authFragment(op), h.serverState)
+	f.Get("/servers/:name/log", h.authFragment(op), h.serverLog)
 	f.Post("/servers/:name/start", h.auth(op), h.serverStart)
 	f.Post("/servers/:name/stop", h.auth(op), h.serverStop)
 	f.Post("/servers/:name/restart", h.auth(op), h.serverRestart)
 	f.Post("/servers/:name/delete", h.auth(admin), h.serverDelete)
+	f.Get("/jobs/:id", h.auth(op), h.job)
+	f.Get("/jobs/:id/output", h.authFragment(op), h.jobOutput)
+	f.Post("/jobs/:id/cancel", h.auth(op), h.jobCancel)
 }
