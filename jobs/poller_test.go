@@ -334,7 +334,6 @@ func TestRefreshWritesOneServerNow(t *testing.T) {
 	}
 }
 
-
 func TestStatePollerReportsItsLastTick(t *testing.T) {
 	e := newEnv(t, fake.Options{})
 	at := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
