@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin
 TEMPL     := $(GO) tool templ
 # Every shell script in the tree, found by its shebang.
-SH_FILES  := $(shell grep -rlE '^\#!(/usr/bin/env )?/?(bin/)?(ba|da)?sh' deploy .ci 2>/dev/null)
+SH_FILES  := $(shell grep -rlE '^\#!(/usr/bin/env )?/?(bin/)?(ba|da)?sh' deploy .ci e2e 2>/dev/null)
 BENCHTIME ?= 1s
 
 .DEFAULT_GOAL := help
@@ -55,6 +55,10 @@ bench: ## Run the benchmarks (BENCHTIME=1s)
 fuzz: ## Fuzz the name rule in Go and in the helpers for 30 s each
 	$(GO) test -run='^$$' -fuzz=FuzzValidateName -fuzztime=30s ./hostbackend
 	$(GO) test -run='^$$' -fuzz=FuzzHelperNameRule -fuzztime=30s ./deploy
+
+.PHONY: e2e
+e2e: ## End to end on a real systemd in a container, as root (see e2e/README.md)
+	$(GO) run ./e2e
 
 .PHONY: run
 run: build ## Start the panel on ./var/left4me.db with the fake host backend

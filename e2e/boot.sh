@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # boot.sh: runs a Debian root with systemd as PID 1 under systemd-nspawn,
 # for the left4me end-to-end test bed (see e2e/README.md).
 #
@@ -14,7 +14,7 @@
 # PID 1 is not systemd, so nspawn cannot ask it for a scope, and it needs
 # a writable /run/systemd/nspawn to clean up between boots; the tmpfs
 # mounted there goes away with the namespace.
-set -euo pipefail
+set -eu
 
 [ "$#" -eq 2 ] || { echo "usage: boot.sh boot|check ROOT" >&2; exit 2; }
 mode=$1
@@ -27,17 +27,19 @@ mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn
 # --register=no and --keep-unit: there is no systemd on the host to
 # register with. --private-network: the container has only its own
 # loopback, so nothing it runs is reachable from outside or reaches out.
-nspawn=(systemd-nspawn --quiet --register=no --keep-unit --private-network
-	--machine=left4me-e2e -D "$root")
+nspawn() {
+	systemd-nspawn --quiet --register=no --keep-unit --private-network \
+		--machine=left4me-e2e -D "$root" "$@"
+}
 
 case $mode in
 check)
-	exec "${nspawn[@]}" --pipe -- /bin/true
+	nspawn --pipe -- /bin/true
 	;;
 boot)
 	while :; do
 		status=0
-		"${nspawn[@]}" --boot || status=$?
+		nspawn --boot || status=$?
 		if [ "$status" -ne 133 ]; then
 			echo "boot.sh: systemd-nspawn exited with status $status" >&2
 			exit "$status"

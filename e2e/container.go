@@ -32,7 +32,7 @@ type container struct {
 func nspawnWorks(ctx context.Context, bootScript, root string) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	out, err := command(ctx, "unshare", "-m", "--propagation", "private", "bash", bootScript, "check", root)
+	out, err := command(ctx, "unshare", "-m", "--propagation", "private", "sh", bootScript, "check", root)
 	if err != nil {
 		return skipf("systemd-nspawn cannot run a container on this machine (%v): %s",
 			err, strings.TrimSpace(out))
@@ -50,7 +50,7 @@ func boot(ctx context.Context, bootScript, root, logPath string) (*container, er
 	c := &container{root: root, bootLog: logf, loopEnd: make(chan error, 1)}
 	// Not CommandContext: the loop must outlive a cancelled ctx long
 	// enough for shutdown to power the container off cleanly.
-	c.loop = exec.Command("unshare", "-m", "--propagation", "private", "bash", bootScript, "boot", root)
+	c.loop = exec.Command("unshare", "-m", "--propagation", "private", "sh", bootScript, "boot", root)
 	c.loop.Stdin = nil
 	c.loop.Stdout, c.loop.Stderr = logf, logf
 	c.loop.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no terminal signals from make
