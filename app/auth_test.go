@@ -46,6 +46,12 @@ var matrix = map[string]access{
 	"GET /jobs/:id":               {anon: 303, operator: 200, admin: 200},
 	"GET /jobs/:id/output":        {anon: 401, operator: 200, admin: 200},
 	"POST /jobs/:id/cancel":       {anon: 303, operator: 303, admin: 303},
+	"GET /blueprints":             {anon: 303, operator: 403, admin: 200},
+	"GET /blueprints/new":         {anon: 303, operator: 403, admin: 200},
+	"POST /blueprints":            {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"versus"}, "map": {"c5m1_waterfront"}, "game_mode": {"versus"}, "max_players": {"8"}}},
+	"GET /blueprints/:id":         {anon: 303, operator: 403, admin: 200},
+	"POST /blueprints/:id":        {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"default"}, "map": {"c2m1_highway"}, "game_mode": {"coop"}, "max_players": {"4"}}},
+	"POST /blueprints/:id/delete": {anon: 303, operator: 403, admin: 409}, // the default blueprint stays
 }
 
 func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {

@@ -40,4 +40,11 @@ func routes(f *fiber.App, h *handlers) {
 	f.Get("/jobs/:id", h.auth(op), h.job)
 	f.Get("/jobs/:id/output", h.authFragment(op), h.jobOutput)
 	f.Post("/jobs/:id/cancel", h.auth(op), h.jobCancel)
+
+	f.Get("/blueprints", h.auth(admin), h.blueprints)
+	f.Get("/blueprints/new", h.auth(admin), h.blueprintNew)
+	f.Post("/blueprints", h.auth(admin), h.blueprintSave)
+	f.Get("/blueprints/:id", h.auth(admin), h.blueprintEdit)
+	f.Post("/blueprints/:id", h.auth(admin), h.blueprintSave)
+	f.Post("/blueprints/:id/delete", h.auth(admin), h.blueprintDelete)
 }

@@ -237,6 +237,15 @@ func (s *Service) SaveBlueprint(ctx context.Context, id int64, in BlueprintInput
 	if errs := validateBlueprint(in); errs != nil {
 		return nil, errs
 	}
+	if id != 0 {
+		old, err := s.db.GetBlueprint(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if old.Name == store.DefaultBlueprintName && in.Name != old.Name {
+			return nil, FieldErrors{"name": "The default blueprint keeps its name; create a new blueprint instead."}
+		}
+	}
 	b := &store.Blueprint{ID: id, Name: in.Name, Map: in.Map, GameMode: in.GameMode, MaxPlayers: in.MaxPlayers,
 		Args: in.Args, ServerCfg: in.ServerCfg}
 	var err error
@@ -254,9 +263,16 @@ func (s *Service) SaveBlueprint(ctx context.Context, id int64, in BlueprintInput
 	return b, nil
 }
 
-// DeleteBlueprint removes a blueprint no server uses; otherwise the error
-// matches store.ErrConflict.
+// DeleteBlueprint removes a blueprint no server uses other than the
+// default one; otherwise the error matches store.ErrConflict.
 func (s *Service) DeleteBlueprint(ctx context.Context, id int64) error {
+	b, err := s.db.GetBlueprint(ctx, id)
+	if err != nil {
+		return err
+	}
+	if b.Name == store.DefaultBlueprintName {
+		return &store.Error{Kind: store.ErrConflict, Msg: "the default blueprint cannot be deleted"}
+	}
 	return s.db.DeleteBlueprint(ctx, id)
 }
 
