@@ -52,6 +52,12 @@ var matrix = map[string]access{
 	"GET /blueprints/:id":         {anon: 303, operator: 403, admin: 200},
 	"POST /blueprints/:id":        {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"default"}, "map": {"c2m1_highway"}, "game_mode": {"coop"}, "max_players": {"4"}}},
 	"POST /blueprints/:id/delete": {anon: 303, operator: 403, admin: 409}, // the default blueprint stays
+	"GET /users":                  {anon: 303, operator: 403, admin: 200},
+	"POST /users":                 {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"dora"}, "role": {"operator"}, "password": {"long enough"}, "password_confirm": {"long enough"}}},
+	"POST /users/:id/role":        {anon: 303, operator: 403, admin: 303, form: url.Values{"role": {"admin"}}},
+	"POST /users/:id/disable":     {anon: 303, operator: 403, admin: 303},
+	"POST /users/:id/enable":      {anon: 303, operator: 403, admin: 303},
+	"POST /users/:id/password":    {anon: 303, operator: 403, admin: 303, form: url.Values{"password": {"long enough"}, "password_confirm": {"long enough"}}},
 }
 
 func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {

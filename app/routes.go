@@ -47,4 +47,11 @@ func routes(f *fiber.App, h *handlers) {
 	f.Get("/blueprints/:id", h.auth(admin), h.blueprintEdit)
 	f.Post("/blueprints/:id", h.auth(admin), h.blueprintSave)
 	f.Post("/blueprints/:id/delete", h.auth(admin), h.blueprintDelete)
+
+	f.Get("/users", h.auth(admin), h.users)
+	f.Post("/users", h.auth(admin), h.userCreate)
+	f.Post("/users/:id/role", h.auth(admin), h.userRole)
+	f.Post("/users/:id/disable", h.auth(admin), h.userDisable)
+	f.Post("/users/:id/enable", h.auth(admin), h.userEnable)
+	f.Post("/users/:id/password", h.auth(admin), h.userPassword)
 }
