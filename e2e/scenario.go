@@ -26,6 +26,8 @@ const (
 	maxPlayers  = 4
 	checkout    = "/root/left4me" // the "checkout" install.sh runs from
 	instanceDir = "/var/lib/left4me/instances/" + name
+	// scenarioTimeout bounds the checks (they take about a minute).
+	scenarioTimeout = 10 * time.Minute
 	// pollInterval is the panel's state poller interval in the test.
 	pollInterval = 2 * time.Second
 )
@@ -58,6 +60,8 @@ func runScenario(ctx context.Context, stdout, stderr io.Writer) int {
 		r.check("find this executable", err)
 		return r.finish()
 	}
+	ctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
+	defer cancel()
 	b := &bed{c: c, r: r, self: self}
 	b.api = panelAPI{b: b}
 	b.scenario(ctx)
@@ -90,9 +94,20 @@ func setUp(ctx context.Context, r *report) (*container, func(), error) {
 		return nil, nothing, err
 	}
 	var c *container
+	// boot.sh creates these on the host's /run (its tmpfs mount stays in
+	// its own namespace); remove them again if they are new and empty.
+	var madeDirs []string
+	for _, d := range []string{"/run/systemd/nspawn", "/run/systemd"} {
+		if _, err := os.Stat(d); err != nil {
+			madeDirs = append(madeDirs, d)
+		}
+	}
 	cleanup := func() {
 		if c != nil {
 			c.shutdown()
+		}
+		for _, d := range madeDirs {
+			os.Remove(d) // fails, harmlessly, when not empty
 		}
 		if m := mountsUnder(work); len(m) > 0 {
 			fmt.Fprintf(r.w, "# left %s in place: still mounted: %s\n", work, strings.Join(m, " "))
@@ -149,11 +164,19 @@ func setUp(ctx context.Context, r *report) (*container, func(), error) {
 // b.api that report themselves skipped until the panel's API exists.
 func (b *bed) scenario(ctx context.Context) {
 	b.r.step("1. install with deploy/install.sh")
+	defer func() {
+		if ctx.Err() != nil {
+			b.r.check("run every step", fmt.Errorf("stopped early: %w", ctx.Err()))
+		}
+	}()
 	if !b.install(ctx) {
 		return // nothing below can work without the installation
 	}
 	b.api.createAdminAndToken(ctx)
 
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("2. create %s and start it", name)
 	if !b.api.createServer(ctx) {
 		b.provisionLikeThePanel(ctx)
@@ -165,18 +188,27 @@ func (b *bed) scenario(ctx context.Context) {
 	b.api.saysState(ctx, "running")
 	b.noUnitWarnings(ctx)
 
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("3. reboot the container")
 	b.rebootContainer(ctx)
 	b.expectRunning(ctx, "after the reboot, with no panel action")
 	b.expectPanelUp(ctx, "after the reboot")
 	b.api.saysState(ctx, "running")
 
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("4. systemctl disable --now outside the panel")
 	b.expectExec(ctx, "systemctl disable --now "+unit, "systemctl", "disable", "--now", unit)
 	b.expectStopped(ctx, "after the outside disable")
 	b.api.saysState(ctx, "stopped")
 	b.api.historySaysOutside(ctx)
 
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("5. SIGKILL, then a crash loop")
 	b.lifecycle(ctx, "start")
 	b.expectRunning(ctx, "after starting it again")
@@ -184,14 +216,23 @@ func (b *bed) scenario(ctx context.Context) {
 	b.crashLoop(ctx)
 	b.api.showsFailedWithReason(ctx)
 
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("6. logs")
 	b.logs(ctx)
 	b.api.logs(ctx)
 
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("7. hostile names and sudo rights")
 	b.sudoRights(ctx)
 	b.hostileNames(ctx)
 
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("8. stop, then reboot: it stays stopped")
 	b.recoverFromFailed(ctx)
 	if !b.api.stop(ctx) {
