@@ -128,3 +128,32 @@ func TestPagesLoadOnlyOwnEmbeddedAssets(t *testing.T) {
 		t.Error("a page has inline script or style, which the CSP forbids")
 	}
 }
+
+func TestNoPageNeedsWhatTheCSPForbids(t *testing.T) {
+	e := newEnv(t)
+	storetest.Server(t, e.db, "coop-1", 27015)
+	c := e.as(store.RoleAdmin)
+	loc := c.post("/servers/coop-1/start", nil).Header.Get("Location")
+	for _, path := range []string{"/", "/servers/status", "/servers/new", "/servers/coop-1", "/servers/coop-1/state",
+		"/servers/coop-1/log", loc, loc + "/output", "/blueprints", "/blueprints/new", "/blueprints/1", "/users", "/login"} {
+		code, doc := c.get(path)
+		if code != 200 && !(path == "/login" && code == 303) {
+			t.Errorf("GET %s = %d", path, code)
+		}
+		if n := doc.Find("script:not([src]), style, [style]").Length(); n != 0 {
+			t.Errorf("GET %s: %d inline scripts or styles", path, n)
+		}
+		doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+			for _, a := range s.Nodes[0].Attr {
+				if strings.HasPrefix(a.Key, "hx-on") || strings.HasPrefix(a.Key, "on") {
+					t.Errorf("GET %s: <%s %s> needs inline script", path, s.Nodes[0].Data, a.Key)
+				}
+			}
+		})
+		doc.Find("form[method=post]").Each(func(_ int, f *goquery.Selection) {
+			if f.Find(`input[name="_csrf"]`).AttrOr("value", "") == "" {
+				t.Errorf("GET %s: form %s has no CSRF field", path, f.AttrOr("action", ""))
+			}
+		})
+	}
+}
