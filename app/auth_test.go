@@ -318,3 +318,23 @@ func TestLoginIsRateLimitedPerClientAndPerUser(t *testing.T) {
 		t.Fatalf("after a minute: %d", resp.StatusCode)
 	}
 }
+
+func TestCookiesAreSecureWhenConfigured(t *testing.T) {
+	e := newEnv(t, func(o *app.Options) { o.SecureCookies = true })
+	e.user("bob", store.RoleOperator)
+	c := e.anon()
+	c.get("/login")
+	resp := c.post("/login", url.Values{"name": {"bob"}, "password": {"pw-bob"}})
+	n := 0
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "left4me_session" {
+			n++
+			if !ck.Secure || !ck.HttpOnly {
+				t.Fatalf("session cookie %+v", ck)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d session cookies", n)
+	}
+}
