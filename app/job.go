@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,7 +21,7 @@ func (h *handlers) job(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return page(c, fiber.StatusOK, "Job", views.JobPage(row, lines, after, more))
+	return page(c, fiber.StatusOK, fmt.Sprintf("Job %d", row.Job.ID), views.JobPage(row, lines, after, more))
 }
 
 // jobWithLines reads the job named in the path and its lines after seq

@@ -17,6 +17,7 @@ import (
 // sentence for the user. It is the error of a refused create or update.
 type FieldErrors map[string]string
 
+// Error lists the fields and their messages, sorted by field.
 func (e FieldErrors) Error() string {
 	keys := make([]string, 0, len(e))
 	for k := range e {
