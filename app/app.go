@@ -31,6 +31,11 @@ type Options struct {
 	PortRangeStart, PortRangeEnd int
 	// SecureCookies marks cookies Secure (set it behind HTTPS).
 	SecureCookies bool
+	// ProxyHeader, when set, is the header (e.g. X-Real-IP) that a reverse
+	// proxy puts the client's address in. It is believed only from
+	// TrustedProxies (default: loopback), and keys the login limit.
+	ProxyHeader    string
+	TrustedProxies []string
 	// SessionTTL is how long a login lasts (default 14 days).
 	SessionTTL time.Duration
 	// SetupToken, when not empty and no user exists, opens
@@ -86,9 +91,16 @@ func New(opts Options) *fiber.App {
 	if opts.LoginLimit <= 0 {
 		opts.LoginLimit = 10
 	}
+	if len(opts.TrustedProxies) == 0 {
+		opts.TrustedProxies = []string{"127.0.0.1", "::1"}
+	}
 	f := fiber.New(fiber.Config{
-		AppName:               "left4me",
-		DisableStartupMessage: true,
+		ProxyHeader:             opts.ProxyHeader,
+		EnableTrustedProxyCheck: opts.ProxyHeader != "",
+		TrustedProxies:          opts.TrustedProxies,
+		EnableIPValidation:      true,
+		AppName:                 "left4me",
+		DisableStartupMessage:   true,
 		// Immutable: strings from the request (params, form values,
 		// cookies, headers) are copies, so they may outlive the handler.
 		Immutable:    true,

@@ -338,3 +338,27 @@ func TestCookiesAreSecureWhenConfigured(t *testing.T) {
 		t.Fatalf("%d session cookies", n)
 	}
 }
+
+func TestBehindAProxyTheLimitIsPerForwardedClient(t *testing.T) {
+	e := newEnv(t, func(o *app.Options) { o.ProxyHeader = "X-Real-IP"; o.TrustedProxies = []string{"0.0.0.0"} })
+	try := func(client, name string) int {
+		c := e.anon()
+		c.get("/login")
+		form := url.Values{"name": {name}, "password": {"wrong"}, "_csrf": {c.csrf}}
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Real-IP", client)
+		return c.do(req).StatusCode
+	}
+	for i := 0; i < 10; i++ {
+		if code := try("192.0.2.1", "user"+strconv.Itoa(i)); code != 401 {
+			t.Fatalf("attempt %d: %d", i+1, code)
+		}
+	}
+	if code := try("192.0.2.1", "someone"); code != 429 {
+		t.Fatalf("11th attempt of one client: %d", code)
+	}
+	if code := try("192.0.2.2", "someone"); code != 401 {
+		t.Fatalf("another client behind the same proxy: %d, want its own limit", code)
+	}
+}

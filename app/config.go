@@ -27,6 +27,7 @@ type Config struct {
 	PollerInterval    time.Duration // LEFT4ME_STATE_POLLER_INTERVAL, -state-poller-interval
 	JobWorkers        int           // LEFT4ME_JOB_WORKERS, -job-workers
 	SecureCookies     bool          // LEFT4ME_SECURE_COOKIES, -secure-cookies
+	ProxyHeader       string        // LEFT4ME_PROXY_HEADER, -proxy-header
 	SystemctlHelper   string        // LEFT4ME_SYSTEMCTL_HELPER
 	JournalctlHelper  string        // LEFT4ME_JOURNALCTL_HELPER
 	ShutdownGraceTime time.Duration // LEFT4ME_SHUTDOWN_GRACE
@@ -68,6 +69,7 @@ func settingsOf(c *Config) []setting {
 		duration("state-poller-interval", "LEFT4ME_STATE_POLLER_INTERVAL", "how often systemd is polled for drift", &c.PollerInterval),
 		integer("job-workers", "LEFT4ME_JOB_WORKERS", "job workers; 0 disables workers and the poller", &c.JobWorkers),
 		boolean("secure-cookies", "LEFT4ME_SECURE_COOKIES", "mark cookies Secure (behind HTTPS)", &c.SecureCookies),
+		str("proxy-header", "LEFT4ME_PROXY_HEADER", "header with the client address set by a reverse proxy on this host, e.g. X-Real-IP", &c.ProxyHeader),
 		str("systemctl-helper", "LEFT4ME_SYSTEMCTL_HELPER", "root helper for systemctl", &c.SystemctlHelper),
 		str("journalctl-helper", "LEFT4ME_JOURNALCTL_HELPER", "root helper for journalctl", &c.JournalctlHelper),
 		duration("shutdown-grace", "LEFT4ME_SHUTDOWN_GRACE", "how long running jobs may finish at shutdown", &c.ShutdownGraceTime),
@@ -145,6 +147,11 @@ func (c Config) validate() error {
 	}
 	if c.JobWorkers < 0 || c.JobWorkers > 64 {
 		return fmt.Errorf("LEFT4ME_JOB_WORKERS=%d: must be between 0 and 64", c.JobWorkers)
+	}
+	for _, r := range c.ProxyHeader {
+		if !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return fmt.Errorf("LEFT4ME_PROXY_HEADER=%q: want a header name such as X-Real-IP", c.ProxyHeader)
+		}
 	}
 	if c.ShutdownGraceTime < 0 {
 		return fmt.Errorf("LEFT4ME_SHUTDOWN_GRACE=%s: must not be negative", c.ShutdownGraceTime)

@@ -64,6 +64,7 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 		{"a bad interval", nil, []string{"LEFT4ME_STATE_POLLER_INTERVAL", "soon"}, "LEFT4ME_STATE_POLLER_INTERVAL"},
 		{"a too short interval", nil, []string{"LEFT4ME_STATE_POLLER_INTERVAL", "10ms"}, "LEFT4ME_STATE_POLLER_INTERVAL"},
 		{"an address without a port", nil, []string{"LEFT4ME_ADDR", "localhost"}, "LEFT4ME_ADDR"},
+		{"a proxy header with a space", nil, []string{"LEFT4ME_PROXY_HEADER", "X Real IP"}, "LEFT4ME_PROXY_HEADER"},
 		{"a bad boolean", nil, []string{"LEFT4ME_SECURE_COOKIES", "yes please"}, "LEFT4ME_SECURE_COOKIES"},
 		{"a bad flag value", []string{"-job-workers", "x"}, nil, "job-workers"},
 		{"an unknown flag", []string{"-nope"}, nil, "nope"},

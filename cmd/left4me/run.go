@@ -107,7 +107,8 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	opts := app.Options{
 		DB: db, Queue: queue, Backend: backend, SetupToken: setupToken,
 		PortRangeStart: cfg.PortRangeStart, PortRangeEnd: cfg.PortRangeEnd, SecureCookies: cfg.SecureCookies,
-		Simulated: cfg.Backend == "fake", Logger: log,
+		ProxyHeader: cfg.ProxyHeader,
+		Simulated:   cfg.Backend == "fake", Logger: log,
 		WorkersRunning: func() bool { workersRunning.Lock(); defer workersRunning.Unlock(); return running },
 	}
 	if p := runner.Poller(); p != nil && cfg.JobWorkers > 0 {
