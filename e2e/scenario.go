@@ -19,13 +19,15 @@ import (
 // The instance the scenario drives, and where things live in the
 // container.
 const (
-	name        = "coop-1"
-	unit        = "left4me-server@" + name + ".service"
-	port        = 27015
-	gameMap     = "c2m1_highway"
-	maxPlayers  = 4
-	checkout    = "/root/left4me" // the "checkout" install.sh runs from
-	instanceDir = "/var/lib/left4me/instances/" + name
+	name          = "coop-1"
+	unit          = "left4me-server@" + name + ".service"
+	port          = 27015
+	gameMap       = "c2m1_highway"
+	maxPlayers    = 4
+	checkout      = "/root/left4me" // the "checkout" install.sh runs from
+	instanceDir   = "/var/lib/left4me/instances/" + name
+	adminName     = "admin"
+	adminPassword = "e2e-admin-password-0123"
 	// scenarioTimeout bounds the checks (they take about a minute).
 	scenarioTimeout = 10 * time.Minute
 	// pollInterval is the panel's state poller interval in the test.
@@ -37,7 +39,7 @@ type bed struct {
 	c    *container
 	r    *report
 	self string // this executable, run in the container's network namespace for A2S
-	api  panelAPI
+	api  *panelAPI
 }
 
 // runScenario sets the bed up, runs every check, tears everything down
@@ -63,7 +65,7 @@ func runScenario(ctx context.Context, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
 	defer cancel()
 	b := &bed{c: c, r: r, self: self}
-	b.api = panelAPI{b: b}
+	b.api = &panelAPI{b: b}
 	b.scenario(ctx)
 	if r.failed > 0 {
 		b.dumpDiagnostics(ctx)
@@ -172,7 +174,8 @@ func (b *bed) scenario(ctx context.Context) {
 	if !b.install(ctx) {
 		return // nothing below can work without the installation
 	}
-	b.api.createAdminAndToken(ctx)
+	b.createAdmin(ctx)
+	b.api.createToken(ctx)
 
 	if ctx.Err() != nil {
 		return
@@ -327,7 +330,7 @@ func (b *bed) expectPanelUp(ctx context.Context, when string) bool {
 		if st := b.unitState(ctx, "left4me-web.service"); st != "active" {
 			return fmt.Errorf("left4me-web.service is %s", st)
 		}
-		res := b.c.exec(ctx, "", "curl", "-sS", "--max-time", "5", "http://127.0.0.1:8080/healthz")
+		res := b.c.exec(ctx, "", "curl", "-sS", "--max-time", "5", panelURL+"/healthz")
 		if res.code != 0 {
 			return fmt.Errorf("GET /healthz: %s", res)
 		}
@@ -345,6 +348,25 @@ func (b *bed) expectPanelUp(ctx context.Context, when string) bool {
 		return nil
 	})
 	return b.r.check("left4me-web.service is active and /healthz is ok with workers running "+when, err)
+}
+
+// createAdmin adds the first admin with the panel's own CLI, as the
+// left4me user, and checks that the panel now wants a login.
+func (b *bed) createAdmin(ctx context.Context) {
+	res := b.c.exec(ctx, adminPassword+"\n", "sudo", "-u", "left4me", "--",
+		"left4me", "create-user", adminName, "--admin")
+	err := codeIs(res, 0)
+	if err == nil && !strings.Contains(res.out, "created admin "+adminName) {
+		err = fmt.Errorf("unexpected output: %s", res)
+	}
+	b.r.check("sudo -u left4me left4me create-user "+adminName+" --admin", err)
+	res = b.c.exec(ctx, "", "curl", "-sS", "--max-time", "5", "-o", "/dev/null",
+		"-w", "%{http_code} %{redirect_url}", panelURL+"/")
+	err = codeIs(res, 0)
+	if got := strings.TrimSpace(res.out); err == nil && !strings.HasPrefix(got, "303 "+panelURL+"/login") {
+		err = fmt.Errorf("GET / answered %q", got)
+	}
+	b.r.check("GET / without a session is sent to /login", err)
 }
 
 // unitState is systemctl is-active's word for unit.
