@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+)
+
+// MaxTokenNameLen is the longest API token name allowed, in characters.
+const MaxTokenNameLen = 64
+
+// APIToken is a personal token for the JSON API. It acts with its user's
+// role. The token itself is shown once and never stored: TokenHash is
+// its SHA-256.
+type APIToken struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+
+	ID        int64  `bun:"id,pk,autoincrement"`
+	UserID    int64  `bun:"user_id,notnull"`
+	Name      string `bun:"name,notnull"`
+	TokenHash string `bun:"token_hash,notnull"`
+	CreatedAt Time   `bun:"created_at,notnull"`
+	// LastUsedAt is when the token last authenticated a request, to the
+	// minute (see TouchAPIToken); zero if never.
+	LastUsedAt Time `bun:"last_used_at"`
+	// RevokedAt is when the token was revoked; zero while it works.
+	RevokedAt Time `bun:"revoked_at"`
+}
+
+// HashAPIToken returns what the database stores for token: its SHA-256,
+// hex.
+func HashAPIToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateAPIToken stores a token of the user, given the token's hash
+// (HashAPIToken). Errors match ErrInvalid for a bad name and ErrNotFound
+// for a missing user.
+func (db *DB) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash string) (*APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > MaxTokenNameLen || !utf8.ValidString(name) ||
+		strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return nil, invalidf(fmt.Sprintf("a token name must have 1 to %d characters, no control characters", MaxTokenNameLen))
+	}
+	if len(tokenHash) != 64 {
+		return nil, invalidf("a token hash must be a hex SHA-256")
+	}
+	t := &APIToken{UserID: userID, Name: name, TokenHash: tokenHash, CreatedAt: NewTime(db.Now())}
+	err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		exists, err := tx.NewSelect().Model((*User)(nil)).Where("id = ?", userID).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return notFound(fmt.Sprintf("user %d does not exist", userID))
+		}
+		_, err = tx.NewInsert().Model(t).Returning("id").Exec(ctx)
+		if isUniqueViolation(err) {
+			return conflictf("that token exists already; create another one")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("create API token", err)
+	}
+	return t, nil
+}
+
+// ListAPITokens returns the user's tokens that have not been revoked,
+// newest first.
+func (db *DB) ListAPITokens(ctx context.Context, userID int64) ([]APIToken, error) {
+	var ts []APIToken
+	err := db.reader.NewSelect().Model(&ts).Where("user_id = ? AND revoked_at IS NULL", userID).
+		OrderExpr("id DESC").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// GetAPITokenByHash returns the token whose hash is tokenHash, or an error
+// matching ErrNotFound when there is none or it has been revoked.
+func (db *DB) GetAPITokenByHash(ctx context.Context, tokenHash string) (*APIToken, error) {
+	t := new(APIToken)
+	err := db.reader.NewSelect().Model(t).Where("token_hash = ? AND revoked_at IS NULL", tokenHash).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("the token is unknown or has been revoked")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get API token: %w", err)
+	}
+	return t, nil
+}
+
+// RevokeAPIToken revokes the user's token with id. It returns an error
+// matching ErrNotFound when the user has no such working token (another
+// user's token counts as none).
+func (db *DB) RevokeAPIToken(ctx context.Context, userID, id int64) error {
+	res, err := db.writer.NewUpdate().Model((*APIToken)(nil)).Set("revoked_at = ?", NewTime(db.Now())).
+		Where("id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).Exec(ctx)
+	return wrap("revoke API token", oneRow(res, err, fmt.Sprintf("you have no token %d (or it is already revoked)", id)))
+}
+
+// TouchAPIToken records that the token was used at now, unless its
+// last-used time is less than every old: that keeps API requests from
+// each costing a write. It reports whether it wrote.
+func (db *DB) TouchAPIToken(ctx context.Context, id int64, now time.Time, every time.Duration) (bool, error) {
+	now = NewTime(now).Time
+	res, err := db.writer.NewUpdate().Model((*APIToken)(nil)).Set("last_used_at = ?", now.UnixMilli()).
+		Where("id = ? AND (last_used_at IS NULL OR last_used_at <= ?)", id, now.Add(-every).UnixMilli()).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("touch API token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("touch API token: %w", err)
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,148 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/store/storetest"
+)
+
+func TestAPITokensAreStoredHashedListedAndRevoked(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	db := storetest.OpenWith(t, store.Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	ann, err := db.CreateUser(ctx, "ann", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := db.CreateUser(ctx, "bob", "h", store.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := store.HashAPIToken("l4m_secret")
+	tok, err := db.CreateAPIToken(ctx, ann.ID, "  deploy bot ", hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ID == 0 || tok.Name != "deploy bot" || !tok.CreatedAt.Equal(now) || !tok.LastUsedAt.IsZero() {
+		t.Fatalf("created %+v", tok)
+	}
+	if _, err := db.CreateAPIToken(ctx, ann.ID, "again", hash); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("the same hash twice: %v, want ErrConflict", err)
+	}
+	got, err := db.GetAPITokenByHash(ctx, hash)
+	if err != nil || got.ID != tok.ID || got.UserID != ann.ID {
+		t.Fatalf("by hash: %+v %v", got, err)
+	}
+	if _, err := db.GetAPITokenByHash(ctx, store.HashAPIToken("l4m_other")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an unknown token: %v", err)
+	}
+	if ts, _ := db.ListAPITokens(ctx, ann.ID); len(ts) != 1 || ts[0].ID != tok.ID {
+		t.Fatalf("ann's tokens: %+v", ts)
+	}
+	if ts, _ := db.ListAPITokens(ctx, bob.ID); len(ts) != 0 {
+		t.Fatalf("bob sees ann's tokens: %+v", ts)
+	}
+
+	if err := db.RevokeAPIToken(ctx, bob.ID, tok.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob revoked ann's token: %v", err)
+	}
+	if err := db.RevokeAPIToken(ctx, ann.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeAPIToken(ctx, ann.ID, tok.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if _, err := db.GetAPITokenByHash(ctx, hash); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a revoked token still works: %v", err)
+	}
+	if ts, _ := db.ListAPITokens(ctx, ann.ID); len(ts) != 0 {
+		t.Fatalf("a revoked token is listed: %+v", ts)
+	}
+}
+
+func TestCreateAPITokenRefusesBadInput(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, "ann", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		user    int64
+		tokName string
+		hash    string
+		want    error
+	}{
+		{"an empty name", u.ID, " ", store.HashAPIToken("a"), store.ErrInvalid},
+		{"a long name", u.ID, strings.Repeat("x", 65), store.HashAPIToken("b"), store.ErrInvalid},
+		{"a control character", u.ID, "b\x01ot", store.HashAPIToken("c"), store.ErrInvalid},
+		{"not a hash", u.ID, "bot", "plain-token", store.ErrInvalid},
+		{"a missing user", u.ID + 99, "bot", store.HashAPIToken("d"), store.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.CreateAPIToken(ctx, tt.user, tt.tokName, tt.hash); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if ts, _ := db.ListAPITokens(ctx, u.ID); len(ts) != 0 {
+		t.Fatalf("refused tokens were stored: %+v", ts)
+	}
+}
+
+func TestTouchAPITokenWritesAtMostOnceAMinute(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, "ann", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, step := range []struct {
+		at        time.Time
+		wantWrite bool
+	}{
+		{t0, true},
+		{t0.Add(30 * time.Second), false},
+		{t0.Add(59 * time.Second), false},
+		{t0.Add(time.Minute), true},
+	} {
+		wrote, err := db.TouchAPIToken(ctx, tok.ID, step.at, time.Minute)
+		if err != nil || wrote != step.wantWrite {
+			t.Fatalf("touch at %s: wrote %v, %v; want %v", step.at, wrote, err, step.wantWrite)
+		}
+	}
+	got, _ := db.GetAPITokenByHash(ctx, store.HashAPIToken("x"))
+	if !got.LastUsedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("last used %s", got.LastUsedAt)
+	}
+}
+
+func TestDeletingAUserDeletesItsTokens(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, "bob", "h", store.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Writer().NewDelete().Model((*store.User)(nil)).Where("id = ?", u.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetAPITokenByHash(ctx, store.HashAPIToken("x")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the token outlived its user: %v", err)
+	}
+}
