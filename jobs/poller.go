@@ -18,6 +18,15 @@ import (
 // DefaultPollerInterval is how often the poller asks systemd by default.
 const DefaultPollerInterval = 30 * time.Second
 
+// DefaultSettleInterval is how often the poller asks while a server is in
+// motion.
+const DefaultSettleInterval = 2 * time.Second
+
+// inMotion reports whether st is a state systemd leaves by itself soon.
+func inMotion(st hostbackend.State) bool {
+	return st == hostbackend.StateStarting || st == hostbackend.StateStopping || st == hostbackend.StateCrashLooping
+}
+
 // PollerOpts configures NewPoller.
 type PollerOpts struct {
 	// DB and Backend are required.
@@ -25,6 +34,11 @@ type PollerOpts struct {
 	Backend hostbackend.Backend
 	// Interval is the time between ticks (default DefaultPollerInterval).
 	Interval time.Duration
+	// SettleInterval is the time between ticks while a server is in
+	// motion (starting, stopping or crash-looping), so its settling shows
+	// within seconds rather than a whole Interval later (default
+	// DefaultSettleInterval; never longer than Interval).
+	SettleInterval time.Duration
 	// Clock stamps the writes (default time.Now).
 	Clock func() time.Time
 	// FailuresBeforeUnknown is how many ticks in a row must fail to ask
@@ -40,9 +54,20 @@ type PollerOpts struct {
 type Poller struct {
 	opts PollerOpts
 
-	mu       sync.Mutex   // one tick at a time
-	failures int          // ticks in a row whose Show failed
-	lastTick atomic.Int64 // unix nanoseconds of the last finished tick
+	mu       sync.Mutex    // one tick at a time
+	failures int           // ticks in a row whose Show failed
+	lastTick atomic.Int64  // unix nanoseconds of the last finished tick
+	moving   atomic.Bool   // the last tick saw a server in motion
+	settle   chan struct{} // Settle's signal to Start
+}
+
+// Settle asks for the next tick after SettleInterval instead of Interval:
+// a job just left a server in motion. It never blocks.
+func (p *Poller) Settle() {
+	select {
+	case p.settle <- struct{}{}:
+	default:
+	}
 }
 
 // LastTick returns when the last tick finished, successful or not; the
@@ -72,23 +97,51 @@ func NewPoller(opts PollerOpts) *Poller {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Poller{opts: opts}
+	if opts.SettleInterval <= 0 {
+		opts.SettleInterval = DefaultSettleInterval
+	}
+	opts.SettleInterval = min(opts.SettleInterval, opts.Interval)
+	return &Poller{opts: opts, settle: make(chan struct{}, 1)}
 }
 
-// Start ticks every Interval until ctx is cancelled, then returns. A
-// failing tick is logged and the next one runs as usual.
+// Start ticks at once and then every Interval until ctx is cancelled,
+// every SettleInterval instead while the last tick saw a server in motion
+// or after Settle was called. A failing tick is logged and the next one
+// runs as usual.
 func (p *Poller) Start(ctx context.Context) {
-	t := time.NewTicker(p.opts.Interval)
-	defer t.Stop()
+	wait := time.Duration(0)
 	for {
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-p.settle:
+			timer.Stop()
+			if !sleep(ctx, p.opts.SettleInterval) {
+				return
+			}
+		case <-timer.C:
+		}
 		if err := p.Tick(ctx); err != nil && ctx.Err() == nil {
 			p.opts.Logger.Warn("state poller", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+		wait = p.opts.Interval
+		if p.moving.Load() {
+			wait = p.opts.SettleInterval
 		}
+	}
+}
+
+// sleep waits d or until ctx is done, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -111,6 +164,8 @@ func (p *Poller) Tick(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer func() { p.lastTick.Store(p.opts.Clock().UnixNano()) }()
+	moving := false
+	defer func() { p.moving.Store(moving) }()
 
 	var servers []polled
 	err := p.opts.DB.Reader().NewRaw(`
@@ -177,6 +232,7 @@ func (p *Poller) Tick(ctx context.Context) error {
 			continue
 		}
 		st := u.State()
+		moving = moving || inMotion(st)
 		obs = append(obs, observation{serverID: s.ID, oldState: s.ActualState, version: s.StateVersion,
 			unit: u, state: st, reason: pollReason(s.ActualState, st, u)})
 		written = append(written, s)

@@ -348,3 +348,27 @@ func TestStatePollerReportsItsLastTick(t *testing.T) {
 		t.Fatalf("LastTick = %v, want %v", p.LastTick(), at)
 	}
 }
+
+func TestAServerLeftStartingIsSettledWithinSecondsNotAPollerInterval(t *testing.T) {
+	e := newEnv(t, fake.Options{StartDelay: 300 * time.Millisecond})
+	storetest.Server(t, e.db, "slow", 27015)
+	// An hour-long interval: only the settle follow-up can see "running".
+	stop := startRunner(t, e.runner(jobs.RunnerOpts{PollerInterval: time.Hour, PollerSettleInterval: 50 * time.Millisecond}))
+	defer stop()
+
+	j := enqueue(t, e.q, "slow", store.OpStart)
+	waitJob(t, e.db, j.ID, store.JobSucceeded)
+	waitFor(t, "slow is running", func() bool { return server(t, e.db, "slow").ActualState == hostbackend.StateRunning })
+
+	var reasons []string
+	hist, err := e.db.ListServerHistory(context.Background(), server(t, e.db, "slow").ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hist {
+		reasons = append(reasons, string(h.OldState)+"→"+string(h.NewState)+": "+h.Reason)
+	}
+	if len(hist) < 2 || hist[0].NewState != hostbackend.StateRunning {
+		t.Fatalf("history = %q, want the job's starting and then the poller's running", reasons)
+	}
+}

@@ -62,6 +62,9 @@ type RunnerOpts struct {
 	// PollerInterval is the state poller's interval (default
 	// DefaultPollerInterval); negative runs no poller.
 	PollerInterval time.Duration
+	// PollerSettleInterval is the poller's interval while a server is in
+	// motion (default DefaultSettleInterval).
+	PollerSettleInterval time.Duration
 	// Clock is the time source of leases and stamps (default: the
 	// queue's clock).
 	Clock func() time.Time
@@ -115,7 +118,7 @@ func NewRunner(opts RunnerOpts) *Runner {
 	r := &Runner{opts: opts, q: opts.Queue}
 	if opts.PollerInterval >= 0 {
 		r.poller = NewPoller(PollerOpts{
-			DB: opts.Queue.db, Backend: opts.Backend, Interval: opts.PollerInterval,
+			DB: opts.Queue.db, Backend: opts.Backend, Interval: opts.PollerInterval, SettleInterval: opts.PollerSettleInterval,
 			Clock: opts.Clock, Logger: opts.Logger,
 		})
 	}
@@ -391,6 +394,11 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		log.Error("job: record the end", "err", err)
 	default:
 		log.Info("job ended", "state", state, "err", msg)
+		if unit != nil && inMotion(unit.State()) && r.poller != nil {
+			// The unit is still starting or stopping: look again soon
+			// rather than a whole poller interval later.
+			r.poller.Settle()
+		}
 	}
 	return next
 }
