@@ -43,4 +43,7 @@
 // asking, so a state a job wrote meanwhile wins. History rows are written
 // only on a change, with the reason. A failing Show marks the states
 // unknown only after it failed FailuresBeforeUnknown ticks in a row.
+// While a server is in motion (starting, stopping, crash-looping) — seen
+// by the last tick, or left so by a job (Poller.Settle) — the poller asks
+// again every SettleInterval instead of every Interval.
 package jobs
