@@ -285,6 +285,9 @@ func (q *Queue) Cancel(ctx context.Context, id int64) (*store.Job, error) {
 	err := q.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewRaw(`UPDATE jobs SET state = 'cancelled', finished_at = ?, error = 'cancelled before it started'
 			WHERE id = ? AND state = 'queued' RETURNING *`, q.nowMilli(), id).Scan(ctx, job)
+		if err == nil {
+			return restoreDesired(ctx, tx, job)
+		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -314,6 +317,20 @@ func (q *Queue) Cancel(ctx context.Context, id int64) (*store.Job, error) {
 		}
 	}
 	return job, nil
+}
+
+// restoreDesired undoes what a cancelled queued job's enqueue recorded:
+// the server's desired_state becomes what its newest job that was not
+// cancelled asked for, or stopped when there is none.
+func restoreDesired(ctx context.Context, tx bun.Tx, job *store.Job) error {
+	if job.ServerID == nil {
+		return nil
+	}
+	_, err := tx.NewRaw(`UPDATE servers SET desired_state = COALESCE((
+			SELECT CASE operation WHEN 'start' THEN 'running' WHEN 'restart' THEN 'running' ELSE 'stopped' END
+			FROM jobs WHERE server_id = ?0 AND state != 'cancelled' ORDER BY id DESC LIMIT 1), 'stopped')
+		WHERE id = ?0`, *job.ServerID).Exec(ctx)
+	return err
 }
 
 // register and unregister track the jobs this process runs, for Cancel.

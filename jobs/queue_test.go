@@ -249,6 +249,32 @@ func TestCancelOfAQueuedJobIsImmediate(t *testing.T) {
 	}
 }
 
+func TestCancelOfAQueuedJobGivesBackTheEarlierDesiredState(t *testing.T) {
+	db := storetest.Open(t)
+	q := jobs.NewQueue(jobs.QueueOpts{DB: db})
+	storetest.Server(t, db, "alpha", 27015)
+	ctx := context.Background()
+	desired := func() store.DesiredState { return server(t, db, "alpha").DesiredState }
+
+	start := enqueue(t, q, "alpha", store.OpStart)
+	stop := enqueue(t, q, "alpha", store.OpStop)
+	if desired() != store.DesiredStopped {
+		t.Fatalf("desired after start, stop = %s", desired())
+	}
+	if _, err := q.Cancel(ctx, stop.ID); err != nil {
+		t.Fatal(err)
+	}
+	if desired() != store.DesiredRunning {
+		t.Fatalf("desired after cancelling the stop = %s, want running (the start still stands)", desired())
+	}
+	if _, err := q.Cancel(ctx, start.ID); err != nil {
+		t.Fatal(err)
+	}
+	if desired() != store.DesiredStopped {
+		t.Fatalf("desired after cancelling every job = %s, want stopped", desired())
+	}
+}
+
 func TestExpiredLeasesAreRequeuedThenFailedWithTheReason(t *testing.T) {
 	db := storetest.Open(t)
 	clk := newClock()
