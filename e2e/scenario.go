@@ -62,13 +62,17 @@ func runScenario(ctx context.Context, stdout, stderr io.Writer) int {
 		r.check("find this executable", err)
 		return r.finish()
 	}
-	ctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
+	checks, cancel := context.WithTimeout(ctx, scenarioTimeout)
 	defer cancel()
 	b := &bed{c: c, r: r, self: self}
 	b.api = &panelAPI{b: b}
-	b.scenario(ctx)
-	if r.failed > 0 {
-		b.dumpDiagnostics(ctx)
+	b.scenario(checks)
+	// After a failure, or the scenario's timeout, show what systemd saw;
+	// after an interrupt, only clean up.
+	if r.failed > 0 && ctx.Err() == nil {
+		diag, cancel := context.WithTimeout(ctx, time.Minute)
+		b.dumpDiagnostics(diag)
+		cancel()
 	}
 	return r.finish()
 }
