@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -79,9 +80,9 @@ func (c *container) waitBooted(ctx context.Context, old int) error {
 		select {
 		case err := <-c.loopEnd:
 			c.loopEnd <- err
-			return fmt.Errorf("the container stopped while booting (%v); see %s", err, c.bootLog.Name())
+			return fmt.Errorf("the container stopped while booting (%v); its console said:\n%s", err, c.logTail(30))
 		case <-ctx.Done():
-			return fmt.Errorf("no container PID 1 within 90 s; see %s", c.bootLog.Name())
+			return fmt.Errorf("no container PID 1 within 90 s; its console said:\n%s", c.logTail(30))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -97,11 +98,24 @@ func (c *container) waitBooted(ctx context.Context, old int) error {
 			fmt.Fprintf(c.bootLog, "e2e: booted degraded; failed units:\n%s\n", failed.out)
 			return nil
 		case ctx.Err() != nil:
-			return fmt.Errorf("systemd did not finish booting within 90 s (last said %q)", state)
+			return fmt.Errorf("systemd did not finish booting within 90 s (last said %q); its console said:\n%s", state, c.logTail(30))
 		}
 		// nsenter may run before PID 1 has set itself up; try again.
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// ansi matches the terminal escape sequences of the console's colours.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+
+// logTail returns the last n lines of the console log, without colours.
+func (c *container) logTail(n int) string {
+	data, err := os.ReadFile(c.bootLog.Name())
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(ansi.ReplaceAllString(string(data), ""), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // findPID1 finds the container's PID 1: the child of the systemd-nspawn
