@@ -11,6 +11,23 @@
     }
   });
 
+  // A boosted page swaps only the body, so after a login, a logout or the
+  // first admin's setup the head would keep the old session's token and
+  // every later htmx POST would be refused. Take the token of each new
+  // full page from its response.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var text = evt.detail.serverResponse;
+    if (typeof text !== "string" || text.indexOf('name="csrf-token"') < 0) {
+      return;
+    }
+    var fresh = new DOMParser().parseFromString(text, "text/html")
+      .querySelector('meta[name="csrf-token"]');
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (fresh && meta) {
+      meta.setAttribute("content", fresh.getAttribute("content"));
+    }
+  });
+
   // Polled fragments (data-poll) are not fetched while the tab is hidden;
   // the next poll after it becomes visible catches up.
   document.addEventListener("htmx:confirm", function (evt) {

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/left4me/left4me/app"
+)
+
+// chromiumPath returns Debian's chromium, or "" when it is not installed.
+func chromiumPath() string {
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// TestBrowserStartsAndStopsAServerWithoutReloading drives headless
+// chromium through the whole panel on the fake backend: the setup link,
+// a new server, Start until the badge says running and Stop until it says
+// stopped, both seen through the dashboard's polling alone. It saves a
+// screenshot of the dashboard (dashboard.png, and dashboard-running.png
+// while the server runs) in the test's temp dir and, when
+// LEFT4ME_SCREENSHOT_DIR is set, there too. Without chromium it skips,
+// except in CI (CI=true), where it fails.
+func TestBrowserStartsAndStopsAServerWithoutReloading(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed (apt-get install -y chromium); CI must run the browser test")
+		}
+		t.Skip("chromium is not installed (/usr/bin/chromium or chromium in PATH): apt-get install -y chromium to run the browser test")
+	}
+	start := time.Now()
+	dir := t.TempDir()
+	// A 1 s poller interval: the badge reaches running through the poller
+	// after the fake's 2 s start delay, whatever the runner does after a job.
+	cfg, err := app.LoadConfig([]string{"-addr", "127.0.0.1:0", "-state-poller-interval", "1s"}, func(k string) string {
+		return map[string]string{"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": filepath.Join(dir, "left4me.db"), "LEFT4ME_STATE_ROOT": dir}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	srvCtx, stopServe := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(srvCtx, cfg, slog.New(slog.NewTextHandler(&logs, nil)), ready) }()
+	defer func() {
+		stopServe()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve never became ready")
+	}
+	base := "http://" + addr
+	setupLink := regexp.MustCompile(regexp.QuoteMeta(base) + `/setup\?token=[A-Za-z0-9_-]{43}`).FindString(logs.String())
+	if setupLink == "" {
+		t.Fatalf("no setup link in the log:\n%s", logs.String())
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
+		chromedp.WindowSize(1280, 800),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	// Start the browser on its own context: a step's timeout context must
+	// not own it, or the step's end would close the tab.
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(browser, 2*time.Minute)
+	defer cancel()
+
+	// step runs actions with their own deadline, so that a stuck step
+	// fails with its name and the log instead of the test's timeout.
+	step := func(name string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Errorf("%s: %v\npanel log:\n%s", name, err, logs.String())
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if html, err := chromedp.Run(dctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerHTML`)); err == nil {
+				t.Logf("the page then:\n%s", html)
+			}
+			screenshot(t, ctx, dir, "failure.png")
+			t.FailNow()
+		}
+	}
+	// click clicks sel once htmx has taken over its form or link, in the
+	// same JavaScript task as the check. A mouse click can land on content
+	// htmx swapped in but has not processed yet (it does so when the swap
+	// settles, 20 ms later); the browser would then submit the form
+	// without htmx and load a whole new page.
+	click := func(sel string) chromedp.Action[chromedp.Void] {
+		q, _ := json.Marshal(sel)
+		return chromedp.Poll[chromedp.Void](strings.ReplaceAll(clickWhenProcessed, "SELECTOR", string(q)),
+			chromedp.WithPollingInterval(20*time.Millisecond))
+	}
+	const row = `tr[data-testid="server-row"][data-name="coop-1"] `
+	badge := func(state string) string { return row + `[data-testid="badge"][data-state="` + state + `"]` }
+
+	step("create the first admin through the setup link", 20*time.Second,
+		chromedp.Navigate(setupLink),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="setup-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="setup-form"] input[name="name"]`), "ann"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="setup-form"] input[name="password"]`), "correct horse battery"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="setup-form"] input[name="password_confirm"]`), "correct horse battery"),
+		click(`[data-testid="setup-form"] button[type="submit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="nav-user"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-servers"]`)),
+	)
+	step("create a server", 20*time.Second,
+		click(`[data-testid="new-server"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="server-form"] input[name="name"]`), "coop-1"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="server-form"] input[name="title"]`), "Coop night"),
+		click(`[data-testid="server-form"] button[type="submit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-title"]`)),
+	)
+	step("go to the dashboard", 20*time.Second,
+		click(`[data-testid="nav-servers"]`),
+		chromedp.WaitVisible(chromedp.CSS(badge("stopped"))),
+		// A page load would drop this; it must survive every step below.
+		chromedp.Evaluate[chromedp.Void](`window.left4meNoReload = "still here"; undefined`),
+	)
+	step("start the server and see it running without a reload", 30*time.Second,
+		click(row+`[data-testid="action-start"]`),
+		chromedp.WaitVisible(chromedp.CSS(badge("running"))),
+	)
+	noReload := func(when string) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		got, err := chromedp.Run(sctx, chromedp.Evaluate[string](`String(window.left4meNoReload)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != "still here" {
+			t.Fatalf("the page was reloaded %s (marker = %q)", when, got)
+		}
+	}
+	noReload("while the server started")
+	screenshot(t, ctx, dir, "dashboard-running.png")
+
+	step("stop the server and see it stopped without a reload", 30*time.Second,
+		click(row+`[data-testid="action-stop"]`),
+		chromedp.WaitVisible(chromedp.CSS(badge("stopped"))),
+		chromedp.WaitNotPresent(chromedp.CSS(row+`[data-testid="active-job"]`)),
+	)
+	noReload("while the server stopped")
+	screenshot(t, ctx, dir, "dashboard.png")
+	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// clickWhenProcessed clicks the element SELECTOR and is true once htmx has
+// processed its form or link and no swap is in progress; until then it is
+// false and clicks nothing.
+const clickWhenProcessed = `(() => {
+	const el = document.querySelector(SELECTOR);
+	const target = el && (el.closest("form") || el.closest("a"));
+	const data = target && target["htmx-internal-data"];
+	if (!data || !data.initHash || document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")) {
+		return false;
+	}
+	el.click();
+	return true;
+})()`
+
+// screenshot saves a full-page PNG of the current page as name in dir and,
+// when LEFT4ME_SCREENSHOT_DIR is set, there as well.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	dirs := []string{dir}
+	if d := os.Getenv("LEFT4ME_SCREENSHOT_DIR"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(d, name)
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
+}
