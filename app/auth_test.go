@@ -20,11 +20,13 @@ import (
 type access struct {
 	anon, operator, admin int
 	form                  url.Values // sent with a POST
+	json                  string     // the body of an API request
 }
 
 // Who may use what. Anonymous browsers are sent to the login (303) or,
 // for polled fragments, get 401; operators get 403 on admin routes.
-// Every route of the route table must have a row.
+// API routes (/api/v1) are called with the role's bearer token, anonymous
+// with none (401). Every route of the route table must have a row.
 var matrix = map[string]access{
 	"GET /healthz":                {anon: 200, operator: 200, admin: 200},
 	"GET /login":                  {anon: 200, operator: 303, admin: 303},
@@ -58,6 +60,21 @@ var matrix = map[string]access{
 	"POST /users/:id/disable":     {anon: 303, operator: 403, admin: 303},
 	"POST /users/:id/enable":      {anon: 303, operator: 403, admin: 303},
 	"POST /users/:id/password":    {anon: 303, operator: 403, admin: 303, form: url.Values{"password": {"long enough"}, "password_confirm": {"long enough"}}},
+
+	"GET /account":                    {anon: 303, operator: 200, admin: 200},
+	"POST /account/tokens":            {anon: 303, operator: 200, admin: 200, form: url.Values{"name": {"bot"}}},
+	"POST /account/tokens/:id/revoke": {anon: 303, operator: 303, admin: 303}, // the user's own token
+
+	"GET /api/v1/servers":                {anon: 401, operator: 200, admin: 200},
+	"POST /api/v1/servers":               {anon: 401, operator: 403, admin: 201, json: `{"name": "new-1"}`},
+	"GET /api/v1/servers/:name":          {anon: 401, operator: 200, admin: 200},
+	"DELETE /api/v1/servers/:name":       {anon: 401, operator: 403, admin: 202},
+	"POST /api/v1/servers/:name/start":   {anon: 401, operator: 202, admin: 202},
+	"POST /api/v1/servers/:name/stop":    {anon: 401, operator: 202, admin: 202},
+	"POST /api/v1/servers/:name/restart": {anon: 401, operator: 202, admin: 202},
+	"GET /api/v1/servers/:name/history":  {anon: 401, operator: 200, admin: 200},
+	"GET /api/v1/jobs/:id":               {anon: 401, operator: 200, admin: 200},
+	"POST /api/v1/jobs/:id/cancel":       {anon: 401, operator: 200, admin: 200},
 }
 
 func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
@@ -87,18 +104,41 @@ func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
 					t.Fatal(err)
 				}
 				other := e.user("other", store.RoleOperator)
+				c := e.as(role)
+				var u *store.User
+				if role != "" {
+					u, err = e.db.GetUserByName(context.Background(), "u-"+string(role))
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
 				path := strings.NewReplacer(":name", "coop-1").Replace(r.Path)
 				switch {
-				case strings.HasPrefix(path, "/jobs/"):
+				case strings.Contains(path, "/jobs/"):
 					path = strings.Replace(path, ":id", strconv.FormatInt(job.ID, 10), 1)
 				case strings.HasPrefix(path, "/users/"):
 					path = strings.Replace(path, ":id", strconv.FormatInt(other.ID, 10), 1)
+				case strings.HasPrefix(path, "/account/tokens/"):
+					tokenOwner := other
+					if u != nil {
+						tokenOwner = u
+					}
+					path = strings.Replace(path, ":id", strconv.FormatInt(e.tokenID(e.tokenFor(tokenOwner)), 10), 1)
 				default:
 					path = strings.Replace(path, ":id", "1", 1) // the default blueprint
 				}
-				c := e.as(role)
 				var code int
-				if r.Method == http.MethodGet {
+				if strings.HasPrefix(path, "/api/") {
+					api := e.api("")
+					if u != nil {
+						api = e.api(e.tokenFor(u))
+					}
+					var body any
+					if want.json != "" {
+						body = want.json
+					}
+					code, _ = api.call(r.Method, path, body)
+				} else if r.Method == http.MethodGet {
 					code, _ = c.get(path)
 				} else {
 					if role == "" {

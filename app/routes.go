@@ -9,8 +9,9 @@ import (
 
 // routes is the one route table of the panel. Every route names who may
 // use it: public, h.auth(role) for pages and actions, h.authFragment(role)
-// for the fragments HTMX polls. The authorization matrix test fails for a
-// route it does not list.
+// for the fragments HTMX polls, a.role(role) for the JSON API (whose
+// token a.authenticate checks first). The authorization matrix test fails
+// for a route it does not list.
 func routes(f *fiber.App, h *handlers) {
 	const op, admin = store.RoleOperator, store.RoleAdmin
 	f.Use(securityHeaders)
@@ -18,6 +19,22 @@ func routes(f *fiber.App, h *handlers) {
 	// Public, without a session.
 	static.Register(f)
 	f.Get("/healthz", h.healthz)
+
+	// The JSON API: a bearer token, never a cookie, and so no CSRF token.
+	// Registered before h.session and h.csrf, which never run for it.
+	a := newAPI(h)
+	v1 := f.Group("/api/v1", a.authenticate)
+	v1.Get("/servers", a.role(op), a.apiServers)
+	v1.Post("/servers", a.role(admin), a.apiServerCreate)
+	v1.Get("/servers/:name", a.role(op), a.apiServer)
+	v1.Delete("/servers/:name", a.role(admin), a.apiServerDelete)
+	v1.Post("/servers/:name/start", a.role(op), a.apiServerStart)
+	v1.Post("/servers/:name/stop", a.role(op), a.apiServerStop)
+	v1.Post("/servers/:name/restart", a.role(op), a.apiServerRestart)
+	v1.Get("/servers/:name/history", a.role(op), a.apiServerHistory)
+	v1.Get("/jobs/:id", a.role(op), a.apiJob)
+	v1.Post("/jobs/:id/cancel", a.role(op), a.apiJobCancel)
+	f.Use("/api", a.notFound)
 
 	f.Use(h.session, h.csrf)
 	f.Get("/login", h.login)
@@ -40,6 +57,10 @@ func routes(f *fiber.App, h *handlers) {
 	f.Get("/jobs/:id", h.auth(op), h.job)
 	f.Get("/jobs/:id/output", h.authFragment(op), h.jobOutput)
 	f.Post("/jobs/:id/cancel", h.auth(op), h.jobCancel)
+
+	f.Get("/account", h.auth(op), h.account)
+	f.Post("/account/tokens", h.auth(op), h.accountTokenCreate)
+	f.Post("/account/tokens/:id/revoke", h.auth(op), h.accountTokenRevoke)
 
 	f.Get("/blueprints", h.auth(admin), h.blueprints)
 	f.Get("/blueprints/new", h.auth(admin), h.blueprintNew)

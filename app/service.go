@@ -63,12 +63,35 @@ type ServerInput struct {
 	Name        string
 	Title       string
 	BlueprintID int64
-	Port        int
+	// Blueprint names the blueprint when BlueprintID is 0 (the JSON API
+	// takes names).
+	Blueprint string
+	Port      int
+}
+
+// resolveBlueprint sets in.BlueprintID from in.Blueprint, if it names a
+// blueprint and no id is given.
+func (s *Service) resolveBlueprint(ctx context.Context, in *ServerInput) error {
+	if in.BlueprintID != 0 || in.Blueprint == "" {
+		return nil
+	}
+	b, err := s.db.GetBlueprintByName(ctx, in.Blueprint)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	in.BlueprintID = b.ID
+	return nil
 }
 
 // ValidateServer returns what is wrong with in, field by field, or nil.
 func (s *Service) ValidateServer(ctx context.Context, in ServerInput) (FieldErrors, error) {
 	errs := FieldErrors{}
+	if err := s.resolveBlueprint(ctx, &in); err != nil {
+		return nil, err
+	}
 	servers, err := s.db.ListServers(ctx)
 	if err != nil {
 		return nil, err
@@ -95,7 +118,11 @@ func (s *Service) ValidateServer(ctx context.Context, in ServerInput) (FieldErro
 	if in.Port == 0 && s.freePort(servers) == 0 {
 		errs["port"] = fmt.Sprintf("Every port from %d to %d is taken; choose one.", s.portStart, s.portEnd)
 	}
-	if in.BlueprintID == 0 {
+	if in.BlueprintID == 0 && in.Blueprint != "" && utf8.RuneCountInString(in.Blueprint) <= 64 {
+		errs["blueprint"] = fmt.Sprintf("There is no blueprint named %q.", in.Blueprint)
+	} else if in.BlueprintID == 0 && in.Blueprint != "" {
+		errs["blueprint"] = "There is no such blueprint."
+	} else if in.BlueprintID == 0 {
 		errs["blueprint"] = "Choose a blueprint."
 	} else if _, err := s.db.GetBlueprint(ctx, in.BlueprintID); errors.Is(err, store.ErrNotFound) {
 		errs["blueprint"] = "That blueprint does not exist (any more)."
@@ -137,6 +164,9 @@ func (s *Service) NextFreePort(ctx context.Context) (int, error) {
 func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*store.Server, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	in.Title = strings.TrimSpace(in.Title)
+	if err := s.resolveBlueprint(ctx, &in); err != nil {
+		return nil, err
+	}
 	errs, err := s.ValidateServer(ctx, in)
 	if err != nil {
 		return nil, err

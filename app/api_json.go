@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/left4me/left4me/store"
+)
+
+// The JSON shapes of the API. Field names are part of the API's contract
+// (docs/api.md): add fields, never rename or remove them within v1.
+
+// apiServer is one server.
+type apiServer struct {
+	Name         string `json:"name"`
+	Title        string `json:"title"`
+	Port         int    `json:"port"`
+	Blueprint    string `json:"blueprint"`
+	DesiredState string `json:"desired_state"`
+	ActualState  string `json:"actual_state"`
+	// StateReason says why actual_state is what it is.
+	StateReason          string     `json:"state_reason"`
+	Systemd              apiSystemd `json:"systemd"`
+	ActualStateUpdatedAt *time.Time `json:"actual_state_updated_at"`
+	CreatedAt            *time.Time `json:"created_at"`
+}
+
+// apiSystemd is systemd's last answer about the server's unit.
+type apiSystemd struct {
+	Active    string `json:"active"`
+	Sub       string `json:"sub"`
+	Result    string `json:"result"`
+	NRestarts int    `json:"n_restarts"`
+}
+
+// apiJob is one job.
+type apiJob struct {
+	ID        int64  `json:"id"`
+	Server    string `json:"server"`
+	Operation string `json:"operation"`
+	State     string `json:"state"`
+	// Reason says why the job failed or was cancelled.
+	Reason     string     `json:"reason"`
+	Attempts   int        `json:"attempts"`
+	CreatedAt  *time.Time `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
+// apiJobLine is one line of a job's output.
+type apiJobLine struct {
+	Seq    int64      `json:"seq"`
+	Stream string     `json:"stream"`
+	Text   string     `json:"text"`
+	At     *time.Time `json:"at"`
+}
+
+// apiHistoryEntry is one change of a server's actual_state.
+type apiHistoryEntry struct {
+	At       *time.Time `json:"at"`
+	OldState string     `json:"old_state"`
+	NewState string     `json:"new_state"`
+	Reason   string     `json:"reason"`
+}
+
+// toAPIServers converts servers, naming their blueprints.
+func (a *apiHandlers) toAPIServers(ctx context.Context, ss []store.Server) ([]apiServer, error) {
+	bps, err := a.DB.ListBlueprints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(bps))
+	for _, b := range bps {
+		names[b.ID] = b.Name
+	}
+	out := make([]apiServer, len(ss))
+	for i, s := range ss {
+		out[i] = apiServer{
+			Name: s.Name, Title: s.Title, Port: s.Port, Blueprint: names[s.BlueprintID],
+			DesiredState: string(s.DesiredState), ActualState: string(s.ActualState), StateReason: s.StateReason,
+			Systemd:              apiSystemd{Active: s.SystemdActive, Sub: s.SystemdSub, Result: s.SystemdResult, NRestarts: s.NRestarts},
+			ActualStateUpdatedAt: apiTime(s.ActualStateUpdatedAt),
+			CreatedAt:            apiTime(s.CreatedAt),
+		}
+	}
+	return out, nil
+}
+
+func toAPIJob(j *store.Job) apiJob {
+	return apiJob{
+		ID: j.ID, Server: j.ServerName, Operation: string(j.Operation), State: string(j.State), Reason: j.Error,
+		Attempts: j.Attempts, CreatedAt: apiTime(j.CreatedAt), StartedAt: apiTime(j.StartedAt), FinishedAt: apiTime(j.FinishedAt),
+	}
+}
