@@ -194,6 +194,7 @@ func (b *bed) scenario(ctx context.Context) {
 	b.expectRunning(ctx, "after start")
 	b.api.saysState(ctx, "running")
 	b.noUnitWarnings(ctx)
+	b.helpersFromTheWebSandbox(ctx)
 
 	if ctx.Err() != nil {
 		return
@@ -529,6 +530,35 @@ func (b *bed) noUnitWarnings(ctx context.Context) {
 		}
 	}
 	b.r.check("systemd logged no warning about left4me's units (hardening applied as written)", err)
+}
+
+// helpersFromTheWebSandbox runs both helpers through sudo -n inside the
+// sandbox of left4me-web.service, as the panel's workers and poller do:
+// a copy of the installed unit whose ExecStart= lines are the helper
+// calls. Until the panel has servers to poll (the API steps), this is
+// what shows that the unit's hardening leaves sudo working.
+func (b *bed) helpersFromTheWebSandbox(ctx context.Context) {
+	const probe = "/run/systemd/system/left4me-web-probe.service"
+	const out = "/run/left4me-web-probe.out" // written by PID 1, outside the sandbox
+	script := `set -e
+trap 'rm -f ` + probe + ` ` + out + `; systemctl daemon-reload' EXIT
+rm -f ` + out + `
+sed -e 's|^ExecStart=.*|ExecStart=/usr/bin/sudo -n ` + systemctlHelper + ` show ` + name + `\
+ExecStart=/usr/bin/sudo -n ` + journalctlHelper + ` ` + name + ` --lines 5 --no-follow|' \
+	-e 's|^Type=.*|Type=oneshot|' -e '/^Restart/d' -e '/^\[Install\]/,$d' \
+	-e '/^\[Service\]/a StandardOutput=append:` + out + `' \
+	/etc/systemd/system/left4me-web.service >` + probe + `
+systemctl daemon-reload
+systemctl start left4me-web-probe.service
+cat ` + out
+	res := b.sh(ctx, script)
+	err := codeIs(res, 0)
+	for _, want := range []string{"ActiveState=active", "fakesrcds: listening on"} {
+		if err == nil && !strings.Contains(res.out, want) {
+			err = fmt.Errorf("no %q in what the helpers printed:\n%s", want, res.out)
+		}
+	}
+	b.r.check("inside left4me-web.service's sandbox, sudo -n runs both helpers (show, journal)", err)
 }
 
 // showValue is one property of the unit from systemctl show.
