@@ -23,6 +23,8 @@ Commands:
   serve                      run the web panel, the job workers and the state poller
   create-user NAME [--admin] add a panel user (an operator unless --admin); the
                              password is read from the terminal, or from stdin
+  create-token USER NAME     create an API token called NAME for USER and print it
+                             (shown once; revoke it on the account page)
   help                       show this help
 
 left4me serve flags (each also read from the environment variable beside it):
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serve(ctx, cfg, log, nil)
 	case "create-user":
 		return createUser(ctx, args[1:], stdout, getenv)
+	case "create-token":
+		return createToken(ctx, args[1:], stdout, getenv)
 	default:
 		return fmt.Errorf("%w: unknown command %q (try left4me help)", errUsage, args[0])
 	}
