@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin
 TEMPL     := $(GO) tool templ
 # Every shell script in the tree, found by its shebang.
-SH_FILES  := $(shell grep -rlE '^\#!(/usr/bin/env )?/?(bin/)?(ba|da)?sh' deploy .ci e2e 2>/dev/null)
+SH_FILES  := $(shell grep -rlE '^\#!(/usr/bin/env )?/?(bin/)?(ba|da)?sh' deploy .ci e2e docs 2>/dev/null)
 BENCHTIME ?= 1s
 
 .DEFAULT_GOAL := help
