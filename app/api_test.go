@@ -695,3 +695,20 @@ func TestAccountPageCreatesShowsOnceAndRevokesTokens(t *testing.T) {
 		t.Fatal("a revoked token is listed")
 	}
 }
+
+func TestAPIAnswersSetNoCookies(t *testing.T) {
+	e := newEnv(t)
+	ann, _ := e.apiAs("ann", store.RoleAdmin)
+	for _, c := range []*apiClient{e.api(""), ann} {
+		for _, path := range []string{"/api/v1/servers", "/api/v1/nope", "/api/nope"} {
+			resp := c.send("GET", path, nil, "")
+			resp.Body.Close()
+			if ck := resp.Header.Values("Set-Cookie"); len(ck) != 0 {
+				t.Fatalf("GET %s (token %v) set cookies: %q; the web's session middleware ran", path, c.token != "", ck)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Fatalf("GET %s: Content-Type %q", path, ct)
+			}
+		}
+	}
+}
