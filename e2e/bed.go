@@ -214,3 +214,20 @@ func mountsUnder(dir string) []string {
 	}
 	return found
 }
+
+// nameHost gives the root the host name name, resolvable through
+// /etc/hosts.
+func nameHost(root, name string) error {
+	if err := os.WriteFile(filepath.Join(root, "etc/hostname"), []byte(name+"\n"), 0o644); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(root, "etc/hosts"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "127.0.1.1\t%s\n", name)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -137,6 +137,12 @@ func setUp(ctx context.Context, r *report) (*container, func(), error) {
 	if err := extract(ctx, tarball, root); err != nil {
 		return nil, cleanup, err
 	}
+	// A host name the container can resolve, as a Debian install has:
+	// mmdebstrap copies the build host's /etc/hostname, and sudo warns on
+	// every call about a name it cannot resolve.
+	if err := nameHost(root, "left4me-e2e"); err != nil {
+		return nil, cleanup, err
+	}
 	// What an operator has: a checkout with deploy/ and the built panel,
 	// and the CLI and the stand-in game server installed by hand.
 	if err := copyDeploy(repo, filepath.Join(root, checkout, "deploy")); err != nil {
@@ -549,8 +555,14 @@ ExecStart=/usr/bin/sudo -n ` + journalctlHelper + ` ` + name + ` --lines 5 --no-
 	-e '/^\[Service\]/a StandardOutput=append:` + out + `' \
 	/etc/systemd/system/left4me-web.service >` + probe + `
 systemctl daemon-reload
-systemctl start left4me-web-probe.service
-cat ` + out
+status=0
+systemctl start left4me-web-probe.service || status=$?
+cat ` + out + `
+if [ "$status" -ne 0 ]; then
+	journalctl --sync
+	journalctl -u left4me-web-probe.service -o short-monotonic --no-pager >&2
+fi
+exit "$status"`
 	res := b.sh(ctx, script)
 	err := codeIs(res, 0)
 	for _, want := range []string{"ActiveState=active", "fakesrcds: listening on"} {
