@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -151,6 +152,11 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			code, msg = statusOf(err), se.Msg
 		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		if strings.HasPrefix(c.Path(), "/api/") {
+			// Errors Fiber raises before routing (a body over its limit)
+			// reach the API as JSON too.
+			return c.Status(code).JSON(apiErrorBody{Error: msg})
 		}
 		return page(c, code, "Error", views.ErrorPage(code, msg))
 	}

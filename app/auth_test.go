@@ -73,6 +73,7 @@ var matrix = map[string]access{
 	"POST /api/v1/servers/:name/stop":    {anon: 401, operator: 202, admin: 202},
 	"POST /api/v1/servers/:name/restart": {anon: 401, operator: 202, admin: 202},
 	"GET /api/v1/servers/:name/history":  {anon: 401, operator: 200, admin: 200},
+	"GET /api/v1/servers/:name/log":      {anon: 401, operator: 200, admin: 200},
 	"GET /api/v1/jobs/:id":               {anon: 401, operator: 200, admin: 200},
 	"POST /api/v1/jobs/:id/cancel":       {anon: 401, operator: 200, admin: 200},
 }
@@ -207,8 +208,8 @@ func TestFirstRunSetupCreatesTheAdminOnce(t *testing.T) {
 		t.Fatalf("setup: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	code, doc = c.get("/")
-	if code != 200 || !strings.Contains(testid(doc, "nav-user").Text(), "ann (admin)") {
-		t.Fatalf("after setup: %d %q", code, testid(doc, "nav-user").Text())
+	if code != 200 || !strings.Contains(testid(doc, "nav-account").Text(), "ann (admin)") {
+		t.Fatalf("after setup: %d %q", code, testid(doc, "nav-account").Text())
 	}
 	if code, _ := e.anon().get("/setup?token=secret-token"); code != 404 {
 		t.Fatalf("the setup link still works after the first admin: %d", code)

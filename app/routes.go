@@ -32,6 +32,7 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Post("/servers/:name/stop", a.role(op), a.apiServerStop)
 	v1.Post("/servers/:name/restart", a.role(op), a.apiServerRestart)
 	v1.Get("/servers/:name/history", a.role(op), a.apiServerHistory)
+	v1.Get("/servers/:name/log", a.role(op), a.apiServerLog)
 	v1.Get("/jobs/:id", a.role(op), a.apiJob)
 	v1.Post("/jobs/:id/cancel", a.role(op), a.apiJobCancel)
 	f.Use("/api", a.notFound)

@@ -40,7 +40,7 @@ func (h *handlers) server(c *fiber.Ctx) error {
 	if v.Jobs, err = h.jobRows(ctx, jobs); err != nil {
 		return err
 	}
-	v.Log = h.journal(ctx, s.Name)
+	v.Log = h.journal(ctx, s.Name, logLines)
 	return page(c, fiber.StatusOK, title(s), views.ServerPage(v))
 }
 
@@ -67,9 +67,9 @@ func (h *handlers) jobRows(ctx context.Context, jobs []store.Job) ([]views.JobRo
 	return rows, nil
 }
 
-// journal reads the last lines of the server's unit log, giving up after
+// journal reads the last lines lines of the server's unit log, giving up after
 // a few seconds; a failure is shown in place of the lines.
-func (h *handlers) journal(ctx context.Context, name string) views.LogView {
+func (h *handlers) journal(ctx context.Context, name string, lines int) views.LogView {
 	v := views.LogView{Name: name}
 	if h.Backend == nil {
 		v.Error = "The unit's log is not available here (no host backend)."
@@ -77,11 +77,13 @@ func (h *handlers) journal(ctx context.Context, name string) views.LogView {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	err := h.Backend.Journal(ctx, name, logLines, false, func(l hostbackend.Line) {
-		v.Lines = append(v.Lines, l.Text)
+	err := h.Backend.Journal(ctx, name, lines, false, func(l hostbackend.Line) {
+		if l.Stream == hostbackend.Stdout { // stderr is journalctl's, not the unit's
+			v.Lines = append(v.Lines, l.Text)
+		}
 	})
-	if len(v.Lines) > logLines {
-		v.Lines = v.Lines[len(v.Lines)-logLines:]
+	if len(v.Lines) > lines {
+		v.Lines = v.Lines[len(v.Lines)-lines:]
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

@@ -15,5 +15,5 @@ func (h *handlers) serverLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ServerLog(h.journal(ctx, s.Name)))
+	return render(c, fiber.StatusOK, views.ServerLog(h.journal(ctx, s.Name, logLines)))
 }
