@@ -69,15 +69,21 @@ run: build ## Start the panel on ./var/left4me.db with the fake host backend
 clean: ## Remove build output
 	rm -rf $(BIN)
 
-LOADTEST_ADDR ?= 127.0.0.1:18080
+LOADTEST_ADDR  ?= 127.0.0.1:18080
 LOADTEST_FLAGS ?=
+# The panel make loadtest runs, on a temp DB with the fake host.
+LOADTEST_PANEL = LEFT4ME_BACKEND=fake LEFT4ME_DB="$$dir/left4me.db" LEFT4ME_STATE_ROOT="$$dir" \
+	LEFT4ME_ADDR=$(LOADTEST_ADDR) $(BIN)/left4me serve 2>>"$$dir/panel.log"
 
 .PHONY: loadtest
-loadtest: build ## Start a panel (fake host, temp DB, 100 servers), poll /servers/status from 50 clients for 10 s; print req/s, latency, idle RSS
-	@set -e; dir=$$(mktemp -d); pid=; \
+loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart it, print its idle RSS, poll /servers/status from 50 clients for 10 s, then as 50 dashboards do (25/s)
+	@set -e; dir=$$(mktemp -d); pid=; export LEFT4ME_LOADTEST_PASSWORD=loadtest-password; \
 	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
-	echo loadtest-password | LEFT4ME_DB="$$dir/left4me.db" $(BIN)/left4me create-user loadtest --admin >/dev/null; \
-	LEFT4ME_BACKEND=fake LEFT4ME_DB="$$dir/left4me.db" LEFT4ME_STATE_ROOT="$$dir" LEFT4ME_ADDR=$(LOADTEST_ADDR) \
-		$(BIN)/left4me serve 2>"$$dir/panel.log" & pid=$$!; \
-	LEFT4ME_LOADTEST_PASSWORD=loadtest-password $(BIN)/loadtest -addr $(LOADTEST_ADDR) -seed 100 -pid $$pid $(LOADTEST_FLAGS) \
-		|| { echo "panel log:"; tail -n 20 "$$dir/panel.log"; exit 1; }
+	echo "$$LEFT4ME_LOADTEST_PASSWORD" | LEFT4ME_DB="$$dir/left4me.db" $(BIN)/left4me create-user loadtest --admin >/dev/null; \
+	$(LOADTEST_PANEL) & pid=$$!; \
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -seed 100 -duration 0 || { tail -n 20 "$$dir/panel.log"; exit 1; }; \
+	sleep 3; kill $$pid; wait $$pid || true; \
+	$(LOADTEST_PANEL) & pid=$$!; \
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -pid $$pid $(LOADTEST_FLAGS) || { tail -n 20 "$$dir/panel.log"; exit 1; }; \
+	echo; echo "50 dashboards polling every 2 s:"; \
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -rate 25 -duration 10s | grep -v '^the panel has'

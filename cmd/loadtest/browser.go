@@ -127,8 +127,9 @@ func (b *browser) session() string {
 }
 
 // seed creates servers load-1 … load-n with the first blueprint and the
-// next free port, until the panel has at least n servers (an admin's
-// session is needed). It returns how many it created.
+// next free port, until the panel has at least n servers, and starts every
+// other one it creates, so that the dashboard shows a mix of states (an
+// admin's session is needed). It returns how many it created.
 func (b *browser) seed(ctx context.Context, n int) (int, error) {
 	have, err := b.countServers(ctx)
 	if err != nil {
@@ -144,8 +145,9 @@ func (b *browser) seed(ctx context.Context, n int) (int, error) {
 	}
 	created := 0
 	for i := 1; have+created < n; i++ {
+		name := fmt.Sprintf("load-%d", i)
 		status, err := b.post(ctx, "/servers", url.Values{
-			"name": {fmt.Sprintf("load-%d", i)}, "title": {fmt.Sprintf("Load test %d", i)}, "blueprint": {blueprint},
+			"name": {name}, "title": {fmt.Sprintf("Load test %d", i)}, "blueprint": {blueprint},
 		})
 		switch {
 		case err != nil:
@@ -153,9 +155,19 @@ func (b *browser) seed(ctx context.Context, n int) (int, error) {
 		case status == http.StatusSeeOther:
 			created++
 		case status == http.StatusUnprocessableEntity && i <= n:
-			// load-i exists already (or the form was refused): try the next name.
+			continue // load-i exists already: try the next name
 		default:
-			return created, fmt.Errorf("seed: create load-%d: the panel answered %d (ports left?)", i, status)
+			return created, fmt.Errorf("seed: create %s: the panel answered %d (ports left?)", name, status)
+		}
+		if created%2 == 0 {
+			continue
+		}
+		status, err = b.post(ctx, "/servers/"+name+"/start", url.Values{"back": {"/"}})
+		if err != nil {
+			return created, err
+		}
+		if status != http.StatusSeeOther {
+			return created, fmt.Errorf("seed: start %s: the panel answered %d", name, status)
 		}
 	}
 	return created, nil

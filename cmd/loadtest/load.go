@@ -10,13 +10,17 @@ import (
 	"time"
 )
 
-// loadOpts is one load run: clients each sending the next GET as soon as
-// the last answer is read, for duration.
+// loadOpts is one load run of duration. Without a rate, every client sends
+// its next GET as soon as it has read the last answer (a closed loop: the
+// panel's capacity). With one, the clients share Rate requests a second on
+// a fixed schedule, and a request's latency counts from when it was due,
+// so a panel that falls behind shows it (an open loop: browsers polling).
 type loadOpts struct {
 	URL      string
 	Session  string // the session cookie's value
 	Clients  int
 	Duration time.Duration
+	Rate     float64 // requests per second for all clients; 0: as fast as answered
 }
 
 // result is what a load run measured.
@@ -59,13 +63,28 @@ func load(ctx context.Context, o loadOpts) result {
 		wg  sync.WaitGroup
 	)
 	start := time.Now()
-	for range o.Clients {
+	var every time.Duration // between one client's requests, with a rate
+	if o.Rate > 0 {
+		every = time.Duration(float64(time.Second) * float64(o.Clients) / o.Rate)
+	}
+	for c := range o.Clients {
 		wg.Go(func() {
 			var lat []time.Duration
 			var errs int
 			var firstErr string
+			due := start.Add(every * time.Duration(c) / time.Duration(o.Clients))
 			for ctx.Err() == nil {
 				t0 := time.Now()
+				if every > 0 {
+					select {
+					case <-time.After(time.Until(due)):
+					case <-ctx.Done():
+					}
+					if ctx.Err() != nil {
+						break
+					}
+					t0, due = due, due.Add(every)
+				}
 				err := fetch(ctx, client, o)
 				if ctx.Err() != nil {
 					break // cut off by the end of the run: not counted

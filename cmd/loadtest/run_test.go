@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,5 +54,32 @@ func TestPercentilesAreNearestRank(t *testing.T) {
 	}
 	if (result{}).Percentile(95) != 0 {
 		t.Error("no latencies: want 0")
+	}
+}
+
+func TestLoadSendsTheSessionAndKeepsToTheRate(t *testing.T) {
+	var mu sync.Mutex
+	var got, bad int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		mu.Lock()
+		defer mu.Unlock()
+		got++
+		if err != nil || c.Value != "tok" || r.Header.Get("HX-Request") != "true" {
+			bad++
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+
+	r := load(context.Background(), loadOpts{URL: srv.URL, Session: "tok", Clients: 4, Duration: time.Second, Rate: 100})
+	if r.Errors != 0 || bad != 0 {
+		t.Fatalf("errors %d (%s), requests without the session or HX-Request %d", r.Errors, r.FirstErr, bad)
+	}
+	if r.Requests < 80 || r.Requests > 104 {
+		t.Errorf("%d requests in 1 s at 100/s, want about 100", r.Requests)
+	}
+	if got < r.Requests {
+		t.Errorf("the server saw %d requests, the load counted %d", got, r.Requests)
 	}
 }
