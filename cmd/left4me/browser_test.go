@@ -137,7 +137,7 @@ func TestBrowserStartsAndStopsAServerWithoutReloading(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="setup-form"] input[name="password"]`), "correct horse battery"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="setup-form"] input[name="password_confirm"]`), "correct horse battery"),
 		click(`[data-testid="setup-form"] button[type="submit"]`),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="nav-user"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="nav-account"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-servers"]`)),
 	)
 	step("create a server", 20*time.Second,
