@@ -8,14 +8,12 @@ import (
 )
 
 // report prints one line per check, "ok - ..." or "not ok - ...", and
-// counts them. Steps that cannot be checked yet are printed as skipped
-// and counted apart, never as passed.
+// counts them.
 type report struct {
-	w       io.Writer
-	start   time.Time
-	passed  int
-	failed  int
-	skipped int
+	w      io.Writer
+	start  time.Time
+	passed int
+	failed int
 }
 
 func newReport(w io.Writer) *report { return &report{w: w, start: time.Now()} }
@@ -36,12 +34,6 @@ func (r *report) check(what string, err error) bool {
 	return false
 }
 
-// skip records a step that was not run, with why.
-func (r *report) skip(what, why string) {
-	r.skipped++
-	fmt.Fprintf(r.w, "skip - %s (%s)\n", what, why)
-}
-
 // note prints a comment line.
 func (r *report) note(format string, args ...any) {
 	fmt.Fprintf(r.w, "# "+format+"\n", args...)
@@ -55,11 +47,7 @@ func (r *report) step(format string, args ...any) {
 // finish prints the closing line and returns the exit status.
 func (r *report) finish() int {
 	fmt.Fprintf(r.w, "\n# e2e took %s\n", time.Since(r.start).Round(time.Second))
-	if r.skipped > 0 {
-		fmt.Fprintf(r.w, "%d passed, %d failed, %d skipped\n", r.passed, r.failed, r.skipped)
-	} else {
-		fmt.Fprintf(r.w, "%d passed, %d failed\n", r.passed, r.failed)
-	}
+	fmt.Fprintf(r.w, "%d passed, %d failed\n", r.passed, r.failed)
 	if r.failed > 0 {
 		return 1
 	}
