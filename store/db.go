@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -26,6 +27,9 @@ type DB struct {
 	writer *bun.DB
 	reader *bun.DB
 	now    func() time.Time
+	// changes counts the statements and commits the writer finished; see
+	// Changes.
+	changes atomic.Uint64
 }
 
 // Options tunes Open. The zero value is what production uses.
@@ -90,6 +94,10 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 		reader: bun.NewDB(rsql, sqlitedialect.New()),
 		now:    opts.Now,
 	}
+	// Every statement on the writer, in a transaction or not, and every
+	// COMMIT passes this hook once it has finished: the one place all of
+	// this handle's writes pass, whoever issues them (store, jobs).
+	db.writer.AddQueryHook(changeHook{&db.changes})
 	// The writer opens the file first so that WAL mode is set before any
 	// reader connects.
 	if err := wsql.PingContext(ctx); err != nil {
@@ -140,6 +148,22 @@ func (db *DB) Now() time.Time { return db.now().UTC() }
 func (db *DB) WriteTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.writer.RunInTx(ctx, nil, fn)
 }
+
+// Changes returns a counter that has grown by the time any write through
+// this DB (a statement on the writer or the COMMIT of a WriteTx) has
+// returned, so it is already visible to readers when the counter moves.
+// A cache that reads Changes before it loads and reloads when the value
+// differs never misses this process's writes. It also moves for writer
+// statements that changed nothing (a rolled-back transaction, a read on
+// the writer): a spare reload, never a stale one. Writes by other
+// processes do not move it.
+func (db *DB) Changes() uint64 { return db.changes.Load() }
+
+// changeHook bumps the change counter after every query on the writer.
+type changeHook struct{ n *atomic.Uint64 }
+
+func (changeHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (h changeHook) AfterQuery(context.Context, *bun.QueryEvent)                      { h.n.Add(1) }
 
 // Close closes both pools.
 func (db *DB) Close() error {

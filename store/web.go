@@ -76,20 +76,29 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, ch UserChange) error {
 }
 
 // LastStateChanges returns, for every server with history, when its
-// actual_state last changed.
+// actual_state last changed: the time of its newest history row. It reads
+// one row per server through the server_history (server_id, id) index, so
+// its cost does not grow with the history.
 func (db *DB) LastStateChanges(ctx context.Context) (map[int64]Time, error) {
 	var rows []struct {
 		ServerID int64 `bun:"server_id"`
 		At       Time  `bun:"at"`
 	}
-	err := db.reader.NewSelect().Model((*HistoryEntry)(nil)).
-		ColumnExpr("server_id, max(at) AS at").Group("server_id").Scan(ctx, &rows)
-	if err != nil {
+	if err := db.reader.NewRaw(lastStateChangesSQL).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("last state changes: %w", err)
 	}
 	m := make(map[int64]Time, len(rows))
 	for _, r := range rows {
-		m[r.ServerID] = r.At
+		if !r.At.IsZero() { // a server without history
+			m[r.ServerID] = r.At
+		}
 	}
 	return m, nil
 }
+
+// lastStateChangesSQL asks, per server, for its newest history row by id
+// (ORDER BY id DESC LIMIT 1 walks the index backwards from the server's
+// last entry) instead of grouping every history row.
+const lastStateChangesSQL = `SELECT s.id AS server_id,
+	(SELECT h.at FROM server_history AS h WHERE h.server_id = s.id ORDER BY h.id DESC LIMIT 1) AS at
+FROM servers AS s`
