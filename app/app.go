@@ -65,7 +65,8 @@ type handlers struct {
 	Options
 	svc     *Service
 	limiter *limiter
-	setupMu sync.Mutex // one first admin, even for two setup submissions at once
+	status  *statusCache // the status table's rows, shared by all requests
+	setupMu sync.Mutex   // one first admin, even for two setup submissions at once
 }
 
 // New builds the Fiber app with every route registered.
@@ -116,6 +117,7 @@ func New(opts Options) *fiber.App {
 		}),
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
 	}
+	h.status = &statusCache{load: h.serverRows, changes: opts.DB.Changes, now: opts.Now, maxAge: statusMaxAge}
 	routes(f, h)
 	return f
 }

@@ -13,7 +13,7 @@ import (
 func (h *handlers) dashboard(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	rows, err := h.serverRows(ctx)
+	rows, err := h.status.rows(ctx)
 	if err != nil {
 		return err
 	}
@@ -21,7 +21,8 @@ func (h *handlers) dashboard(c *fiber.Ctx) error {
 }
 
 // serverRows gathers what the dashboard shows, in four queries whatever
-// the number of servers.
+// the number of servers. Handlers read it through h.status, which shares
+// one load among all requests.
 func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 	servers, err := h.DB.ListServers(ctx)
 	if err != nil {

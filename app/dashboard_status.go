@@ -11,7 +11,7 @@ import (
 func (h *handlers) dashboardStatus(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	rows, err := h.serverRows(ctx)
+	rows, err := h.status.rows(ctx)
 	if err != nil {
 		return err
 	}

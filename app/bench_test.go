@@ -1,0 +1,73 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/store/storetest"
+)
+
+// BenchmarkStatusHandler100 is one GET /servers/status of a logged-in
+// operator through the whole Fiber app (security headers, session and
+// user lookup, CSRF, auth, the status rows, rendering) for 100 servers
+// with history and some queued jobs, without a network connection.
+// "cached" is the steady state of many dashboards polling; "reload" ages
+// the snapshot before every request, so each one pays the four queries.
+func BenchmarkStatusHandler100(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	for i := range 100 {
+		s := storetest.Server(b, e.db, fmt.Sprintf("coop-%d", i+1), 20000+i)
+		_, err := e.db.Writer().ExecContext(ctx, `INSERT INTO server_history (server_id, at, old_state, new_state, reason)
+			VALUES (?0, ?1, 'unknown', 'stopped', 'first poll'), (?0, ?1 + 1000, 'stopped', 'running', 'after job')`,
+			s.ID, e.clock.Now().Add(-time.Hour).UnixMilli())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i%10 == 0 {
+			if _, err := e.queue.Enqueue(ctx, jobs.EnqueueParams{ServerID: s.ID, ServerName: s.Name, Operation: store.OpStart}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	c := e.as(store.RoleOperator)
+	handler := e.app.Handler()
+	var rc fasthttp.RequestCtx
+	request := func() {
+		rc.Request.Reset()
+		rc.Response.Reset()
+		rc.ResetUserValues() // as fasthttp does between requests
+		rc.Request.Header.SetMethod("GET")
+		rc.Request.SetRequestURI("/servers/status")
+		rc.Request.Header.Set("HX-Request", "true")
+		for k, v := range c.cookies {
+			rc.Request.Header.SetCookie(k, v)
+		}
+		handler(&rc)
+		if rc.Response.StatusCode() != 200 {
+			b.Fatalf("GET /servers/status: %d %s", rc.Response.StatusCode(), rc.Response.Body())
+		}
+	}
+	request()
+	b.Logf("%d bytes a response", len(rc.Response.Body()))
+
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			request()
+		}
+	})
+	b.Run("reload", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.clock.Advance(time.Second)
+			request()
+		}
+	})
+}

@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/left4me/left4me/views"
+)
+
+// statusMaxAge bounds how old the status table's data may be: writes by
+// other processes (a worker process, left4me create-user) show within it.
+// This process's own writes show at once (see statusCache).
+const statusMaxAge = time.Second
+
+// statusCache holds the rows of the status table (servers, blueprint
+// names, last state changes, in-flight jobs), shared by every request, so
+// that 50 dashboards polling it cost one load per change rather than four
+// queries each. The rows are shared: nothing may modify them.
+//
+// A snapshot is used while the store's change counter (store.DB.Changes)
+// is what it was before the snapshot's load began and the snapshot is
+// younger than maxAge. The counter moves only once a write through this
+// process's store is visible to readers, so a request that starts after a
+// write returned never gets rows loaded before it.
+//
+// One load runs at a time. A request that finds the snapshot stale waits
+// for the load in flight when that load began after everything the
+// request must see, and otherwise waits for it to end and starts the
+// next: concurrent misses cause one load, not one each.
+type statusCache struct {
+	load    func(ctx context.Context) ([]views.ServerRow, error)
+	changes func() uint64
+	now     func() time.Time
+	maxAge  time.Duration
+
+	cur     atomic.Pointer[statusSnapshot]
+	mu      sync.Mutex
+	loading *statusLoad // the load in flight, or nil
+}
+
+// statusSnapshot is one load's rows, with the change counter and the
+// clock read before the load began.
+type statusSnapshot struct {
+	rows []views.ServerRow
+	gen  uint64
+	at   time.Time
+}
+
+// statusLoad is a load in flight; done is closed when snap or err is set.
+type statusLoad struct {
+	gen  uint64
+	at   time.Time
+	done chan struct{}
+	snap *statusSnapshot
+	err  error
+}
+
+// covers reports whether data read from the database at gen and at
+// serves a request that saw the counter at gen and the clock at now.
+func (c *statusCache) covers(gen uint64, at time.Time, wantGen uint64, now time.Time) bool {
+	return gen >= wantGen && now.Sub(at) < c.maxAge
+}
+
+// rows returns the status table's rows, loading them if the snapshot is
+// stale. A load's error goes to every request that waited for it and is
+// not cached.
+func (c *statusCache) rows(ctx context.Context) ([]views.ServerRow, error) {
+	for {
+		gen, now := c.changes(), c.now()
+		if s := c.cur.Load(); s != nil && c.covers(s.gen, s.at, gen, now) {
+			return s.rows, nil
+		}
+		c.mu.Lock()
+		l := c.loading
+		if l == nil {
+			l = &statusLoad{gen: c.changes(), at: c.now(), done: make(chan struct{})}
+			c.loading = l
+			c.mu.Unlock()
+			c.run(ctx, l)
+		} else {
+			c.mu.Unlock()
+			select {
+			case <-l.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if c.covers(l.gen, l.at, gen, now) {
+			if l.err != nil {
+				return nil, l.err
+			}
+			return l.snap.rows, nil
+		}
+		// The load began before a write this request must see: go again.
+	}
+}
+
+// run loads l, publishes its snapshot and wakes its waiters. It does not
+// stop when the request that started it goes away, since others may wait
+// for it.
+func (c *statusCache) run(ctx context.Context, l *statusLoad) {
+	defer func() { // also if load panics, so that no one waits forever
+		c.mu.Lock()
+		c.loading = nil
+		c.mu.Unlock()
+		close(l.done)
+	}()
+	l.err = errors.New("loading the status table did not finish")
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	rows, err := c.load(ctx)
+	if err != nil {
+		l.err = err
+		return
+	}
+	l.snap, l.err = &statusSnapshot{rows: rows, gen: l.gen, at: l.at}, nil
+	if old := c.cur.Load(); old == nil || old.gen <= l.gen {
+		c.cur.Store(l.snap)
+	}
+}
