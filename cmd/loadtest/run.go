@@ -87,6 +87,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return nil
 	}
 	cpu0, cpuErr := cpuTime(*pid)
+	self0, selfErr := cpuTime(os.Getpid())
 
 	r := load(ctx, loadOpts{URL: "http://" + *addr + *path, Session: b.session(), Clients: *clients, Duration: *duration, Rate: *rate})
 	pace := "each as fast as answered"
@@ -109,6 +110,12 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		if cpu1, err := cpuTime(*pid); err == nil && cpuErr == nil && r.Requests > 0 {
 			fmt.Fprintf(stdout, "  panel CPU time per request: %s (%.2f of the machine's cores busy with the panel)\n",
 				ms((cpu1-cpu0)/time.Duration(r.Requests)), (cpu1-cpu0).Seconds()/r.Elapsed.Seconds())
+		}
+		// On loopback the load generator takes its share of the same
+		// cores: what it used says how much the panel could have had.
+		if self1, err := cpuTime(os.Getpid()); err == nil && selfErr == nil && r.Requests > 0 {
+			fmt.Fprintf(stdout, "  load generator CPU time per request: %s (%.2f cores)\n",
+				ms((self1-self0)/time.Duration(r.Requests)), (self1-self0).Seconds()/r.Elapsed.Seconds())
 		}
 		if rss, err := vmRSS(*pid); err == nil {
 			fmt.Fprintf(stdout, "RSS after the load: %.1f MB\n", mb(rss))
