@@ -217,6 +217,10 @@ func TestServerUnitSettings(t *testing.T) {
 	u.want(t, "Service", "NoNewPrivileges", "yes")
 	u.want(t, "Service", "ProtectSystem", "strict")
 	u.want(t, "Service", "ReadWritePaths", "/var/lib/left4me/instances/%i")
+	// The instance's own server.cfg, where srcds looks for configs; "-"
+	// so that an instance without one still starts.
+	u.want(t, "Service", "BindReadOnlyPaths",
+		"-/var/lib/left4me/instances/%i/server.cfg:/var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg")
 	for _, key := range []string{"ProtectHome", "PrivateTmp", "PrivateDevices", "ProtectKernelTunables",
 		"ProtectKernelModules", "ProtectControlGroups", "RestrictNamespaces", "LockPersonality",
 		"RestrictRealtime", "RestrictSUIDSGID"} {

@@ -175,6 +175,31 @@ ensure_dir() {
 	fi
 }
 
+# ensure_new_dir MODE USER:GROUP DIR: creates DIR with its mode and owner
+# only when it is missing; an existing one (the operator's game
+# installation, say) is left exactly as it is.
+ensure_new_dir() {
+	path=$destdir$3
+	if [ -d "$path" ]; then
+		return
+	fi
+	run mkdir "$path"
+	run chmod "$1" "$path"
+	system chown "$2" "$path"
+}
+
+# ensure_new_file MODE USER:GROUP FILE: creates FILE empty, with its mode
+# and owner, only when nothing is there yet.
+ensure_new_file() {
+	path=$destdir$3
+	if [ -e "$path" ] || [ -L "$path" ]; then
+		return
+	fi
+	run touch "$path"
+	run chmod "$1" "$path"
+	system chown "$2" "$path"
+}
+
 # install_file MODE SRC DEST [sudoers]: installs SRC as DEST, owned by
 # root, through a temporary file in DEST's directory and a rename, so
 # DEST is always either the old file or the new one. With "sudoers",
@@ -280,6 +305,16 @@ fi
 ensure_dir 750 left4me:left4me /var/lib/left4me
 ensure_dir 750 left4me:left4me /var/lib/left4me/instances
 ensure_dir 755 root:root /etc/left4me
+# Where an instance's server.cfg appears to srcds: the unit binds
+# instances/NAME/server.cfg over game/left4dead2/cfg/left4me-server.cfg.
+# systemd would create what is missing itself, but as root, and the game
+# is installed there as left4me; so create the directories and an empty
+# placeholder now, owned by left4me, and only where nothing exists yet:
+# an installed game is never touched.
+ensure_new_dir 755 left4me:left4me /var/lib/left4me/game
+ensure_new_dir 755 left4me:left4me /var/lib/left4me/game/left4dead2
+ensure_new_dir 755 left4me:left4me /var/lib/left4me/game/left4dead2/cfg
+ensure_new_file 644 left4me:left4me /var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg
 ensure_parent /usr/local/libexec
 ensure_dir 755 root:root /usr/local/libexec/left4me
 ensure_parent /etc/sudoers.d

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -149,8 +150,17 @@ func TestInstallIntoDestdir(t *testing.T) {
 			"var/lib/left4me/instances": 0o750,
 			"etc/left4me":               0o755,
 			"usr/local/libexec/left4me": 0o755,
+			// Where the unit binds an instance's server.cfg for srcds.
+			"var/lib/left4me/game":                0o755,
+			"var/lib/left4me/game/left4dead2":     0o755,
+			"var/lib/left4me/game/left4dead2/cfg": 0o755,
 		} {
 			wantMode(t, filepath.Join(dest, path), fs.ModeDir|mode)
+		}
+		placeholder := filepath.Join(dest, "var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg")
+		wantMode(t, placeholder, 0o644)
+		if info, err := os.Stat(placeholder); err == nil && info.Size() != 0 {
+			t.Errorf("%s is not empty", placeholder)
 		}
 		env, err := os.ReadFile(filepath.Join(dest, "etc/left4me/server.env"))
 		if err != nil {
@@ -172,6 +182,7 @@ func TestInstallIntoDestdir(t *testing.T) {
 		for _, want := range []string{
 			"would run (skipped with DESTDIR): systemctl daemon-reload",
 			"would run (skipped with DESTDIR): chown left4me:left4me " + dest + "/var/lib/left4me",
+			"would run (skipped with DESTDIR): chown left4me:left4me " + dest + "/var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg",
 			"would create the system user and group left4me if missing",
 		} {
 			if !strings.Contains(out, want) {
@@ -260,6 +271,69 @@ func TestInstallNeverOverwritesOperatorConfig(t *testing.T) {
 		}
 		equal(t, name, string(got), content)
 		wantMode(t, filepath.Join(conf, name), 0o640)
+	}
+}
+
+func TestInstallLeavesAnInstalledGameAlone(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	for _, tt := range []struct {
+		name  string
+		files map[string]string // path under the game: content; "/" ends a directory
+	}{
+		{"a game with its own placeholder", map[string]string{
+			"srcds_run": "#!/bin/sh\n", "left4dead2/": "", "left4dead2/cfg/": "",
+			"left4dead2/cfg/server.cfg":         "hostname \"shared\"\n",
+			"left4dead2/cfg/left4me-server.cfg": "// the operator's\n",
+		}},
+		{"a game without cfg/", map[string]string{"srcds_run": "#!/bin/sh\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dest := t.TempDir()
+			game := filepath.Join(dest, "var/lib/left4me/game")
+			if err := os.MkdirAll(game, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			paths := make([]string, 0, len(tt.files))
+			for path := range tt.files {
+				paths = append(paths, path)
+			}
+			sort.Strings(paths) // a directory before what is in it
+			for _, path := range paths {
+				content := tt.files[path]
+				p := filepath.Join(game, path)
+				if strings.HasSuffix(path, "/") {
+					if err := os.Mkdir(p, 0o711); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := snapshot(t, game)
+			code, out := runInstall(t, []string{"DESTDIR=" + dest})
+			if code != 0 {
+				t.Fatalf("install.sh exited %d:\n%s", code, out)
+			}
+			after := snapshot(t, game)
+			for path, desc := range before {
+				equal(t, "game/"+path, after[path], desc)
+			}
+			// Only what was missing below an existing directory is new.
+			for path := range after {
+				if _, ok := before[path]; !ok && !strings.HasPrefix(path, "left4dead2") {
+					t.Errorf("install.sh added game/%s", path)
+				}
+			}
+			code, out = runInstall(t, []string{"DESTDIR=" + dest})
+			if code != 0 {
+				t.Fatalf("second run exited %d:\n%s", code, out)
+			}
+			equal(t, "game after a second run", snapshot(t, game), after)
+		})
 	}
 }
 

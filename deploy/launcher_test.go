@@ -47,6 +47,49 @@ func TestSrcdsLauncherRunsTheConfiguredProgram(t *testing.T) {
 	}
 }
 
+func TestSrcdsLauncherPointsSrcdsAtTheInstancesServerCfg(t *testing.T) {
+	t.Parallel()
+	other := newStub(t, "stand-in")
+	srcdsRun := newStub(t, "srcds_run")
+	withCfg := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withCfg, "server.cfg"), []byte("hostname \"Game night\"\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	withoutCfg := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withoutCfg, "instance.env"), []byte("LEFT4ME_PORT=27015\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfgIsADir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(cfgIsADir, "server.cfg"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		dir     string
+		program string
+		want    []string
+	}{
+		{"with a server.cfg srcds executes left4me-server.cfg, before the instance's arguments", withCfg, other,
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015",
+				"+servercfgfile", "left4me-server.cfg", "+map", "c1m1_hotel"}},
+		{"with a server.cfg, srcds_run still gets -norestart first", withCfg, srcdsRun,
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015",
+				"-norestart", "+servercfgfile", "left4me-server.cfg", "+map", "c1m1_hotel"}},
+		{"without a server.cfg srcds keeps its own", withoutCfg, other,
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}},
+		{"a directory named server.cfg is no server.cfg", cfgIsADir, other,
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runRecordedIn(t, tt.dir, srcdsLauncher, []string{"LEFT4ME_SRCDS=" + tt.program, "LEFT4ME_PORT=27015"},
+				"+map", "c1m1_hotel")
+			wantRan(t, r, tt.want)
+		})
+	}
+}
+
 func TestSrcdsLauncherRefusesBadConfiguration(t *testing.T) {
 	t.Parallel()
 	stub := newStub(t, "stand-in")

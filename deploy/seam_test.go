@@ -116,14 +116,26 @@ func (s seam) run(tb testing.TB, args ...string) result {
 // stub recorded there.
 func runRecorded(tb testing.TB, program string, env []string, args ...string) result {
 	tb.Helper()
+	return runRecordedIn(tb, "", program, env, args...)
+}
+
+// runRecordedIn is runRecorded in the working directory dir ("" for the
+// test's own).
+func runRecordedIn(tb testing.TB, dir, program string, env []string, args ...string) result {
+	tb.Helper()
+	program, err := filepath.Abs(program)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	record := filepath.Join(tb.TempDir(), "argv")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, program, args...)
+	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "STUB_RECORD=" + record}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	var r result
 	var exitErr *exec.ExitError
 	switch {
