@@ -6,7 +6,14 @@
 // counts it was given, logs to stdout, and exits 0 on SIGINT or SIGTERM.
 // It crashes (exit status 1) on request: when the file named by
 // FAKESRCDS_CRASH_FILE (default "crash" in the working directory) exists
-// at start or appears while it runs. See run.go.
+// at start or appears while it runs.
+//
+// With "+servercfgfile NAME" it executes GAMEROOT/GAME/cfg/NAME (GAMEROOT
+// from FAKESRCDS_GAME_ROOT, default /var/lib/left4me/game; GAME from
+// -game, default left4dead2) as srcds does at a map load, after the
+// command line, as far as "hostname" goes: the file's hostname is the A2S
+// name and wins over +hostname, as server.cfg does in srcds. A missing
+// file is logged and the server runs on. See run.go and cfg.go.
 package main
 
 import (

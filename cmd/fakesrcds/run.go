@@ -49,6 +49,7 @@ type config struct {
 	hostname   string
 	mapName    string
 	maxPlayers int
+	serverCfg  string // +servercfgfile: the config to execute at map load
 }
 
 // takesValue lists the "-option value" forms of srcds's command line that
@@ -107,6 +108,11 @@ func parseArgs(args []string) (config, error) {
 			if hasValue && value != "" {
 				c.hostname = value
 			}
+		case "+servercfgfile":
+			if !hasValue || value == "" {
+				err = fmt.Errorf("%w: +servercfgfile needs a file name", errUsage)
+			}
+			c.serverCfg = value
 		}
 		if err != nil {
 			return c, err
@@ -137,6 +143,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		crashFile = defaultCrashFile
 	}
 	out.printf("fakesrcds: starting: %s", strings.Join(args, " "))
+	// srcds executes the server config at the map load, after the command
+	// line: what it sets wins over +hostname.
+	if err := serverCfg(&c, getenv, out); err != nil {
+		return err
+	}
 	if exists(crashFile) {
 		out.printf("fakesrcds: crashing on request (%s exists)", crashFile)
 		return errCrash

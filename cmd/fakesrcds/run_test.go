@@ -36,6 +36,8 @@ func TestParseArgs(t *testing.T) {
 		{"unknown cvars and flags are ignored",
 			strings.Fields("-norestart +sv_lan 1 -insecure +exec server.cfg -nohltv stray +map c5m1_waterfront"),
 			func(c *config) { c.mapName = "c5m1_waterfront" }},
+		{"+servercfgfile names the config to execute", strings.Fields("+servercfgfile left4me-server.cfg +map c1m2_streets"),
+			func(c *config) { c.serverCfg, c.mapName = "left4me-server.cfg", "c1m2_streets" }},
 		{"+ip and -maxplayers", strings.Fields("+ip 127.0.0.1 -maxplayers 12"),
 			func(c *config) { c.ip, c.maxPlayers = "127.0.0.1", 12 }},
 		{"a command without a value before another", strings.Fields("+sv_cheats +map c1m2_streets"),
