@@ -201,13 +201,18 @@ func (p *panelAPI) refusesHostileName(ctx context.Context) {
 // action asks for start, stop or restart (POST) or delete (DELETE) and
 // follows the job to its end; it checks that the job succeeded.
 func (p *panelAPI) action(ctx context.Context, op string) bool {
-	method, path := "POST", "/api/v1/servers/"+name+"/"+op
+	return p.actionOn(ctx, name, op)
+}
+
+// actionOn is action for the server called server.
+func (p *panelAPI) actionOn(ctx context.Context, server, op string) bool {
+	method, path := "POST", "/api/v1/servers/"+server+"/"+op
 	if op == "delete" {
-		method, path = "DELETE", "/api/v1/servers/"+name
+		method, path = "DELETE", "/api/v1/servers/"+server
 	}
 	var job apiJob
 	err := p.expect(ctx, 202, method, path, nil, &job)
-	if err == nil && (job.Operation != op || job.Server != name) {
+	if err == nil && (job.Operation != op || job.Server != server) {
 		err = fmt.Errorf("got a job for %s %s", job.Operation, job.Server)
 	}
 	if err == nil {
