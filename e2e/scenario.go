@@ -285,6 +285,12 @@ func (b *bed) scenario(ctx context.Context) {
 	b.r.check(instanceDir+" is gone", codeIs(res, 0))
 	b.r.check("systemctl is-enabled says disabled after the delete", wantWord(b.unitEnabled(ctx), "disabled"))
 	b.r.check("systemctl is-active says inactive after the delete", wantWord(b.unitState(ctx, unit), "inactive"))
+
+	if ctx.Err() != nil {
+		return
+	}
+	b.r.step("10. the instance unit without a game tree, with and without server.cfg")
+	b.withoutGameTree(ctx)
 }
 
 // sh runs a shell command line inside the container as root.

@@ -159,3 +159,79 @@ func (b *bed) secondInstance(ctx context.Context) {
 	b.r.check("systemctl is-active "+plainUnit+" says inactive after the delete", wantWord(b.unitState(ctx, plainUnit), "inactive"))
 	b.placeholderUntouched(ctx, "after "+plainName+" came and went")
 }
+
+// The instance step 10 sets up by hand, with no panel: the unit alone.
+const (
+	bareName = "bare-1"
+	bareUnit = "left4me-server@" + bareName + ".service"
+	barePort = port + 2
+	bareDir  = "/var/lib/left4me/instances/" + bareName
+	bareHost = "Bare e2e"
+	gameDir  = "/var/lib/left4me/game"
+)
+
+// withoutGameTree: step 10, the unit when there is no game tree at all
+// (an operator who removed it, or installed left4me without install.sh's
+// placeholder): without a server.cfg the bind is skipped and nothing is
+// created; with one, systemd creates the missing directories and an
+// empty file to mount over, as root. Either way the unit starts.
+func (b *bed) withoutGameTree(ctx context.Context) {
+	res := b.sh(ctx, `set -e
+rm -rf `+gameDir+`
+mkdir -m 0750 `+bareDir+`
+printf 'LEFT4ME_INSTANCE="%s"\nLEFT4ME_PORT="%s"\nSRCDS_ARGS="+map %s"\n' `+bareName+` `+strconv.Itoa(barePort)+` `+gameMap+` >`+bareDir+`/instance.env
+chown -R left4me:left4me `+bareDir)
+	if !b.r.check("remove "+gameDir+"; write "+bareDir+"/instance.env by hand, no server.cfg", codeIs(res, 0)) {
+		return
+	}
+	b.bareStart(ctx, fakeHostname, "without a game tree or a server.cfg")
+	res = b.sh(ctx, "test ! -e "+gameDir)
+	b.r.check("with no server.cfg to bind, systemd created nothing under "+gameDir, codeIs(res, 0))
+	b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
+
+	res = b.sh(ctx, `printf 'hostname "`+bareHost+`"\n' >`+bareDir+`/server.cfg && chown left4me:left4me `+bareDir+`/server.cfg`)
+	if !b.r.check("write "+bareDir+"/server.cfg by hand", codeIs(res, 0)) {
+		return
+	}
+	b.bareStart(ctx, bareHost, "without a game tree, with a server.cfg")
+	res = b.sh(ctx, "stat -c '%F %a %U %s %n' "+gameDir+" "+gameDir+"/left4dead2 "+gameDir+"/left4dead2/cfg "+gameCfg)
+	err := codeIs(res, 0)
+	if err == nil && (strings.Count(res.out, "directory 755 root ") != 3 ||
+		!strings.Contains(res.out, "regular empty file 644 root 0 "+gameCfg+"\n")) {
+		err = fmt.Errorf("want three directories 0755 and an empty file 0644, all root's; got:\n%s", res.out)
+	}
+	if err == nil {
+		b.r.note("systemd created: %s", strings.ReplaceAll(strings.TrimSpace(res.out), "\n", "; "))
+	}
+	b.r.check("systemd created the missing directories and an empty file to mount over, as root", err)
+	b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
+	res = b.sh(ctx, "rm -rf "+bareDir+" "+gameDir)
+	b.r.check("clean up", codeIs(res, 0))
+}
+
+// bareStart starts bare-1 with systemctl and checks that it runs and
+// answers A2S with name.
+func (b *bed) bareStart(ctx context.Context, name, when string) {
+	if !b.expectExec(ctx, "systemctl start "+bareUnit+" "+when, "systemctl", "start", bareUnit) {
+		return
+	}
+	b.r.check("systemctl is-active "+bareUnit+" says active "+when, waitFor(ctx, 20*time.Second, func() error {
+		return wantWord(b.unitState(ctx, bareUnit), "active")
+	}))
+	addr := "127.0.0.1:" + strconv.Itoa(barePort)
+	err := waitFor(ctx, 10*time.Second, func() error {
+		res := b.c.netExec(ctx, b.self, "a2s", addr)
+		if err := codeIs(res, 0); err != nil {
+			return err
+		}
+		var info a2s.Info
+		if err := json.Unmarshal([]byte(res.out), &info); err != nil {
+			return err
+		}
+		if info.Name != name {
+			return fmt.Errorf("name %q, want %q", info.Name, name)
+		}
+		return nil
+	})
+	b.r.check(fmt.Sprintf("A2S_INFO on udp %s answers name %q %s", addr, name, when), err)
+}
