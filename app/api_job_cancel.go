@@ -18,7 +18,7 @@ func (a *apiHandlers) apiJobCancel(c *fiber.Ctx) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	j, err := a.svc.CancelJob(ctx, int64(id))
+	j, err := a.svc.CancelJob(ctx, int64(id), currentUser(c))
 	if err != nil {
 		return err
 	}

@@ -779,3 +779,26 @@ func TestAPIOversizedBodiesBeyondFibersLimitGetJSON(t *testing.T) {
 		t.Fatalf("after the refused body: %s, want %s", got, want)
 	}
 }
+
+func TestOnlyAnAdminMayCancelADelete(t *testing.T) {
+	e := newEnv(t)
+	storetest.Server(t, e.db, "coop-1", 27015)
+	admin, _ := e.apiAs("ann", store.RoleAdmin)
+	op, _ := e.apiAs("bob", store.RoleOperator)
+
+	var del apiJob
+	admin.callJSON("DELETE", "/api/v1/servers/coop-1", nil, 202, &del)
+	var eb apiErrorBody
+	op.callJSON("POST", "/api/v1/jobs/"+itoa(del.ID)+"/cancel", nil, 403, &eb)
+	if !strings.Contains(eb.Error, "admin") {
+		t.Fatalf("operator's cancel of a delete: %+v", eb)
+	}
+	if j, err := e.db.GetJob(context.Background(), del.ID); err != nil || j.State != store.JobQueued {
+		t.Fatalf("after the refused cancel the delete is %v, %v; want still queued", j.State, err)
+	}
+	var cancelled apiJob
+	admin.callJSON("POST", "/api/v1/jobs/"+itoa(del.ID)+"/cancel", nil, 200, &cancelled)
+	if cancelled.State != "cancelled" {
+		t.Fatalf("admin's cancel: %+v", cancelled)
+	}
+}

@@ -12,7 +12,7 @@ func (h *handlers) jobCancel(c *fiber.Ctx) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	if _, err := h.svc.CancelJob(ctx, int64(id)); err != nil {
+	if _, err := h.svc.CancelJob(ctx, int64(id), currentUser(c)); err != nil {
 		return err
 	}
 	return c.Redirect(jobURL(int64(id)), fiber.StatusSeeOther)

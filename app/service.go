@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
@@ -198,10 +200,20 @@ func (s *Service) Enqueue(ctx context.Context, name string, op store.Operation, 
 	return s.queue.Enqueue(ctx, jobs.EnqueueParams{ServerName: name, Operation: op, RequestedBy: byUser})
 }
 
-// CancelJob cancels a queued or running job. A finished job is a
-// store.ErrConflict error.
-func (s *Service) CancelJob(ctx context.Context, id int64) (*store.Job, error) {
-	j, err := s.queue.Cancel(ctx, id)
+// CancelJob cancels a queued or running job on behalf of by. Deleting a
+// server is an admin's operation, and so is cancelling it: a delete cut
+// short between its steps leaves the server half removed. Errors: a
+// missing job matches store.ErrNotFound, a finished one
+// store.ErrConflict, an operator cancelling a delete is a 403.
+func (s *Service) CancelJob(ctx context.Context, id int64, by *store.User) (*store.Job, error) {
+	j, err := s.db.GetJob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if j.Operation == store.OpDelete && (by == nil || by.Role != store.RoleAdmin) {
+		return nil, fiber.NewError(fiber.StatusForbidden, "Only an admin may cancel the deletion of a server.")
+	}
+	j, err = s.queue.Cancel(ctx, id)
 	if errors.Is(err, jobs.ErrFinished) {
 		return nil, &store.Error{Kind: store.ErrConflict, Msg: fmt.Sprintf("job %d has already finished", id)}
 	}
