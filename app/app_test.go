@@ -82,8 +82,12 @@ func TestHealthz(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 503 {
-		t.Fatalf("healthz with a closed database = %d, want 503", resp.StatusCode)
+	got.Database = ""
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 || got.OK || got.Database != "unreachable" {
+		t.Fatalf("healthz with a closed database = %d %+v, want 503 and no driver error in public", resp.StatusCode, got)
 	}
 }
 

@@ -153,8 +153,8 @@ func (c Config) validate() error {
 			return fmt.Errorf("LEFT4ME_PROXY_HEADER=%q: want a header name such as X-Real-IP", c.ProxyHeader)
 		}
 	}
-	if c.ShutdownGraceTime < 0 {
-		return fmt.Errorf("LEFT4ME_SHUTDOWN_GRACE=%s: must not be negative", c.ShutdownGraceTime)
+	if c.ShutdownGraceTime <= 0 {
+		return fmt.Errorf("LEFT4ME_SHUTDOWN_GRACE=%s: must be a positive duration such as 10s", c.ShutdownGraceTime)
 	}
 	return nil
 }

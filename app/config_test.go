@@ -66,6 +66,7 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 		{"an address without a port", nil, []string{"LEFT4ME_ADDR", "localhost"}, "LEFT4ME_ADDR"},
 		{"a proxy header with a space", nil, []string{"LEFT4ME_PROXY_HEADER", "X Real IP"}, "LEFT4ME_PROXY_HEADER"},
 		{"a bad boolean", nil, []string{"LEFT4ME_SECURE_COOKIES", "yes please"}, "LEFT4ME_SECURE_COOKIES"},
+		{"no shutdown grace", nil, []string{"LEFT4ME_SHUTDOWN_GRACE", "0"}, "LEFT4ME_SHUTDOWN_GRACE"},
 		{"a bad flag value", []string{"-job-workers", "x"}, nil, "job-workers"},
 		{"an unknown flag", []string{"-nope"}, nil, "nope"},
 		{"a stray argument", []string{"extra"}, nil, "extra"},

@@ -21,7 +21,9 @@ func (h *handlers) healthz(c *fiber.Ctx) error {
 	defer cancel()
 	r := healthReport{OK: true, Database: "ok"}
 	if err := h.DB.Reader().PingContext(ctx); err != nil {
-		r.OK, r.Database = false, "unreachable: "+err.Error()
+		// The driver's words stay in the log: this answer is public.
+		h.Logger.Error("healthz: database unreachable", "err", err)
+		r.OK, r.Database = false, "unreachable"
 	}
 	r.WorkersRunning = h.WorkersRunning != nil && h.WorkersRunning()
 	if h.PollerLastTick != nil {

@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/left4me/left4me/app"
@@ -88,24 +88,27 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		return err
 	}
 
+	// Listen before any worker starts: a second panel on a busy address
+	// must not claim jobs or poll systemd on its way to failing.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("LEFT4ME_ADDR=%s: %w", cfg.Addr, err)
+	}
+	defer ln.Close() // a no-op once the HTTP server has closed it
+
 	queue := jobs.NewQueue(jobs.QueueOpts{DB: db})
 	runner := jobs.NewRunner(jobs.RunnerOpts{
 		Queue: queue, Backend: backend, Workers: cfg.JobWorkers,
 		PollerInterval: cfg.PollerInterval, Grace: cfg.ShutdownGraceTime, Logger: log,
 	})
-	var workersRunning sync.Mutex
-	running := false
+	var running atomic.Bool
+	running.Store(cfg.JobWorkers > 0)
 	runnerCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
 	runnerDone := make(chan error, 1)
 	go func() {
-		workersRunning.Lock()
-		running = cfg.JobWorkers > 0
-		workersRunning.Unlock()
 		runnerDone <- runner.Start(runnerCtx)
-		workersRunning.Lock()
-		running = false
-		workersRunning.Unlock()
+		running.Store(false)
 	}()
 
 	opts := app.Options{
@@ -113,19 +116,13 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		PortRangeStart: cfg.PortRangeStart, PortRangeEnd: cfg.PortRangeEnd, SecureCookies: cfg.SecureCookies,
 		ProxyHeader: cfg.ProxyHeader,
 		Simulated:   cfg.Backend == "fake", Logger: log,
-		WorkersRunning: func() bool { workersRunning.Lock(); defer workersRunning.Unlock(); return running },
+		WorkersRunning: running.Load,
 	}
 	if p := runner.Poller(); p != nil && cfg.JobWorkers > 0 {
 		opts.PollerLastTick = p.LastTick
 	}
 	web := app.New(opts)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		stopRunner()
-		<-runnerDone
-		return fmt.Errorf("LEFT4ME_ADDR=%s: %w", cfg.Addr, err)
-	}
 	addr := ln.Addr().String()
 	if cfg.Backend == "fake" {
 		log.Warn("simulated host: the fake backend starts no real game servers")

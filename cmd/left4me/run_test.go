@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/app"
+	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/store/storetest"
 )
 
 func TestServeAnswersAndShutsDownCleanly(t *testing.T) {
@@ -111,5 +115,50 @@ func TestHelpListsTheSettings(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "LEFT4ME_STATE_POLLER_INTERVAL") {
 		t.Fatalf("help:\n%s", out.String())
+	}
+}
+
+func TestServeOnABusyAddressRunsNoJob(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "left4me.db")
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Server(t, db, "coop-1", 27015)
+	job, err := jobs.NewQueue(jobs.QueueOpts{DB: db}).Enqueue(ctx, jobs.EnqueueParams{ServerName: "coop-1", Operation: store.OpStart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg, err := app.LoadConfig([]string{"-addr", busy.Addr().String()}, func(k string) string {
+		return map[string]string{"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": dbPath, "LEFT4ME_STATE_ROOT": dir}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), "LEFT4ME_ADDR") {
+		t.Fatalf("serve on a busy address = %v, want an error naming LEFT4ME_ADDR", err)
+	}
+
+	db, err = store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.GetJob(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.JobQueued || got.Attempts != 0 {
+		t.Fatalf("the job is %s after %d attempts; a panel that could not listen must not run it", got.State, got.Attempts)
 	}
 }
