@@ -319,7 +319,7 @@ func (q *Queue) Cancel(ctx context.Context, id int64) (*store.Job, error) {
 	return job, nil
 }
 
-// restoreDesired undoes what a cancelled queued job's enqueue recorded:
+// restoreDesired undoes what a cancelled job's enqueue recorded:
 // the server's desired_state becomes what its newest job that was not
 // cancelled asked for, or stopped when there is none.
 func restoreDesired(ctx context.Context, tx bun.Tx, job *store.Job) error {
@@ -378,9 +378,15 @@ func (q *Queue) Rescue(ctx context.Context) ([]store.Job, error) {
 		if err := tx.NewRaw(rescueSQL, now).Scan(ctx, &rescued); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		for _, j := range rescued {
+		for i := range rescued {
+			j := &rescued[i]
 			if err := appendSystemLine(ctx, tx, j.ID, now, "rescuer: "+j.Error); err != nil {
 				return err
+			}
+			if j.State == store.JobCancelled {
+				if err := restoreDesired(ctx, tx, j); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

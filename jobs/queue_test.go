@@ -348,4 +348,7 @@ func TestRescueOfACancelledJobEndsItCancelled(t *testing.T) {
 	if got := job(t, db, j.ID); got.State != store.JobCancelled {
 		t.Fatalf("job is %s, want cancelled", got.State)
 	}
+	if d := server(t, db, "alpha").DesiredState; d != store.DesiredStopped {
+		t.Fatalf("desired state after the rescued cancel = %s, want stopped again", d)
+	}
 }

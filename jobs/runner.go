@@ -353,6 +353,12 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		if err := writeLines(ctx, tx, pending); err != nil {
 			return err
 		}
+		if state == store.JobCancelled {
+			// The user took the request back: what they wanted before stands.
+			if err := restoreDesired(ctx, tx, job); err != nil {
+				return err
+			}
+		}
 		if deleted && job.ServerID != nil {
 			_, err := tx.NewDelete().Model((*store.Server)(nil)).Where("id = ?", *job.ServerID).Exec(ctx)
 			return err

@@ -150,8 +150,12 @@ func TestCancelOfARunningJobCancelsTheBackendCall(t *testing.T) {
 	if got.Error != "cancelled while running" {
 		t.Fatalf("cancelled job error = %q", got.Error)
 	}
-	if srv := server(t, e.db, "alpha"); srv.ActualState == hostbackend.StateUnknown {
+	srv := server(t, e.db, "alpha")
+	if srv.ActualState == hostbackend.StateUnknown {
 		t.Fatal("state not refreshed after the cancelled job")
+	}
+	if srv.DesiredState != store.DesiredStopped {
+		t.Fatalf("desired state after cancelling the only start = %s, want stopped again", srv.DesiredState)
 	}
 }
 
