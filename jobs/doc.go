@@ -27,7 +27,9 @@
 //     running after a crash and none is lost.
 //   - Cancel: a queued job is cancelled at once; a running job's context
 //     is cancelled (in this process at once, in another at its next
-//     heartbeat) and the job ends cancelled.
+//     heartbeat) and the job ends cancelled. Either way the server's
+//     desired_state goes back to what its newest job that was not
+//     cancelled asked for (stopped when there is none).
 //   - After every job the server's unit is read back from the backend and
 //     written in the transaction that ends the job.
 //   - Output lines are stored as they stream, at most MaxLines per job,
