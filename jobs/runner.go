@@ -364,7 +364,14 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 			return err
 		}
 		if unit == nil {
-			return nil
+			if job.ServerID == nil {
+				return nil
+			}
+			// The state could not be read back. A poller tick that asked
+			// systemd before this job ran must not write its older answer
+			// now: moving the version makes that write miss.
+			_, err := tx.NewRaw(`UPDATE servers SET state_version = state_version + 1 WHERE id = ?`, *job.ServerID).Exec(ctx)
+			return err
 		}
 		w, err := newStateWriter(ctx, tx, r.opts.Clock().UnixMilli(), false)
 		if err != nil {
@@ -400,9 +407,10 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		log.Error("job: record the end", "err", err)
 	default:
 		log.Info("job ended", "state", state, "err", msg)
-		if unit != nil && inMotion(unit.State()) && r.poller != nil {
-			// The unit is still starting or stopping: look again soon
-			// rather than a whole poller interval later.
+		if r.poller != nil && !deleted && (unit == nil || inMotion(unit.State())) {
+			// The unit is still starting or stopping, or its state could
+			// not be read back: look again soon rather than a whole
+			// poller interval later.
 			r.poller.Settle()
 		}
 	}

@@ -344,3 +344,19 @@ func TestHeartbeatsKeepAJobLongerThanItsLease(t *testing.T) {
 		t.Fatalf("calls = %v, want one provision and one enable", verbs)
 	}
 }
+
+func TestAJobWhoseStateCannotBeReadBackStillOutdatesOlderPolls(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	before := server(t, e.db, "alpha").StateVersion
+	e.fake.FailShow(errors.New("systemd is not answering"))
+	startRunner(t, e.runner(jobs.RunnerOpts{}))
+
+	j := enqueue(t, e.q, "alpha", store.OpStart)
+	waitJob(t, e.db, j.ID, store.JobSucceeded)
+	// A poller tick that asked systemd before the job ran compares this
+	// version; it must have moved, or that older answer would be written.
+	if after := server(t, e.db, "alpha").StateVersion; after <= before {
+		t.Fatalf("state_version %d → %d after a job whose read-back failed; want it moved", before, after)
+	}
+}
