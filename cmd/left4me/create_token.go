@@ -26,13 +26,9 @@ func createToken(ctx context.Context, args []string, stdout io.Writer, getenv fu
 		return fmt.Errorf("%w: create-token USER NAME: give the user and a name for the token", errUsage)
 	}
 	userName, tokenName := args[0], args[1]
-	dbPath := getenv("LEFT4ME_DB")
-	if dbPath == "" {
-		dbPath = app.DefaultConfig().DB
-	}
-	db, err := store.Open(ctx, dbPath)
+	db, err := openDB(ctx, getenv)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", dbPath, err)
+		return err
 	}
 	defer db.Close()
 	u, err := db.GetUserByName(ctx, userName)

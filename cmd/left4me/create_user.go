@@ -45,13 +45,9 @@ func createUser(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	if err != nil {
 		return err
 	}
-	dbPath := getenv("LEFT4ME_DB")
-	if dbPath == "" {
-		dbPath = app.DefaultConfig().DB
-	}
-	db, err := store.Open(ctx, dbPath)
+	db, err := openDB(ctx, getenv)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", dbPath, err)
+		return err
 	}
 	defer db.Close()
 	svc := app.NewService(app.ServiceOptions{DB: db, Queue: jobs.NewQueue(jobs.QueueOpts{DB: db})})

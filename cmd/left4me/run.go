@@ -161,3 +161,17 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	}
 	return nil
 }
+
+// openDB opens the database named by LEFT4ME_DB (default as `serve`'s),
+// for the commands that work on it from the shell.
+func openDB(ctx context.Context, getenv func(string) string) (*store.DB, error) {
+	path := getenv("LEFT4ME_DB")
+	if path == "" {
+		path = app.DefaultConfig().DB
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
