@@ -321,19 +321,6 @@ func TestStatePollerRecordsDriftWithItsReasonOnlyOnChange(t *testing.T) {
 	}
 }
 
-func TestRefreshWritesOneServerNow(t *testing.T) {
-	e := newEnv(t, fake.Options{})
-	s := storetest.Server(t, e.db, "alpha", 27015)
-	e.fake.ExternalEnable("alpha")
-	if err := jobs.Refresh(context.Background(), e.db, e.fake, s.ID, "asked by l4d2ctl"); err != nil {
-		t.Fatal(err)
-	}
-	hs := history(t, e.db, "alpha")
-	if len(hs) != 1 || hs[0].NewState != hostbackend.StateRunning || hs[0].Reason != "asked by l4d2ctl" {
-		t.Fatalf("history = %+v", hs)
-	}
-}
-
 func TestStatePollerReportsItsLastTick(t *testing.T) {
 	e := newEnv(t, fake.Options{})
 	at := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)

@@ -142,34 +142,3 @@ func pollReason(old, state hostbackend.State, u *hostbackend.UnitStatus) string 
 func unknownReason(err error) string {
 	return "could not ask systemd: " + err.Error()
 }
-
-// Refresh asks the backend about one server now and writes what it says,
-// with reason as the history reason if the state changed. Like the
-// poller, it does not overwrite a state written while it was asking.
-func Refresh(ctx context.Context, db *store.DB, backend hostbackend.Backend, serverID int64, reason string) error {
-	srv, err := db.GetServer(ctx, serverID)
-	if err != nil {
-		return err
-	}
-	units, err := backend.Show(ctx, srv.Name)
-	if err != nil {
-		return fmt.Errorf("refresh %s: %w", srv.Name, err)
-	}
-	if len(units) != 1 || units[0].Name != srv.Name {
-		return fmt.Errorf("refresh %s: the backend answered about %d units", srv.Name, len(units))
-	}
-	u := units[0]
-	now := db.Now().UnixMilli()
-	return db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		w, err := newStateWriter(ctx, tx, now, false)
-		if err != nil {
-			return err
-		}
-		defer w.close()
-		_, err = w.write(ctx, observation{
-			serverID: srv.ID, oldState: srv.ActualState, version: srv.StateVersion,
-			unit: &u, state: u.State(), reason: reason + resultNote(&u),
-		})
-		return err
-	})
-}
