@@ -63,10 +63,11 @@ type Options struct {
 // handlers holds what the handlers share.
 type handlers struct {
 	Options
-	svc     *Service
-	limiter *limiter
-	status  *statusCache // the status table's rows, shared by all requests
-	setupMu sync.Mutex   // one first admin, even for two setup submissions at once
+	svc        *Service
+	limiter    *limiter
+	status     *statusCache  // the status table's rows, shared by all requests
+	statusHTML *statusRender // the status table rendered, shared by all requests
+	setupMu    sync.Mutex    // one first admin, even for two setup submissions at once
 }
 
 // New builds the Fiber app with every route registered.
@@ -118,6 +119,7 @@ func New(opts Options) *fiber.App {
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
 	}
 	h.status = &statusCache{load: h.serverRows, changes: opts.DB.Changes, now: opts.Now, maxAge: statusMaxAge}
+	h.statusHTML = newStatusRender()
 	routes(f, h)
 	return f
 }

@@ -68,10 +68,20 @@ func (c *statusCache) covers(gen uint64, at time.Time, wantGen uint64, now time.
 // stale. A load's error goes to every request that waited for it and is
 // not cached.
 func (c *statusCache) rows(ctx context.Context) ([]views.ServerRow, error) {
+	s, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.rows, nil
+}
+
+// snapshot is rows, returning the snapshot itself: its identity tells a
+// renderer whether the rows changed.
+func (c *statusCache) snapshot(ctx context.Context) (*statusSnapshot, error) {
 	for {
 		gen, now := c.changes(), c.now()
 		if s := c.cur.Load(); s != nil && c.covers(s.gen, s.at, gen, now) {
-			return s.rows, nil
+			return s, nil
 		}
 		c.mu.Lock()
 		l := c.loading
@@ -92,7 +102,7 @@ func (c *statusCache) rows(ctx context.Context) ([]views.ServerRow, error) {
 			if l.err != nil {
 				return nil, l.err
 			}
-			return l.snap.rows, nil
+			return l.snap, nil
 		}
 		// The load began before a write this request must see: go again.
 	}
