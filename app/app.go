@@ -67,6 +67,7 @@ type handlers struct {
 	limiter    *limiter
 	status     *statusCache  // the status table's rows, shared by all requests
 	statusHTML *statusRender // the status table rendered, shared by all requests
+	sessions   *sessionCache // recent session lookups
 	setupMu    sync.Mutex    // one first admin, even for two setup submissions at once
 }
 
@@ -120,6 +121,7 @@ func New(opts Options) *fiber.App {
 	}
 	h.status = &statusCache{load: h.serverRows, changes: opts.DB.Changes, now: opts.Now, maxAge: statusMaxAge}
 	h.statusHTML = newStatusRender()
+	h.sessions = newSessionCache(opts.DB.Changes, opts.Now)
 	routes(f, h)
 	return f
 }

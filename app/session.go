@@ -69,7 +69,12 @@ func (h *handlers) session(c *fiber.Ctx) error {
 // lookupSession returns the live session of token and its enabled user,
 // or an error matching store.ErrNotFound.
 func (h *handlers) lookupSession(ctx context.Context, token string) (*store.Session, *store.User, error) {
-	s, err := h.DB.GetSession(ctx, sessionID(token))
+	id := sessionID(token)
+	if s, u, ok := h.sessions.get(id); ok {
+		return s, u, nil
+	}
+	gen, at := h.sessions.begin()
+	s, err := h.DB.GetSession(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -80,6 +85,7 @@ func (h *handlers) lookupSession(ctx context.Context, token string) (*store.Sess
 	if u.Disabled {
 		return nil, nil, &store.Error{Kind: store.ErrNotFound, Msg: "the account is disabled"}
 	}
+	h.sessions.put(id, s, u, gen, at)
 	return s, u, nil
 }
 
