@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/left4me/left4me/app"
 )
 
 // chromiumPath returns Debian's chromium, or "" when it is not installed.
@@ -45,34 +42,15 @@ func TestBrowserStartsAndStopsAServerWithoutReloading(t *testing.T) {
 		t.Skip("chromium is not installed (/usr/bin/chromium or chromium in PATH): apt-get install -y chromium to run the browser test")
 	}
 	start := time.Now()
-	dir := t.TempDir()
 	// A 1 s poller interval: the badge reaches running through the poller
 	// after the fake's 2 s start delay, whatever the runner does after a job.
-	cfg, err := app.LoadConfig([]string{"-addr", "127.0.0.1:0", "-state-poller-interval", "1s"}, func(k string) string {
-		return map[string]string{"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": filepath.Join(dir, "left4me.db"), "LEFT4ME_STATE_ROOT": dir}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	srvCtx, stopServe := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(srvCtx, cfg, slog.New(slog.NewTextHandler(&logs, nil)), ready) }()
+	p := startPanel(t, "-state-poller-interval", "1s")
 	defer func() {
-		stopServe()
-		if err := <-done; err != nil {
+		if err := p.Stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve ended: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve never became ready")
-	}
+	dir, addr, logs := p.Dir, p.Addr, p.Logs
 	base := "http://" + addr
 	setupLink := regexp.MustCompile(regexp.QuoteMeta(base) + `/setup\?token=[A-Za-z0-9_-]{43}`).FindString(logs.String())
 	if setupLink == "" {

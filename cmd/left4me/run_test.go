@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/left4me/left4me/app"
 	"github.com/left4me/left4me/jobs"
@@ -20,29 +19,8 @@ import (
 )
 
 func TestServeAnswersAndShutsDownCleanly(t *testing.T) {
-	dir := t.TempDir()
-	cfg, err := app.LoadConfig([]string{"-addr", "127.0.0.1:0"}, func(k string) string {
-		return map[string]string{
-			"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": filepath.Join(dir, "left4me.db"), "LEFT4ME_STATE_ROOT": dir,
-		}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)), ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve ended before it was ready: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve never became ready")
-	}
+	p := startPanel(t)
+	addr, logs := p.Addr, p.Logs
 
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
@@ -71,14 +49,8 @@ func TestServeAnswersAndShutsDownCleanly(t *testing.T) {
 		t.Errorf("the fake backend's pages lack the simulated-host notice:\n%s", body)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v on shutdown, want nil", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not shut down")
+	if err := p.Stop(); err != nil {
+		t.Fatalf("serve returned %v on shutdown, want nil", err)
 	}
 	if !strings.Contains(logs.String(), "http://"+addr+"/") || !strings.Contains(logs.String(), "simulated host") {
 		t.Errorf("the log does not say where the panel listens:\n%s", logs.String())
