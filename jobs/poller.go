@@ -59,7 +59,13 @@ type Poller struct {
 	lastTick atomic.Int64  // unix nanoseconds of the last finished tick
 	moving   atomic.Bool   // the last tick saw a server in motion
 	settle   chan struct{} // Settle's signal to Start
+	health   *healthBook   // shared with the runner that owns the poller
 }
+
+// Health returns what the poller (and, when a runner owns it, the
+// runner's jobs) last learned about reaching systemd and writing the
+// database.
+func (p *Poller) Health() Health { return p.health.snapshot() }
 
 // Settle asks for the next tick after SettleInterval instead of Interval:
 // a job just left a server in motion. It never blocks.
@@ -101,7 +107,7 @@ func NewPoller(opts PollerOpts) *Poller {
 		opts.SettleInterval = DefaultSettleInterval
 	}
 	opts.SettleInterval = min(opts.SettleInterval, opts.Interval)
-	return &Poller{opts: opts, settle: make(chan struct{}, 1)}
+	return &Poller{opts: opts, settle: make(chan struct{}, 1), health: new(healthBook)}
 }
 
 // Start ticks at once and then every Interval until ctx is cancelled,
@@ -203,6 +209,7 @@ func (p *Poller) Tick(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		p.health.hostContact(p.opts.Clock(), err)
 		p.failures++
 		if p.failures < p.opts.FailuresBeforeUnknown {
 			return fmt.Errorf("state poller: %w (failure %d in a row; states kept)", err, p.failures)
@@ -218,6 +225,7 @@ func (p *Poller) Tick(ctx context.Context) error {
 		return errors.Join(append(errs, fmt.Errorf("state poller: %w (failure %d in a row; states marked unknown)", err, p.failures))...)
 	}
 	p.failures = 0
+	p.health.hostContact(p.opts.Clock(), nil)
 
 	byName := make(map[string]*hostbackend.UnitStatus, len(units))
 	for i := range units {
@@ -266,6 +274,9 @@ func (p *Poller) write(ctx context.Context, servers []polled, obs []observation)
 		}
 		return nil
 	})
+	if ctx.Err() == nil {
+		p.health.storeContact(p.opts.Clock(), err)
+	}
 	if err != nil {
 		return fmt.Errorf("state poller: write states: %w", err)
 	}

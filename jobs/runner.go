@@ -78,6 +78,7 @@ type Runner struct {
 	opts   RunnerOpts
 	q      *Queue
 	poller *Poller
+	health *healthBook
 }
 
 // NewRunner returns a runner. It panics without a Queue or Backend.
@@ -115,18 +116,23 @@ func NewRunner(opts RunnerOpts) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &Runner{opts: opts, q: opts.Queue}
+	r := &Runner{opts: opts, q: opts.Queue, health: new(healthBook)}
 	if opts.PollerInterval >= 0 {
 		r.poller = NewPoller(PollerOpts{
 			DB: opts.Queue.db, Backend: opts.Backend, Interval: opts.PollerInterval, SettleInterval: opts.PollerSettleInterval,
 			Clock: opts.Clock, Logger: opts.Logger,
 		})
+		r.poller.health = r.health
 	}
 	return r
 }
 
 // Poller returns the runner's state poller, nil if it has none.
 func (r *Runner) Poller() *Poller { return r.poller }
+
+// Health returns what the runner's jobs and its poller last learned about
+// reaching systemd and writing the database.
+func (r *Runner) Health() Health { return r.health.snapshot() }
 
 // Start runs the workers, the rescuer (once now, then every
 // RescueInterval) and the poller until ctx is cancelled. Then it stops
@@ -399,6 +405,9 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 	if err != nil {
 		next = nil // rolled back with the rest
 	}
+	if !errors.Is(err, ErrLeaseLost) {
+		r.health.storeContact(r.opts.Clock(), err)
+	}
 	switch {
 	case errors.Is(err, ErrLeaseLost):
 		log.Warn("job: lease lost before the job could be recorded; another worker has it now")
@@ -441,7 +450,11 @@ func (r *Runner) observe(ctx context.Context, serverID int64, name string, lines
 		return nil, nil
 	}
 	units, err := r.opts.Backend.Show(ctx, name)
-	if err != nil || len(units) != 1 {
+	if err == nil && len(units) != 1 {
+		err = fmt.Errorf("the backend answered about %d units instead of 1", len(units))
+	}
+	r.health.hostContact(r.opts.Clock(), err)
+	if err != nil {
 		lines.system("could not read the unit's state: %v", err)
 		return nil, nil
 	}

@@ -1,0 +1,64 @@
+package jobs
+
+import (
+	"sync"
+	"time"
+)
+
+// Health is what the runner and its poller last learned about their reach
+// to the host and to the database: whether the latest attempt to ask
+// systemd, and the latest attempt to write the database, worked.
+type Health struct {
+	// Host is the latest request to the backend for states (a poller
+	// tick's Show, a job's read back).
+	Host Contact
+	// Store is the latest write of states or of a job's end.
+	Store Contact
+}
+
+// Contact is the outcome of the latest attempt of one kind.
+type Contact struct {
+	// At is when the latest attempt ended; zero before the first.
+	At time.Time
+	// Err is why the latest attempt failed; empty when it worked.
+	Err string
+	// FailingSince is when the current run of failures began; zero while
+	// the latest attempt worked.
+	FailingSince time.Time
+}
+
+// OK reports whether the latest attempt worked (or none was made yet).
+func (c Contact) OK() bool { return c.Err == "" }
+
+// healthBook records contacts; it is shared by a runner and its poller.
+type healthBook struct {
+	mu    sync.Mutex
+	host  Contact
+	store Contact
+}
+
+func (b *healthBook) note(c *Contact, at time.Time, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c.At = at
+	if err == nil {
+		c.Err, c.FailingSince = "", time.Time{}
+		return
+	}
+	if c.Err == "" {
+		c.FailingSince = at
+	}
+	c.Err = err.Error()
+}
+
+// hostContact records a request to the backend; err nil when it worked.
+func (b *healthBook) hostContact(at time.Time, err error) { b.note(&b.host, at, err) }
+
+// storeContact records a write to the database; err nil when it worked.
+func (b *healthBook) storeContact(at time.Time, err error) { b.note(&b.store, at, err) }
+
+func (b *healthBook) snapshot() Health {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return Health{Host: b.host, Store: b.store}
+}
