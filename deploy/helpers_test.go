@@ -62,7 +62,7 @@ func unit(name string) string { return "left4me-server@" + name + ".service" }
 
 var showProperties = []string{
 	"show", "--timestamp=unix",
-	"--property=Id,LoadState,ActiveState,SubState,Result,NRestarts,MainPID,StateChangeTimestamp",
+	"--property=Id,LoadState,ActiveState,SubState,Result,NRestarts,MainPID,StateChangeTimestamp,UnitFileState",
 }
 
 func showArgv(names ...string) []string {

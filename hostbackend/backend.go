@@ -82,6 +82,8 @@ type UnitStatus struct {
 	NRestarts   int
 	MainPID     int
 	Since       time.Time // when the unit last changed state; zero if unknown
+	// Enabled is true when the unit starts at boot (UnitFileState=enabled).
+	Enabled bool
 }
 
 // State maps the unit's systemd state to left4me's actual_state.
@@ -131,6 +133,11 @@ var (
 	ErrInvalidSpec = errors.New("invalid instance spec")
 	// ErrOutsideRoot is returned when a path would resolve outside the state root.
 	ErrOutsideRoot = errors.New("path resolves outside the state root")
+	// ErrInterrupted matches a CommandError whose command was ended by a
+	// signal nobody in this process sent (e.g. systemd stopping the
+	// panel's whole control group): the operation did not fail, it was cut
+	// short, and running it again is the remedy.
+	ErrInterrupted = errors.New("host command interrupted by a signal")
 )
 
 // CommandError is returned when a host command exits unsuccessfully. It
@@ -141,12 +148,25 @@ type CommandError struct {
 	Name     string // the instance name, if any
 	ExitCode int
 	Stderr   string
+	// Signal names the signal that ended the command (e.g. "SIGTERM")
+	// when it did not exit by itself; ExitCode is then -1 and Stderr is
+	// left out of the message, since it says nothing about the cause.
+	Signal string
+}
+
+// Is makes errors.Is(err, ErrInterrupted) true for a command ended by a
+// signal.
+func (e *CommandError) Is(target error) bool {
+	return target == ErrInterrupted && e.Signal != ""
 }
 
 func (e *CommandError) Error() string {
 	msg := e.Verb
 	if e.Name != "" {
 		msg += " " + e.Name
+	}
+	if e.Signal != "" {
+		return msg + " interrupted by " + e.Signal
 	}
 	msg += " failed"
 	if e.ExitCode != 0 {

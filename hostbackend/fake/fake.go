@@ -143,6 +143,19 @@ func (b *Backend) Fail(verb, name, message string) {
 	b.failures[verb+"\x00"+name] = message
 }
 
+// Interrupt makes later calls of verb for name ("" for every name) end
+// as if a signal from outside had killed the host command: a
+// *hostbackend.CommandError matching hostbackend.ErrInterrupted. Fail with
+// an empty message clears it.
+func (b *Backend) Interrupt(verb, name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failures[verb+"\x00"+name] = interruptMark
+}
+
+// interruptMark in failures stands for Interrupt rather than a message.
+const interruptMark = "\x00SIGTERM"
+
 // FailShow makes every later Show return err; nil clears it.
 func (b *Backend) FailShow(err error) {
 	b.mu.Lock()
@@ -546,6 +559,9 @@ func (b *Backend) begin(ctx context.Context, verb, name string, out hostbackend.
 	b.mu.Lock()
 	msg, failed := b.failureLocked(verb, name)
 	b.mu.Unlock()
+	if failed && msg == interruptMark {
+		return &hostbackend.CommandError{Verb: verb, Name: name, ExitCode: -1, Signal: "SIGTERM"}
+	}
 	if failed {
 		if out != nil {
 			out(hostbackend.Line{Stream: hostbackend.Stderr, Text: msg})
@@ -611,6 +627,7 @@ func (b *Backend) statusLocked(name string, now time.Time) hostbackend.UnitStatu
 		NRestarts:   u.nRestarts,
 		MainPID:     u.mainPID,
 		Since:       u.since,
+		Enabled:     u.enabled,
 	}
 }
 

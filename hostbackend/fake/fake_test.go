@@ -31,6 +31,7 @@ func TestConformance(t *testing.T) {
 			},
 			Fail:          b.Fail,
 			Hang:          b.Hang,
+			Interrupt:     b.Interrupt,
 			SeedJournal:   b.SeedJournal,
 			AppendJournal: b.AppendJournal,
 		}

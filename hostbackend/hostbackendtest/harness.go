@@ -30,6 +30,9 @@ type Harness struct {
 	// Hang makes every later call of verb for name block until its
 	// context is cancelled.
 	Hang func(verb, name string)
+	// Interrupt makes every later call of verb for name end as if a signal
+	// from outside (SIGTERM) had killed the host command.
+	Interrupt func(verb, name string)
 	// SeedJournal sets the unit's log lines.
 	SeedJournal func(name string, lines []string)
 	// AppendJournal adds log lines to the unit's log, as a running unit

@@ -47,6 +47,15 @@ func state(t *testing.T, h Harness, name string) hostbackend.State {
 	return st[0].State()
 }
 
+func enabled(t *testing.T, h Harness, name string) bool {
+	t.Helper()
+	st, err := h.Backend.Show(context.Background(), name)
+	if err != nil || len(st) != 1 {
+		t.Fatalf("Show(%s) = %+v, %v", name, st, err)
+	}
+	return st[0].Enabled
+}
+
 func waitState(t *testing.T, h Harness, name string, want hostbackend.State) {
 	t.Helper()
 	waitFor(t, name+" is "+string(want), func() bool { return state(t, h, name) == want })
@@ -98,6 +107,9 @@ func Exercise(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Fatalf("Enable: %v", err)
 		}
 		waitState(t, h, "alpha", hostbackend.StateRunning)
+		if !enabled(t, h, "alpha") {
+			t.Fatal("Show says an enabled unit is not enabled")
+		}
 		if err := h.Backend.Restart(ctx, "alpha", nil); err != nil {
 			t.Fatalf("Restart: %v", err)
 		}
@@ -106,6 +118,9 @@ func Exercise(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Fatalf("Disable: %v", err)
 		}
 		waitState(t, h, "alpha", hostbackend.StateStopped)
+		if enabled(t, h, "alpha") {
+			t.Fatal("Show says a disabled unit is enabled")
+		}
 		wantVerbs := []string{"enable", "restart", "disable"}
 		var gotVerbs []string
 		for _, c := range h.Calls() {
@@ -204,6 +219,23 @@ func Exercise(t *testing.T, newHarness func(t *testing.T) Harness) {
 		h.Fail("enable", "broken", "")
 		if err := h.Backend.Enable(ctx, "broken", nil); err != nil {
 			t.Fatalf("Enable after clearing the failure: %v", err)
+		}
+	})
+
+	t.Run("a command killed by a signal from outside is interrupted, not failed", func(t *testing.T) {
+		h := newHarness(t)
+		h.Interrupt("enable", "cut")
+		err := h.Backend.Enable(ctx, "cut", nil)
+		var ce *hostbackend.CommandError
+		if !errors.As(err, &ce) || !errors.Is(err, hostbackend.ErrInterrupted) {
+			t.Fatalf("Enable = %#v, want a CommandError matching ErrInterrupted", err)
+		}
+		if !strings.Contains(err.Error(), "interrupted by SIGTERM") || strings.Contains(err.Error(), "exit -1") {
+			t.Fatalf("message %q should say interrupted by SIGTERM and not exit -1", err)
+		}
+		h.Fail("enable", "broken", "Job failed.")
+		if err := h.Backend.Enable(ctx, "broken", nil); errors.Is(err, hostbackend.ErrInterrupted) {
+			t.Fatalf("a plain failure matches ErrInterrupted: %v", err)
 		}
 	})
 

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/left4me/left4me/hostbackend"
 )
@@ -100,15 +103,28 @@ func (c command) result(ctx context.Context, err error, stderr string) error {
 	}
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
-		if stderr == "" && exitErr.ExitCode() < 0 {
-			stderr = exitErr.String() // e.g. "signal: killed"
+		ce := &hostbackend.CommandError{Verb: c.verb, Name: c.name, ExitCode: exitErr.ExitCode(), Stderr: stderr}
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			// Someone else ended it (we did not: ctx is not done), e.g.
+			// systemd stopping the panel's control group.
+			ce.Signal = signalName(ws.Signal())
+		} else if stderr == "" && exitErr.ExitCode() < 0 {
+			ce.Stderr = exitErr.String()
 		}
-		return &hostbackend.CommandError{Verb: c.verb, Name: c.name, ExitCode: exitErr.ExitCode(), Stderr: stderr}
+		return ce
 	}
 	if errors.Is(err, exec.ErrWaitDelay) {
 		return fmt.Errorf("%s: the command exited but something it started kept its output open: %w", c.label(), err)
 	}
 	return fmt.Errorf("%s: %w", c.label(), err)
+}
+
+// signalName is a signal's conventional name, e.g. SIGTERM.
+func signalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return "signal " + strconv.Itoa(int(sig))
 }
 
 // groupKiller signals a command's process group on cancellation: SIGTERM

@@ -105,6 +105,8 @@ func unitStatus(name string, p map[string]string) (hostbackend.UnitStatus, error
 	if st.MainPID, err = intProperty(p, "MainPID"); err != nil {
 		return st, err
 	}
+	// enabled-runtime and the like do not survive a reboot.
+	st.Enabled = p["UnitFileState"] == "enabled"
 	if st.Since, err = unixTimestamp(p["StateChangeTimestamp"]); err != nil {
 		return st, fmt.Errorf("StateChangeTimestamp: %w", err)
 	}

@@ -29,6 +29,7 @@ import (
 //	notfound-NAME          show reports LoadState=not-found for NAME
 //	fail-VERB-NAME         the helper prints the file on stderr and exits 1
 //	hang-VERB-NAME         the helper prints "hanging", then execs sleep 3600
+//	term-VERB-NAME         the helper writes a line on stderr, then SIGTERMs itself
 //	hangfork-VERB-NAME     ... then waits on a forked sleep 3600
 //	hangstubborn-VERB-NAME ... same, but ignoring SIGTERM
 //	gate-VERB-NAME         the helper prints "waiting for the gate" and waits
@@ -111,6 +112,10 @@ inject() {
 	if [ -f "$state/hang-$1-$2" ]; then
 		echo hanging
 		exec sleep 3600
+	fi
+	if [ -f "$state/term-$1-$2" ]; then
+		echo "Created symlink for $2." >&2
+		kill -TERM $$
 	fi
 	if [ -f "$state/hangfork-$1-$2" ]; then
 		echo hanging
@@ -208,8 +213,12 @@ show)
 		if [ "$since" != - ]; then
 			stamp=@$since
 		fi
-		printf 'Result=%s\nNRestarts=%s\nMainPID=%s\nId=left4me-server@%s.service\nLoadState=%s\nActiveState=%s\nSubState=%s\nStateChangeTimestamp=%s\n' \
-			"$result" "$nrestarts" "$pid" "$name" "$load" "$active" "$sub" "$stamp"
+		filestate=disabled
+		if [ "$enabled" = yes ]; then
+			filestate=enabled
+		fi
+		printf 'Result=%s\nNRestarts=%s\nMainPID=%s\nId=left4me-server@%s.service\nLoadState=%s\nActiveState=%s\nSubState=%s\nStateChangeTimestamp=%s\nUnitFileState=%s\n' \
+			"$result" "$nrestarts" "$pid" "$name" "$load" "$active" "$sub" "$stamp" "$filestate"
 	done
 	;;
 esac
@@ -427,7 +436,8 @@ func (h *stubHost) harness(t *testing.T) hostbackendtest.Harness {
 			}
 			h.set(t, "fail-"+verb+"-"+name, message+"\n")
 		},
-		Hang: func(verb, name string) { h.set(t, "hang-"+verb+"-"+name, "") },
+		Hang:      func(verb, name string) { h.set(t, "hang-"+verb+"-"+name, "") },
+		Interrupt: func(verb, name string) { h.set(t, "term-"+verb+"-"+name, "") },
 		SeedJournal: func(name string, lines []string) {
 			// Truncate in place rather than replace, so a running tail -f
 			// keeps following the same file.

@@ -255,8 +255,8 @@ func TestShowStates(t *testing.T) {
 		{Name: "gone"},
 		{Name: "dead", Known: true, ActiveState: "failed", SubState: "failed", Result: "oom-kill", NRestarts: 1, Since: time.Unix(1732566000, 0).UTC()},
 		{Name: "never", Known: true, ActiveState: "inactive", SubState: "dead", Result: "success"},
-		{Name: "looping", Known: true, ActiveState: "activating", SubState: "auto-restart", Result: "exit-code", NRestarts: 9, Since: time.Unix(1732565900, 0).UTC()},
-		{Name: "up", Known: true, ActiveState: "active", SubState: "running", Result: "success", MainPID: 101, Since: time.Unix(1732565804, 0).UTC()},
+		{Name: "looping", Known: true, ActiveState: "activating", SubState: "auto-restart", Result: "exit-code", NRestarts: 9, Since: time.Unix(1732565900, 0).UTC(), Enabled: true},
+		{Name: "up", Known: true, ActiveState: "active", SubState: "running", Result: "success", MainPID: 101, Since: time.Unix(1732565804, 0).UTC(), Enabled: true},
 	}
 	if !reflect.DeepEqual(st, want) {
 		t.Fatalf("Show =\n%+v\nwant\n%+v", st, want)
@@ -310,6 +310,22 @@ func TestCommandErrors(t *testing.T) {
 		}
 	})
 
+	t.Run("a command ended by a signal from outside says so, not exit -1", func(t *testing.T) {
+		h := newStubHost(t)
+		h.set(t, "term-enable-b4", "")
+		err := h.backend.Enable(ctx, "b4", nil)
+		var ce *hostbackend.CommandError
+		if !errors.As(err, &ce) || ce.Signal != "SIGTERM" {
+			t.Fatalf("Enable = %#v, want a CommandError with Signal SIGTERM", err)
+		}
+		if !errors.Is(err, hostbackend.ErrInterrupted) {
+			t.Fatalf("errors.Is(%v, ErrInterrupted) = false", err)
+		}
+		if got := err.Error(); got != "enable b4 interrupted by SIGTERM" {
+			t.Fatalf("message = %q, want %q", got, "enable b4 interrupted by SIGTERM")
+		}
+	})
+
 	t.Run("sudo's refusal is carried the same way", func(t *testing.T) {
 		h := newStubHost(t)
 		h.set(t, "sudo-deny", "")
@@ -320,6 +336,9 @@ func TestCommandErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "sudo: a password is required") {
 			t.Fatalf("error text %q hides sudo's message", err)
+		}
+		if errors.Is(err, hostbackend.ErrInterrupted) {
+			t.Fatalf("a refusal matches ErrInterrupted: %v", err)
 		}
 	})
 
