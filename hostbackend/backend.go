@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -138,6 +139,11 @@ var (
 	// panel's whole control group): the operation did not fail, it was cut
 	// short, and running it again is the remedy.
 	ErrInterrupted = errors.New("host command interrupted by a signal")
+	// ErrSuperseded matches a CommandError whose request systemd dropped
+	// for a conflicting one, as when the host starts shutting down while
+	// a unit is being started: "Job for … canceled." or "Transaction for
+	// … is destructive". Asking again later is the remedy.
+	ErrSuperseded = errors.New("systemd dropped the request for a conflicting one")
 )
 
 // CommandError is returned when a host command exits unsuccessfully. It
@@ -155,9 +161,17 @@ type CommandError struct {
 }
 
 // Is makes errors.Is(err, ErrInterrupted) true for a command ended by a
-// signal.
+// signal, and errors.Is(err, ErrSuperseded) for a request systemd
+// cancelled or refused for a conflicting transaction.
 func (e *CommandError) Is(target error) bool {
-	return target == ErrInterrupted && e.Signal != ""
+	switch target {
+	case ErrInterrupted:
+		return e.Signal != ""
+	case ErrSuperseded:
+		return strings.Contains(e.Stderr, " is destructive") ||
+			(strings.Contains(e.Stderr, "Job for ") && strings.Contains(e.Stderr, " canceled."))
+	}
+	return false
 }
 
 func (e *CommandError) Error() string {

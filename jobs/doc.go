@@ -25,13 +25,23 @@
 //     lease expired: queued again while attempts < max_attempts, failed
 //     after, the reason in the job's error and output. No job stays
 //     running after a crash and none is lost.
+//   - A job cut short is not a failed job: when the runner is stopping
+//     (grace over, or the operation failed while the panel shut down),
+//     the job goes back to the queue at once and the attempt is given
+//     back (max_attempts grows by one). When a host command was killed by
+//     a signal from outside (hostbackend.ErrInterrupted) or systemd
+//     dropped the request for a conflicting one, such as a host shutdown
+//     (hostbackend.ErrSuperseded), the job is queued again while it has
+//     attempts left. A stopping runner claims nothing new.
 //   - Cancel: a queued job is cancelled at once; a running job's context
 //     is cancelled (in this process at once, in another at its next
 //     heartbeat) and the job ends cancelled. Either way the server's
 //     desired_state goes back to what its newest job that was not
 //     cancelled asked for (stopped when there is none).
 //   - After every job the server's unit is read back from the backend and
-//     written in the transaction that ends the job.
+//     written in the transaction that ends the job; its reason ("after job
+//     N (start), which failed") becomes the server's state_reason even
+//     when the state did not change, since the job is the newest cause.
 //   - Output lines are stored as they stream, at most MaxLines per job,
 //     then one "output truncated" line.
 //   - Workers are woken by Enqueue in the same process and poll every
@@ -43,7 +53,10 @@
 // server with no queued or running job and writes what it says. A write
 // applies only if the server's state_version is still the one read before
 // asking, so a state a job wrote meanwhile wins. History rows are written
-// only on a change, with the reason. A failing Show marks the states
+// only on a change, with the reason, and when NRestarts rose since the
+// last look: systemd restarted a crashed unit, maybe several times within
+// one interval, so the row says how many, the restart count and how the
+// last crash ended (from the unit's log: "signal KILL"). A failing Show marks the states
 // unknown only after it failed FailuresBeforeUnknown ticks in a row.
 // While a server is in motion (starting, stopping, crash-looping) — seen
 // by the last tick, or left so by a job (Poller.Settle) — the poller asks

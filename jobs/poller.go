@@ -157,6 +157,7 @@ type polled struct {
 	Name         string            `bun:"name"`
 	ActualState  hostbackend.State `bun:"actual_state"`
 	StateVersion int64             `bun:"state_version"`
+	NRestarts    int               `bun:"n_restarts"`
 }
 
 // Tick polls once: it reads the servers that have no queued or running
@@ -175,7 +176,7 @@ func (p *Poller) Tick(ctx context.Context) error {
 
 	var servers []polled
 	err := p.opts.DB.Reader().NewRaw(`
-		SELECT s.id, s.name, s.actual_state, s.state_version FROM servers AS s
+		SELECT s.id, s.name, s.actual_state, s.state_version, s.n_restarts FROM servers AS s
 		WHERE NOT EXISTS (
 			SELECT 1 FROM jobs AS j
 			WHERE j.server_name = s.name AND j.state IN ('queued', 'running'))
@@ -241,8 +242,12 @@ func (p *Poller) Tick(ctx context.Context) error {
 		}
 		st := u.State()
 		moving = moving || inMotion(st)
-		obs = append(obs, observation{serverID: s.ID, oldState: s.ActualState, version: s.StateVersion,
-			unit: u, state: st, reason: pollReason(s.ActualState, st, u)})
+		o := observation{serverID: s.ID, oldState: s.ActualState, version: s.StateVersion,
+			oldRestarts: s.NRestarts, unit: u, state: st, reason: pollReason(s.ActualState, st, u)}
+		if u.NRestarts > s.NRestarts {
+			o.restartCause = p.lastExit(ctx, s.Name)
+		}
+		obs = append(obs, o)
 		written = append(written, s)
 	}
 	if err := p.write(ctx, written, obs); err != nil {
@@ -250,6 +255,26 @@ func (p *Poller) Tick(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// lastExit asks the unit's log how its main process last ended (systemd
+// logs it when a crash is restarted); "" when the log does not say.
+func (p *Poller) lastExit(ctx context.Context, name string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var cause string
+	err := p.opts.Backend.Journal(ctx, name, restartLogLines, false, func(l hostbackend.Line) {
+		if c := exitCause(l.Text); c != "" {
+			cause = c
+		}
+	})
+	if err != nil {
+		p.opts.Logger.Warn("state poller: read the log of a restarted server", "server", name, "err", err)
+	}
+	return cause
+}
+
+// restartLogLines is how far back lastExit looks in a unit's log.
+const restartLogLines = 200
 
 // write stores the observations in one transaction; one server's failed
 // write is logged and the others go on (SQLite undoes just the failed

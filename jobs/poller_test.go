@@ -359,3 +359,96 @@ func TestAServerLeftStartingIsSettledWithinSecondsNotAPollerInterval(t *testing.
 		t.Fatalf("history = %q, want the job's starting and then the poller's running", reasons)
 	}
 }
+
+func TestStatePollerRecordsEveryCrashSystemdRestarted(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, fake.Options{Now: clk.Now, RestartDelay: 5 * time.Second})
+	storetest.Server(t, e.db, "alpha", 27015)
+	ctx := context.Background()
+	p := newPoller(e, nil, clk.Now)
+	e.fake.ExternalEnable("alpha")
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if srv := server(t, e.db, "alpha"); !srv.SystemdEnabled || srv.ActualState != hostbackend.StateRunning {
+		t.Fatalf("after the first tick: %s, enabled %v; want running and enabled", srv.ActualState, srv.SystemdEnabled)
+	}
+
+	crash := func() {
+		e.fake.Crash("alpha")
+		clk.Advance(6 * time.Second) // past RestartSec: running again
+	}
+	steps := []struct {
+		name    string
+		crashes int
+		want    string
+	}{
+		{"one crash between two looks", 1, "crashed and was restarted by systemd (signal KILL), 1st restart"},
+		{"nothing happened", 0, ""},
+		{"two crashes between two looks", 2, "crashed and was restarted by systemd 2 times since the last look (the last time: signal KILL), 3rd restart"},
+	}
+	for _, st := range steps {
+		before := history(t, e.db, "alpha")
+		for range st.crashes {
+			crash()
+		}
+		if err := p.Tick(ctx); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		after := history(t, e.db, "alpha")
+		srv := server(t, e.db, "alpha")
+		if srv.ActualState != hostbackend.StateRunning {
+			t.Fatalf("%s: state %s, want running", st.name, srv.ActualState)
+		}
+		if st.want == "" {
+			if len(after) != len(before) {
+				t.Fatalf("%s: a history row %+v without a restart", st.name, after[0])
+			}
+			continue
+		}
+		if len(after) != len(before)+1 || after[0].Reason != st.want ||
+			after[0].OldState != hostbackend.StateRunning || after[0].NewState != hostbackend.StateRunning {
+			t.Fatalf("%s: history %+v, want one running → running row %q", st.name, after, st.want)
+		}
+		if srv.StateReason != st.want {
+			t.Fatalf("%s: state_reason %q, want %q", st.name, srv.StateReason, st.want)
+		}
+	}
+}
+
+func TestStatePollerNotesARestartBesideAChange(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, fake.Options{Now: clk.Now, RestartDelay: 5 * time.Second})
+	storetest.Server(t, e.db, "alpha", 27015)
+	ctx := context.Background()
+	p := newPoller(e, nil, clk.Now)
+	e.fake.ExternalEnable("alpha")
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.Crash("alpha")
+	clk.Advance(6 * time.Second)
+	e.fake.OOMKill("alpha")
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hs := history(t, e.db, "alpha")
+	want := "changed outside the panel (systemd Result=oom-kill); crashed and was restarted by systemd (signal KILL), 1st restart"
+	if hs[0].Reason != want || hs[0].NewState != hostbackend.StateFailed {
+		t.Fatalf("history %+v, want a failed row %q", hs[0], want)
+	}
+}
+
+func TestExitCauseNamesHowTheMainProcessEnded(t *testing.T) {
+	for line, want := range map[string]string{
+		"left4me-server@a.service: Main process exited, code=killed, status=9/KILL":    "signal KILL",
+		"Main process exited, code=dumped, status=11/SEGV":                             "signal SEGV, core dumped",
+		"left4me-server@a.service: Main process exited, code=exited, status=1/FAILURE": "exit status 1",
+		"Started left4me-server@a.service.":                                            "",
+		"Main process exited, code=weird":                                              "",
+	} {
+		if got := jobs.ExitCause(line); got != want {
+			t.Errorf("ExitCause(%q) = %q, want %q", line, got, want)
+		}
+	}
+}

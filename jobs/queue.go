@@ -247,13 +247,48 @@ func (q *Queue) heartbeat(ctx context.Context, id int64, attempt int, lease time
 }
 
 // release gives a running job back to the rescuer at once by ending its
-// lease now; used when a worker shuts down before the job finished.
+// lease now; used when a worker cannot even record the job's output.
 func (q *Queue) release(ctx context.Context, id int64, attempt int) error {
 	_, err := q.db.Writer().NewRaw(`UPDATE jobs SET lease_until = ?
 		WHERE id = ? AND attempts = ? AND state = 'running'`, q.nowMilli()-1, id, attempt).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("release job %d: %w", id, err)
 	}
+	return nil
+}
+
+// requeue puts a running job of this worker (job.Attempts is the fence)
+// back in the queue at once, why in its error, for a job that was cut
+// short rather than failed. When free, the attempt does not count: the
+// job gets one more than it had. A job whose cancel was requested ends
+// cancelled instead, and its server's desired_state is restored.
+func (q *Queue) requeue(ctx context.Context, job *store.Job, why string, free bool) error {
+	extra := 0
+	if free {
+		extra = 1
+	}
+	err := q.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var cancelled bool
+		err := tx.NewRaw(`UPDATE jobs
+			SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,
+			    finished_at = CASE WHEN cancel_requested THEN ?0 END,
+			    error = CASE WHEN cancel_requested THEN 'cancelled while running' ELSE ?1 END,
+			    lease_until = NULL, heartbeat_at = NULL,
+			    max_attempts = max_attempts + ?2
+			WHERE id = ?3 AND attempts = ?4 AND state = 'running'
+			RETURNING cancel_requested`, q.nowMilli(), why, extra, job.ID, job.Attempts).Scan(ctx, &cancelled)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrLeaseLost
+		}
+		if err != nil || !cancelled {
+			return err
+		}
+		return restoreDesired(ctx, tx, job)
+	})
+	if err != nil {
+		return fmt.Errorf("queue job %d again: %w", job.ID, err)
+	}
+	q.notify()
 	return nil
 }
 

@@ -310,26 +310,31 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 
 	opErr := r.execute(ctx, job, lines)
 
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errShutdown):
+	cause := context.Cause(ctx)
+	if errors.Is(cause, ErrLeaseLost) {
+		log.Warn("job: lease lost; another worker has the job now")
+		return nil
+	}
+	if why, free, again := r.again(claimCtx, job, opErr, cause); again {
+		// Not a failure of the operation: it was cut short, and every
+		// operation is idempotent, so it runs again.
 		stopKeeping()
-		lines.system("the worker shut down before the job ended; it will be run again")
+		lines.system("%s; the job will run again", why)
 		if err := lines.flush(bg, db, job.Attempts); err != nil {
 			log.Warn("job: store output", "err", err)
 		}
-		if err := r.q.release(bg, job.ID, job.Attempts); err != nil {
-			log.Error("job: release", "err", err)
+		if err := r.q.requeue(bg, job, why, free); err != nil {
+			// The lease runs out and the rescuer queues it instead.
+			log.Error("job: queue again", "err", err)
 		}
-		return nil
-	case errors.Is(cause, ErrLeaseLost):
-		log.Warn("job: lease lost; another worker has the job now")
+		log.Info("job queued again", "why", why)
 		return nil
 	}
 
 	state, msg := store.JobSucceeded, ""
 	switch {
 	case opErr == nil:
-	case errors.Is(context.Cause(ctx), errCancelled):
+	case errors.Is(cause, errCancelled):
 		state, msg = store.JobCancelled, "cancelled while running"
 	default:
 		state, msg = store.JobFailed, opErr.Error()
@@ -386,8 +391,8 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		defer w.close()
 		st := unit.State()
 		_, err = w.write(ctx, observation{
-			serverID: srv.ID, oldState: srv.ActualState, version: srv.StateVersion,
-			unit: unit, state: st, reason: jobReason(job, unit),
+			serverID: srv.ID, oldState: srv.ActualState, version: srv.StateVersion, oldRestarts: srv.NRestarts,
+			unit: unit, state: st, reason: jobReason(job, state, unit), always: true,
 		})
 		return err
 	}, func(ctx context.Context, tx bun.Tx) error {
@@ -424,6 +429,31 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		}
 	}
 	return next
+}
+
+// again decides whether a job whose operation ended with opErr (the
+// context's cause being cause) goes back to the queue instead of ending,
+// and why. free means the attempt does not count against the job's
+// max_attempts: the panel's own shutdown cut it short, which says nothing
+// about the job.
+func (r *Runner) again(claimCtx context.Context, job *store.Job, opErr, cause error) (why string, free, again bool) {
+	switch {
+	case opErr == nil, errors.Is(cause, errCancelled):
+		return "", false, false
+	case errors.Is(cause, errShutdown):
+		return "the panel shut down before the job ended", true, true
+	case claimCtx.Err() != nil:
+		// The panel is stopping (a restart, the host shutting down):
+		// systemd cancelling our request or killing the command is the
+		// shutdown's doing, not the job's.
+		return fmt.Sprintf("%v, while the panel was shutting down", opErr), true, true
+	case errors.Is(opErr, hostbackend.ErrInterrupted), errors.Is(opErr, hostbackend.ErrSuperseded):
+		if job.Attempts >= job.MaxAttempts {
+			return "", false, false
+		}
+		return opErr.Error(), false, true
+	}
+	return "", false, false
 }
 
 // writeTx runs the steps in one writing transaction, in order.

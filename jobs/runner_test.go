@@ -303,7 +303,7 @@ func TestShutdownLetsRunningJobsFinishWithinTheGrace(t *testing.T) {
 	}
 }
 
-func TestShutdownLeavesJobsThatOutlastTheGraceToTheRescuer(t *testing.T) {
+func TestShutdownQueuesJobsThatOutlastTheGraceAgainWithoutCountingTheAttempt(t *testing.T) {
 	e := newEnv(t, fake.Options{})
 	storetest.Server(t, e.db, "alpha", 27015)
 	e.fake.Hang("enable", "alpha")
@@ -312,12 +312,13 @@ func TestShutdownLeavesJobsThatOutlastTheGraceToTheRescuer(t *testing.T) {
 	j := enqueue(t, e.q, "alpha", store.OpStart)
 	waitFor(t, "the enable call", func() bool { return slices.Contains(callsOf(e.fake, "alpha"), "enable") })
 	stop()
-	if got := job(t, e.db, j.ID); got.State != store.JobRunning {
-		t.Fatalf("after the grace the job is %s, want still running for the rescuer", got.State)
+	got := job(t, e.db, j.ID)
+	if got.State != store.JobQueued || got.MaxAttempts != jobs.DefaultMaxAttempts+1 || !got.LeaseUntil.IsZero() {
+		t.Fatalf("after the grace the job is %s with max_attempts %d (lease %v), want queued again at once with the attempt given back",
+			got.State, got.MaxAttempts, got.LeaseUntil)
 	}
-	rescued, err := e.q.Rescue(context.Background())
-	if err != nil || len(rescued) != 1 || rescued[0].State != store.JobQueued {
-		t.Fatalf("rescue = %+v, %v; want the job queued again at once", rescued, err)
+	if !strings.Contains(got.Error, "shut down") {
+		t.Fatalf("error %q does not say the panel shut down", got.Error)
 	}
 
 	// A new runner finishes it.

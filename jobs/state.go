@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -22,6 +23,15 @@ type observation struct {
 	// answer never overwrites a state written after it was asked for.
 	oldState hostbackend.State
 	version  int64
+	// oldRestarts is n_restarts as read with version: a rise is a crash
+	// systemd restarted, an event even when the state is the same.
+	oldRestarts int
+	// restartCause is how the last crash ended, as systemd logged it
+	// (e.g. "signal KILL"); empty if unknown.
+	restartCause string
+	// always writes reason as the server's state_reason even without a
+	// change: a job's end is the newest cause of the state.
+	always bool
 	// unit is systemd's answer; nil when the backend could not be asked
 	// (state is then unknown and the systemd columns are left alone).
 	unit   *hostbackend.UnitStatus
@@ -44,6 +54,7 @@ SET actual_state = ?,
     systemd_sub = coalesce(?, systemd_sub),
     systemd_result = coalesce(?, systemd_result),
     n_restarts = coalesce(?, n_restarts),
+    systemd_enabled = coalesce(?, systemd_enabled),
     state_reason = coalesce(?, state_reason),
     state_version = state_version + 1,
     actual_state_updated_at = ?
@@ -82,18 +93,29 @@ func (w *stateWriter) close() {
 }
 
 // write applies o if the server's state_version is still o.version and
-// adds a history row when the state changed. applied is false when a
-// newer write (or a job) got there first.
+// adds a history row when the state changed or systemd restarted the
+// unit after a crash. applied is false when a newer write (or a job) got
+// there first.
 func (w *stateWriter) write(ctx context.Context, o observation) (applied bool, err error) {
 	changed := o.state != o.oldState
-	var active, sub, result, restarts, reason any // nil keeps the column
+	var active, sub, result, restarts, enabled, reason any // nil keeps the column
 	if o.unit != nil {
-		active, sub, result, restarts = o.unit.ActiveState, o.unit.SubState, o.unit.Result, o.unit.NRestarts
+		active, sub, result, restarts, enabled = o.unit.ActiveState, o.unit.SubState, o.unit.Result, o.unit.NRestarts, o.unit.Enabled
 	}
-	if changed || o.state == hostbackend.StateUnknown {
-		reason = o.reason
+	why := o.reason
+	restarted := o.unit != nil && o.unit.NRestarts > o.oldRestarts
+	if restarted {
+		note := restartReason(o.unit.NRestarts-o.oldRestarts, o.unit.NRestarts, o.restartCause)
+		if changed {
+			why += "; " + note
+		} else {
+			why = note
+		}
 	}
-	res, err := w.update.ExecContext(ctx, string(o.state), active, sub, result, restarts, reason, w.at, o.serverID, o.version)
+	if changed || restarted || o.always || o.state == hostbackend.StateUnknown {
+		reason = why
+	}
+	res, err := w.update.ExecContext(ctx, string(o.state), active, sub, result, restarts, enabled, reason, w.at, o.serverID, o.version)
 	if err != nil {
 		return false, fmt.Errorf("write state of server %d: %w", o.serverID, err)
 	}
@@ -101,8 +123,8 @@ func (w *stateWriter) write(ctx context.Context, o observation) (applied bool, e
 	if err != nil || n == 0 {
 		return false, err
 	}
-	if changed {
-		if _, err := w.insert.ExecContext(ctx, o.serverID, w.at, string(o.oldState), string(o.state), o.reason); err != nil {
+	if changed || restarted {
+		if _, err := w.insert.ExecContext(ctx, o.serverID, w.at, string(o.oldState), string(o.state), why); err != nil {
 			return false, fmt.Errorf("write history of server %d: %w", o.serverID, err)
 		}
 	}
@@ -117,9 +139,79 @@ func resultNote(u *hostbackend.UnitStatus) string {
 	return " (systemd Result=" + u.Result + ")"
 }
 
-// jobReason is the history reason of a change seen right after a job.
-func jobReason(job *store.Job, u *hostbackend.UnitStatus) string {
-	return fmt.Sprintf("after job %d (%s)", job.ID, job.Operation) + resultNote(u)
+// jobReason is the reason of the state seen right after a job that
+// ended in state.
+func jobReason(job *store.Job, state store.JobState, u *hostbackend.UnitStatus) string {
+	why := fmt.Sprintf("after job %d (%s)", job.ID, job.Operation)
+	if state != store.JobSucceeded {
+		why += ", which " + string(state)
+	}
+	return why + resultNote(u)
+}
+
+// restartReason is the history reason of automatic restarts: n more
+// since the last look, total in all since the unit was last started by
+// hand; cause is how the last crash ended, if known.
+func restartReason(n, total int, cause string) string {
+	why := "crashed and was restarted by systemd"
+	if n > 1 {
+		why = fmt.Sprintf("crashed and was restarted by systemd %d times since the last look", n)
+	}
+	if cause != "" {
+		if n > 1 {
+			why += " (the last time: " + cause + ")"
+		} else {
+			why += " (" + cause + ")"
+		}
+	}
+	return why + ", " + ordinal(total) + " restart"
+}
+
+// ordinal spells n as 1st, 2nd, 3rd, 4th, 11th, 21st ...
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// exitCause reads how a unit's main process last ended from systemd's
+// log line about it ("Main process exited, code=killed, status=9/KILL")
+// and says it briefly ("signal KILL", "signal SEGV, core dumped", "exit
+// status 1"). It returns "" for a line that is not such a report.
+func exitCause(line string) string {
+	_, rest, ok := strings.Cut(line, "Main process exited, code=")
+	if !ok {
+		return ""
+	}
+	code, status, ok := strings.Cut(rest, ", status=")
+	if !ok {
+		return ""
+	}
+	num, name, _ := strings.Cut(strings.TrimSpace(status), "/")
+	switch code {
+	case "killed":
+		return "signal " + firstNonEmpty(name, num)
+	case "dumped":
+		return "signal " + firstNonEmpty(name, num) + ", core dumped"
+	case "exited":
+		return "exit status " + num
+	}
+	return ""
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // pollReason is the history reason of a change the poller saw.

@@ -48,6 +48,8 @@ type Server struct {
 	SystemdSub    string `bun:"systemd_sub,notnull"`
 	SystemdResult string `bun:"systemd_result,notnull"`
 	NRestarts     int    `bun:"n_restarts,notnull"`
+	// SystemdEnabled is whether the unit starts at boot, as last read.
+	SystemdEnabled bool `bun:"systemd_enabled,notnull"`
 	// StateReason says why ActualState is what it is: the reason of its
 	// last change, or for unknown the error that made it unknown.
 	StateReason string `bun:"state_reason,notnull"`

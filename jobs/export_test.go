@@ -1,0 +1,4 @@
+package jobs
+
+// ExitCause exposes exitCause to the tests.
+var ExitCause = exitCause
