@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -30,6 +31,29 @@ type Contact struct {
 // OK reports whether the latest attempt worked (or none was made yet).
 func (c Contact) OK() bool { return c.Err == "" }
 
+// Note records an attempt that ended at at, err nil when it worked. It
+// reports whether the attempt turned the contact from working to failing
+// or back, so that a caller can log a run of failures once rather than
+// once per attempt. Note is not safe for concurrent use: callers that
+// share a Contact hold their own lock.
+func (c *Contact) Note(at time.Time, err error) (turned bool) {
+	c.At = at
+	if err == nil {
+		turned = c.Err != ""
+		c.Err, c.FailingSince = "", time.Time{}
+		return turned
+	}
+	turned = c.Err == ""
+	if turned {
+		c.FailingSince = at
+	}
+	c.Err = err.Error()
+	if c.Err == "" { // Err must not read as "worked"
+		c.Err = fmt.Sprintf("%T with no message", err)
+	}
+	return turned
+}
+
 // healthBook records contacts; it is shared by a runner and its poller.
 type healthBook struct {
 	mu    sync.Mutex
@@ -40,15 +64,7 @@ type healthBook struct {
 func (b *healthBook) note(c *Contact, at time.Time, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c.At = at
-	if err == nil {
-		c.Err, c.FailingSince = "", time.Time{}
-		return
-	}
-	if c.Err == "" {
-		c.FailingSince = at
-	}
-	c.Err = err.Error()
+	c.Note(at, err)
 }
 
 // hostContact records a request to the backend; err nil when it worked.
