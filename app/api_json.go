@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/views"
 )
 
 // The JSON shapes of the API. Field names are part of the API's contract
@@ -19,7 +20,10 @@ type apiServer struct {
 	DesiredState string `json:"desired_state"`
 	ActualState  string `json:"actual_state"`
 	// StateReason says why actual_state is what it is.
-	StateReason          string     `json:"state_reason"`
+	StateReason string `json:"state_reason"`
+	// Drift spells out how actual differs from desired (views.Drift),
+	// empty when they agree.
+	Drift                string     `json:"drift"`
 	Systemd              apiSystemd `json:"systemd"`
 	ActualStateUpdatedAt *time.Time `json:"actual_state_updated_at"`
 	CreatedAt            *time.Time `json:"created_at"`
@@ -31,6 +35,8 @@ type apiSystemd struct {
 	Sub       string `json:"sub"`
 	Result    string `json:"result"`
 	NRestarts int    `json:"n_restarts"`
+	// Enabled is whether the unit starts at boot.
+	Enabled bool `json:"enabled"`
 }
 
 // apiJob is one job.
@@ -78,7 +84,8 @@ func (a *apiHandlers) toAPIServers(ctx context.Context, ss []store.Server) ([]ap
 		out[i] = apiServer{
 			Name: s.Name, Title: s.Title, Port: s.Port, Blueprint: names[s.BlueprintID],
 			DesiredState: string(s.DesiredState), ActualState: string(s.ActualState), StateReason: s.StateReason,
-			Systemd:              apiSystemd{Active: s.SystemdActive, Sub: s.SystemdSub, Result: s.SystemdResult, NRestarts: s.NRestarts},
+			Drift:                views.Drift(s, time.Time{}, time.Time{}),
+			Systemd:              apiSystemd{Active: s.SystemdActive, Sub: s.SystemdSub, Result: s.SystemdResult, NRestarts: s.NRestarts, Enabled: s.SystemdEnabled},
 			ActualStateUpdatedAt: apiTime(s.ActualStateUpdatedAt),
 			CreatedAt:            apiTime(s.CreatedAt),
 		}

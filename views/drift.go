@@ -63,6 +63,9 @@ func Drift(s store.Server, changed, now time.Time) string {
 			if r := ResultText(s.SystemdResult); r != "" {
 				msg += ", " + r
 			}
+			if s.SystemdEnabled {
+				msg += "; still enabled, will start at boot"
+			}
 			return msg
 		case hostbackend.StateCrashLooping:
 			msg := "should be running — crash-looping"
@@ -78,6 +81,10 @@ func Drift(s store.Server, changed, now time.Time) string {
 		switch a {
 		case hostbackend.StateRunning, hostbackend.StateCrashLooping, hostbackend.StateStarting:
 			return "should be stopped — " + string(a)
+		case hostbackend.StateStopped, hostbackend.StateFailed:
+			if s.SystemdEnabled {
+				return "should be stopped — " + string(a) + " now, but enabled outside the panel: will start at boot"
+			}
 		}
 	}
 	return ""
