@@ -244,6 +244,10 @@ func TestWebUnitSettings(t *testing.T) {
 	u.want(t, "Service", "Restart", "on-failure")
 	u.want(t, "Service", "ProtectSystem", "strict")
 	u.want(t, "Service", "ReadWritePaths", "/var/lib/left4me")
+	// A stop signals the panel alone, which lets its jobs finish or puts
+	// them back in the queue; the stop timeout outlasts the default grace.
+	u.want(t, "Service", "KillMode", "mixed")
+	u.want(t, "Service", "TimeoutStopSec", "60")
 	u.want(t, "Install", "WantedBy", "multi-user.target")
 	// sudo must keep working inside the panel's sandbox.
 	for _, key := range []string{"NoNewPrivileges", "CapabilityBoundingSet", "AmbientCapabilities",
