@@ -18,6 +18,22 @@ type Viewer struct {
 	CSRF      string
 	Simulated bool
 	Now       time.Time
+	// Problems are what keeps the panel from working right now; the
+	// page frame shows them to admins.
+	Problems []Problem
+}
+
+// Problem is something that keeps the panel from working, such as
+// systemd out of reach or a database that cannot be written.
+type Problem struct {
+	// Part is what does not work: "host" or "database".
+	Part string
+	// Summary says what fails, what that means and what to check.
+	Summary string
+	// Since is when it began failing.
+	Since time.Time
+	// Detail is the latest error, for the admin; may be empty.
+	Detail string
 }
 
 type viewerKey struct{}
