@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -50,9 +49,11 @@ func (s *Service) RevokeToken(ctx context.Context, userID, id int64) error {
 }
 
 // AuthenticateToken returns the token's record and its enabled user, and
-// records the use (at most once a minute). A malformed, unknown or
-// revoked token, or one of a disabled user, is an error matching
-// store.ErrNotFound.
+// records the use (at most once a minute). Recording the use is
+// bookkeeping: when the database cannot be written the request goes on,
+// and the failure is logged once and reported by /healthz. A malformed,
+// unknown or revoked token, or one of a disabled user, is an error
+// matching store.ErrNotFound.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*store.APIToken, *store.User, error) {
 	if len(token) != apiTokenLen || !strings.HasPrefix(token, APITokenPrefix) {
 		return nil, nil, errBadToken
@@ -71,9 +72,13 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*store.A
 	if err != nil {
 		return nil, nil, err
 	}
-	if now := s.db.Now(); t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt.Time) >= tokenTouchEvery {
-		if _, err := s.db.TouchAPIToken(ctx, t.ID, now, tokenTouchEvery); err != nil {
-			return nil, nil, fmt.Errorf("record the token's use: %w", err)
+	if now := s.db.Now(); (t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt.Time) >= tokenTouchEvery) && s.bookkeeping.due(now) {
+		// A touch that changed nothing (another request was first), or
+		// that the request's end cut short, says nothing about the
+		// database.
+		wrote, err := s.db.TouchAPIToken(ctx, t.ID, now, tokenTouchEvery)
+		if (wrote || err != nil) && ctx.Err() == nil {
+			s.bookkeeping.note("record an API token's use", now, err)
 		}
 	}
 	return t, u, nil

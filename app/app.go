@@ -57,7 +57,12 @@ type Options struct {
 	// PollerLastTick returns when the state poller last finished a tick;
 	// nil or a zero time means never.
 	PollerLastTick func() time.Time
-	Logger         *slog.Logger
+	// Health returns what the job runner and its poller last learned
+	// about reaching systemd and writing the database (jobs.Runner.Health);
+	// /healthz and the admins' banner report it. nil means nothing asks
+	// systemd (no workers).
+	Health func() jobs.Health
+	Logger *slog.Logger
 }
 
 // handlers holds what the handlers share.
@@ -116,6 +121,7 @@ func New(opts Options) *fiber.App {
 		Options: opts,
 		svc: NewService(ServiceOptions{
 			DB: opts.DB, Queue: opts.Queue, PortRangeStart: opts.PortRangeStart, PortRangeEnd: opts.PortRangeEnd,
+			Logger: opts.Logger,
 		}),
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
 	}

@@ -52,8 +52,16 @@ type env struct {
 
 func newEnv(t testing.TB, tweak ...func(*app.Options)) *env {
 	t.Helper()
+	return newEnvOn(t, store.Options{}, tweak...)
+}
+
+// newEnvOn is newEnv on a database opened with so (its Now is the env's
+// clock).
+func newEnvOn(t testing.TB, so store.Options, tweak ...func(*app.Options)) *env {
+	t.Helper()
 	clk := &clock{t: time.Now().UTC()}
-	db := storetest.OpenWith(t, store.Options{Now: clk.Now})
+	so.Now = clk.Now
+	db := storetest.OpenWith(t, so)
 	e := &env{t: t, db: db, clock: clk, backend: fake.New(fake.Options{Now: clk.Now})}
 	e.queue = jobs.NewQueue(jobs.QueueOpts{DB: db, Clock: clk.Now})
 	e.opts = app.Options{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -38,6 +39,9 @@ type ServiceOptions struct {
 	DB                           *store.DB
 	Queue                        *jobs.Queue
 	PortRangeStart, PortRangeEnd int
+	// Logger gets a line when bookkeeping writes start failing and when
+	// they work again (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // Service is the panel's operations, shared by the HTML handlers and the
@@ -46,6 +50,7 @@ type Service struct {
 	db                 *store.DB
 	queue              *jobs.Queue
 	portStart, portEnd int
+	bookkeeping        *bookkeeping
 }
 
 // NewService returns a service. It panics without a DB or Queue.
@@ -53,7 +58,11 @@ func NewService(opts ServiceOptions) *Service {
 	if opts.DB == nil || opts.Queue == nil {
 		panic("app.NewService: DB and Queue are required")
 	}
-	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd,
+		bookkeeping: &bookkeeping{log: opts.Logger}}
 }
 
 // reservedNames are instance names that would hide a page of the panel.

@@ -53,6 +53,9 @@ func (h *handlers) session(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if v.User != nil && v.User.Role == store.RoleAdmin {
+		v.Problems = h.bannerProblems()
+	}
 	if v.User == nil {
 		tok := c.Cookies(csrfCookie)
 		if len(tok) != 43 { // 32 bytes, base64url
@@ -100,8 +103,11 @@ func (h *handlers) logIn(c *fiber.Ctx, u *store.User) error {
 			return err
 		}
 	}
-	if _, err := h.DB.DeleteExpiredSessions(ctx, h.Now()); err != nil {
-		h.Logger.Warn("delete expired sessions", "err", err)
+	// Bookkeeping: the login goes on without it.
+	if now := h.Now(); h.svc.bookkeeping.due(now) {
+		if n, err := h.DB.DeleteExpiredSessions(ctx, now); (n > 0 || err != nil) && ctx.Err() == nil {
+			h.svc.bookkeeping.note("delete expired sessions", now, err)
+		}
 	}
 	token := randomToken()
 	expires := h.Now().Add(h.SessionTTL)
