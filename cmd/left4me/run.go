@@ -118,8 +118,11 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		Simulated:   cfg.Backend == "fake", Logger: log,
 		WorkersRunning: running.Load,
 	}
-	if p := runner.Poller(); p != nil && cfg.JobWorkers > 0 {
-		opts.PollerLastTick = p.LastTick
+	if cfg.JobWorkers > 0 {
+		opts.Health = runner.Health
+		if p := runner.Poller(); p != nil {
+			opts.PollerLastTick = p.LastTick
+		}
 	}
 	web := app.New(opts)
 
