@@ -38,11 +38,13 @@ type apiServer struct {
 	DesiredState string `json:"desired_state"`
 	ActualState  string `json:"actual_state"`
 	StateReason  string `json:"state_reason"`
+	Drift        string `json:"drift"`
 	Systemd      struct {
 		Active    string `json:"active"`
 		Sub       string `json:"sub"`
 		Result    string `json:"result"`
 		NRestarts int    `json:"n_restarts"`
+		Enabled   bool   `json:"enabled"`
 	} `json:"systemd"`
 	ActualStateUpdatedAt *time.Time `json:"actual_state_updated_at"`
 }
@@ -248,8 +250,13 @@ func (p *panelAPI) follow(ctx context.Context, id int64) (apiJob, error) {
 
 // server is the API's answer about the instance.
 func (p *panelAPI) server(ctx context.Context) (apiServer, error) {
+	return p.serverNamed(ctx, name)
+}
+
+// serverNamed is the API's answer about the server called n.
+func (p *panelAPI) serverNamed(ctx context.Context, n string) (apiServer, error) {
 	var s apiServer
-	err := p.expect(ctx, 200, "GET", "/api/v1/servers/"+name, nil, &s)
+	err := p.expect(ctx, 200, "GET", "/api/v1/servers/"+n, nil, &s)
 	return s, err
 }
 
@@ -291,10 +298,16 @@ func (p *panelAPI) saysState(ctx context.Context, want string, since time.Time, 
 
 // history returns the server's changes since since, oldest first.
 func (p *panelAPI) history(ctx context.Context, since time.Time) ([]historyEntry, error) {
+	return p.historyOf(ctx, name, since)
+}
+
+// historyOf returns the changes of the server called n since since,
+// oldest first.
+func (p *panelAPI) historyOf(ctx context.Context, n string, since time.Time) ([]historyEntry, error) {
 	var h struct {
 		History []historyEntry `json:"history"`
 	}
-	if err := p.expect(ctx, 200, "GET", "/api/v1/servers/"+name+"/history", nil, &h); err != nil {
+	if err := p.expect(ctx, 200, "GET", "/api/v1/servers/"+n+"/history", nil, &h); err != nil {
 		return nil, err
 	}
 	var out []historyEntry
@@ -304,6 +317,21 @@ func (p *panelAPI) history(ctx context.Context, since time.Time) ([]historyEntry
 		}
 	}
 	return out, nil
+}
+
+// ordinal spells n as the panel does: 1st, 2nd, 3rd, 4th, 11th …
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return strconv.Itoa(n) + suffix
 }
 
 func joinHistory(hs []historyEntry) string {
@@ -366,6 +394,16 @@ func (p *panelAPI) restartedAfterKill(ctx context.Context, since time.Time, rest
 		}
 	}
 	p.b.r.check("GET …/history: crashlooping while systemd waited to restart it", err)
+	wantRow := fmt.Sprintf("crashed and was restarted by systemd (signal KILL), %s restart", ordinal(restarts))
+	if err == nil {
+		err = fmt.Errorf("no row says %q: %s", wantRow, joinHistory(hs))
+		for _, h := range hs {
+			if strings.Contains(h.Reason, wantRow) {
+				err = nil
+			}
+		}
+	}
+	p.b.r.check("GET …/history: the restart is an event with systemd's count and the signal", err)
 }
 
 // showsFailedWithReason: step 5, after the crash loop the panel says

@@ -227,7 +227,8 @@ func (b *bed) scenario(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	b.r.step("4. systemctl disable --now outside the panel")
+	b.r.step("4. systemctl stop, then disable --now, outside the panel")
+	b.stoppedButEnabled(ctx)
 	disabled := time.Now()
 	b.expectExec(ctx, "systemctl disable --now "+unit, "systemctl", "disable", "--now", unit)
 	b.api.saysState(ctx, "stopped", time.Time{}, "after the outside disable (one poll interval)")
@@ -261,6 +262,7 @@ func (b *bed) scenario(ctx context.Context) {
 	b.hostileNames(ctx)
 	b.api.refusesHostileName(ctx)
 	b.onlyOneUnit(ctx)
+	b.healthWithoutSudo(ctx)
 
 	if ctx.Err() != nil {
 		return
@@ -291,6 +293,24 @@ func (b *bed) scenario(ctx context.Context) {
 	}
 	b.r.step("10. the instance unit without a game tree, with and without server.cfg")
 	b.withoutGameTree(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
+	b.r.step("11. restart the panel while five jobs run, four rounds")
+	b.panelRestarts(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
+	b.r.step("12. reboot with five start jobs queued")
+	b.rebootWithJobsQueued(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
+	b.r.step("13. SIGKILL three times, 7 s apart, with the poller at its default 30 s")
+	b.crashesAtTheDefaultInterval(ctx)
 }
 
 // sh runs a shell command line inside the container as root.

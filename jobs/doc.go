@@ -31,8 +31,11 @@
 //     back (max_attempts grows by one). When a host command was killed by
 //     a signal from outside (hostbackend.ErrInterrupted) or systemd
 //     dropped the request for a conflicting one, such as a host shutdown
-//     (hostbackend.ErrSuperseded), the job is queued again while it has
-//     attempts left. A stopping runner claims nothing new.
+//     (hostbackend.ErrSuperseded), the worker holds the job for
+//     RetryDelay first — such a cause usually stops this panel too a
+//     moment later, and then the attempt is given back — and queues it
+//     again while it has attempts left. A stopping runner claims nothing
+//     new.
 //   - Cancel: a queued job is cancelled at once; a running job's context
 //     is cancelled (in this process at once, in another at its next
 //     heartbeat) and the job ends cancelled. Either way the server's

@@ -142,6 +142,9 @@ func (e *env) runner(opts jobs.RunnerOpts) *jobs.Runner {
 	if opts.Logger == nil {
 		opts.Logger = quiet()
 	}
+	if opts.RetryDelay == 0 {
+		opts.RetryDelay = 10 * time.Millisecond
+	}
 	return jobs.NewRunner(opts)
 }
 

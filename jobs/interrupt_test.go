@@ -92,6 +92,26 @@ func TestAJobCutShortBySystemdOrASignalRunsAgain(t *testing.T) {
 	}
 }
 
+func TestAJobCutShortByAShutdownWaitsForThePanelToStopAndKeepsItsAttempt(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	b := &firstEnableFails{Backend: e.fake, err: &hostbackend.CommandError{Verb: "enable", Name: "alpha", ExitCode: 1,
+		Stderr: "Failed to start left4me-server@alpha.service: Transaction for left4me-server@alpha.service/start is destructive (tmp.mount has 'stop' job queued, but 'start' is included in transaction)."}}
+	// The host's shutdown refuses the start a moment before systemd stops
+	// the panel: the job must not use up its attempts meanwhile.
+	stop := startRunner(t, e.runner(jobs.RunnerOpts{Backend: b, RetryDelay: time.Hour, Grace: 10 * time.Second}))
+	j := enqueue(t, e.q, "alpha", store.OpStart)
+	waitFor(t, "the refused enable", func() bool { return b.calls.Load() == 1 })
+	stop()
+	got := job(t, e.db, j.ID)
+	if got.State != store.JobQueued || got.Attempts != 1 || got.MaxAttempts != jobs.DefaultMaxAttempts+1 {
+		t.Fatalf("job %s after %d of %d attempts, want queued again after 1 with the attempt given back", got.State, got.Attempts, got.MaxAttempts)
+	}
+	if !strings.Contains(got.Error, "is destructive") || !strings.Contains(got.Error, "while the panel was shutting down") {
+		t.Fatalf("error %q", got.Error)
+	}
+}
+
 func TestAJobInterruptedOnEveryAttemptFailsSayingSo(t *testing.T) {
 	e := newEnv(t, fake.Options{})
 	storetest.Server(t, e.db, "alpha", 27015)

@@ -22,6 +22,7 @@ const (
 	DefaultMaxLines          = 2000
 	DefaultGrace             = 10 * time.Second
 	DefaultLineFlushInterval = 250 * time.Millisecond
+	DefaultRetryDelay        = 5 * time.Second
 )
 
 // Causes of a job context's cancellation.
@@ -57,8 +58,13 @@ type RunnerOpts struct {
 	// MaxLines bounds a job's stored output (default DefaultMaxLines).
 	MaxLines int
 	// Grace is how long running jobs may go on after Start's context is
-	// cancelled (default DefaultGrace); then they are left to the rescuer.
+	// cancelled (default DefaultGrace); then they go back to the queue.
 	Grace time.Duration
+	// RetryDelay is how long a job whose host command was cut short (a
+	// signal from outside, systemd dropping the request for a conflicting
+	// one) waits before it is queued again (default DefaultRetryDelay).
+	// If the panel starts stopping meanwhile, the attempt does not count.
+	RetryDelay time.Duration
 	// PollerInterval is the state poller's interval (default
 	// DefaultPollerInterval); negative runs no poller.
 	PollerInterval time.Duration
@@ -109,6 +115,9 @@ func NewRunner(opts RunnerOpts) *Runner {
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = DefaultRetryDelay
 	}
 	if opts.Clock == nil {
 		opts.Clock = opts.Queue.now
@@ -448,6 +457,18 @@ func (r *Runner) again(claimCtx context.Context, job *store.Job, opErr, cause er
 		// shutdown's doing, not the job's.
 		return fmt.Sprintf("%v, while the panel was shutting down", opErr), true, true
 	case errors.Is(opErr, hostbackend.ErrInterrupted), errors.Is(opErr, hostbackend.ErrSuperseded):
+		// Whatever cut the command short (a host shutdown, someone
+		// stopping the panel's control group) usually stops this panel
+		// too, a moment later: give it RetryDelay before the next try,
+		// holding the job meanwhile, rather than failing all the
+		// attempts against the same conflict within milliseconds.
+		t := time.NewTimer(r.opts.RetryDelay)
+		defer t.Stop()
+		select {
+		case <-claimCtx.Done():
+			return fmt.Sprintf("%v, while the panel was shutting down", opErr), true, true
+		case <-t.C:
+		}
 		if job.Attempts >= job.MaxAttempts {
 			return "", false, false
 		}
