@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/left4me/left4me/hostbackend"
 )
 
 // shellScripts returns every file under deploy/ that starts with a
@@ -217,10 +219,10 @@ func TestServerUnitSettings(t *testing.T) {
 	u.want(t, "Service", "NoNewPrivileges", "yes")
 	u.want(t, "Service", "ProtectSystem", "strict")
 	u.want(t, "Service", "ReadWritePaths", "/var/lib/left4me/instances/%i")
-	// The instance's own server.cfg, where srcds looks for configs; "-"
-	// so that an instance without one still starts.
-	u.want(t, "Service", "BindReadOnlyPaths",
-		"-/var/lib/left4me/instances/%i/server.cfg:/var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg")
+	// Where left4me-srcds puts the instance's server.cfg for srcds: a
+	// tmpfs in the unit's own mount namespace, below root's /run.
+	u.want(t, "Service", "TemporaryFileSystem", "/run/left4me-instance:mode=1777,nosuid,nodev,noexec")
+	u.wantAbsent(t, "BindReadOnlyPaths")
 	for _, key := range []string{"ProtectHome", "PrivateTmp", "PrivateDevices", "ProtectKernelTunables",
 		"ProtectKernelModules", "ProtectControlGroups", "RestrictNamespaces", "LockPersonality",
 		"RestrictRealtime", "RestrictSUIDSGID"} {
@@ -231,6 +233,92 @@ func TestServerUnitSettings(t *testing.T) {
 	u.want(t, "Service", "SystemCallArchitectures", "native x86")
 	u.wantAbsent(t, "MemoryDenyWriteExecute")
 	u.want(t, "Install", "WantedBy", "multi-user.target")
+}
+
+// stateRoot is left4me's state root: the left4me user owns it and all
+// below it (instances/, the game), so it can put a symlink anywhere there.
+const stateRoot = "/var/lib/left4me"
+
+// TestNoMountBelowTheStateRoot: PID 1 sets a unit's mounts up as root and
+// creates a missing mount point (directories and an empty file) first,
+// following symlinks. A mount point below the state root would let the
+// left4me user make root create files wherever a symlink there points,
+// which it could with the old bind over the game's cfg/left4me-server.cfg.
+func TestNoMountBelowTheStateRoot(t *testing.T) {
+	t.Parallel()
+	below := func(path string) bool {
+		path = strings.TrimLeft(path, "-+")
+		return path == stateRoot || strings.HasPrefix(path, stateRoot+"/")
+	}
+	for _, file := range []string{"systemd/left4me-server@.service", "systemd/left4me-web.service"} {
+		u := parseUnit(t, file)
+		for key, values := range u["Service"] {
+			for _, v := range values {
+				var dests []string
+				switch key {
+				case "BindPaths", "BindReadOnlyPaths":
+					// SRC[:DEST[:OPTIONS]], several separated by spaces
+					for _, f := range strings.Fields(v) {
+						src, dest, ok := strings.Cut(f, ":")
+						if !ok {
+							dest = src
+						}
+						dest, _, _ = strings.Cut(dest, ":")
+						dests = append(dests, dest)
+					}
+				case "TemporaryFileSystem":
+					for _, f := range strings.Fields(v) {
+						dest, _, _ := strings.Cut(f, ":")
+						dests = append(dests, dest)
+					}
+				case "InaccessiblePaths", "ReadOnlyPaths", "ExecPaths", "NoExecPaths", "RootDirectory":
+					dests = strings.Fields(v)
+				case "StateDirectory", "RuntimeDirectory", "CacheDirectory", "LogsDirectory", "ConfigurationDirectory":
+					t.Errorf("%s sets %s=%s: PID 1 would create and chown directories as root", file, key, v)
+				}
+				for _, d := range dests {
+					if below(d) {
+						t.Errorf("%s: %s=%s mounts on %s, below %s, which left4me controls", file, key, v, d, stateRoot)
+					}
+				}
+			}
+		}
+	}
+	// ReadWritePaths= only re-mounts a path writable where it is, and a
+	// missing one fails the start: systemd creates nothing for it. Only
+	// the instance's own directory (and the panel's state root) may be one.
+	equal(t, "instance unit ReadWritePaths", parseUnit(t, "systemd/left4me-server@.service")["Service"]["ReadWritePaths"],
+		[]string{stateRoot + "/instances/%i"})
+	equal(t, "panel unit ReadWritePaths", parseUnit(t, "systemd/left4me-web.service")["Service"]["ReadWritePaths"],
+		[]string{stateRoot})
+}
+
+// TestServerCfgPathsAgree: the unit's tmpfs, the launcher's copy of the
+// instance's server.cfg in it, and the game's link that install.sh and the
+// panel make must all name the same place.
+func TestServerCfgPathsAgree(t *testing.T) {
+	t.Parallel()
+	tmpfs, _, _ := strings.Cut(parseUnit(t, "systemd/left4me-server@.service")["Service"]["TemporaryFileSystem"][0], ":")
+	equal(t, "the launcher's line", cfgDirLine, "cfgdir="+tmpfs)
+	equal(t, "the panel's link target", hostbackend.ServerCfgLinkTarget, tmpfs+"/server.cfg")
+	equal(t, "the link's name", hostbackend.ServerCfgLinkName, "left4me-server.cfg")
+	install, err := os.ReadFile("install.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\ncfg_link_target=" + hostbackend.ServerCfgLinkTarget + "\n",
+		"/var/lib/left4me/game/left4dead2/cfg/" + hostbackend.ServerCfgLinkName} {
+		if !strings.Contains(string(install), want) {
+			t.Errorf("install.sh lacks %q", want)
+		}
+	}
+	launcher, err := os.ReadFile(srcdsLauncher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(launcher), "set -- +servercfgfile "+hostbackend.ServerCfgLinkName+" \"$@\"") {
+		t.Errorf("%s does not pass +servercfgfile %s", srcdsLauncher, hostbackend.ServerCfgLinkName)
+	}
 }
 
 func TestWebUnitSettings(t *testing.T) {

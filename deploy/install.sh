@@ -39,6 +39,10 @@ say() {
 	printf '%s\n' "$*"
 }
 
+warn() {
+	echo "$prog: warning: $*" >&2
+}
+
 binary=${LEFT4ME_BINARY:-}
 srcds=${LEFT4ME_SRCDS:-$default_srcds}
 enable_web=0
@@ -175,29 +179,47 @@ ensure_dir() {
 	fi
 }
 
-# ensure_new_dir MODE USER:GROUP DIR: creates DIR with its mode and owner
-# only when it is missing; an existing one (the operator's game
-# installation, say) is left exactly as it is.
-ensure_new_dir() {
-	path=$destdir$3
+# as_left4me CMD...: runs CMD as the left4me user, for what install.sh
+# makes inside the game tree, which is left4me's: left4me could have put
+# a symlink anywhere there, and root must not follow it. With DESTDIR
+# there is no left4me to become, and CMD runs as it is.
+as_left4me() {
+	if [ -n "$destdir" ]; then
+		run "$@"
+	else
+		run runuser -u left4me -- "$@"
+	fi
+}
+
+# ensure_game_dir DIR: creates DIR (0755) as left4me when nothing is
+# there; an existing one, the operator's game installation say, is left
+# exactly as it is.
+ensure_game_dir() {
+	path=$destdir$1
 	if [ -d "$path" ]; then
 		return
 	fi
-	run mkdir "$path"
-	run chmod "$1" "$path"
-	system chown "$2" "$path"
+	if ! as_left4me mkdir -m 755 "$path"; then
+		warn "could not create $path as left4me; install the game there as left4me"
+	fi
 }
 
-# ensure_new_file MODE USER:GROUP FILE: creates FILE empty, with its mode
-# and owner, only when nothing is there yet.
-ensure_new_file() {
-	path=$destdir$3
-	if [ -e "$path" ] || [ -L "$path" ]; then
+# ensure_cfg_link LINK: makes LINK, as left4me, a symlink to
+# $cfg_link_target, unless it is one already. Whatever else is there
+# (the empty placeholder an older install.sh made, say) is replaced; a
+# directory is left alone, with a warning.
+ensure_cfg_link() {
+	path=$destdir$1
+	if [ -L "$path" ] && [ "$(readlink "$path")" = "$cfg_link_target" ]; then
 		return
 	fi
-	run touch "$path"
-	run chmod "$1" "$path"
-	system chown "$2" "$path"
+	if [ -d "$path" ] && [ ! -L "$path" ]; then
+		warn "$path is a directory; remove it, or instances cannot read their server.cfg"
+		return
+	fi
+	if ! as_left4me ln -sfn "$cfg_link_target" "$path"; then
+		warn "could not make $path a link to $cfg_link_target as left4me; until it is one, instances cannot read their server.cfg"
+	fi
 }
 
 # install_file MODE SRC DEST [sudoers]: installs SRC as DEST, owned by
@@ -305,16 +327,18 @@ fi
 ensure_dir 750 left4me:left4me /var/lib/left4me
 ensure_dir 750 left4me:left4me /var/lib/left4me/instances
 ensure_dir 755 root:root /etc/left4me
-# Where an instance's server.cfg appears to srcds: the unit binds
-# instances/NAME/server.cfg over game/left4dead2/cfg/left4me-server.cfg.
-# systemd would create what is missing itself, but as root, and the game
-# is installed there as left4me; so create the directories and an empty
-# placeholder now, owned by left4me, and only where nothing exists yet:
-# an installed game is never touched.
-ensure_new_dir 755 left4me:left4me /var/lib/left4me/game
-ensure_new_dir 755 left4me:left4me /var/lib/left4me/game/left4dead2
-ensure_new_dir 755 left4me:left4me /var/lib/left4me/game/left4dead2/cfg
-ensure_new_file 644 left4me:left4me /var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg
+# srcds reads an instance's server.cfg through the game's
+# left4dead2/cfg/left4me-server.cfg: a link to where left4me-srcds copies
+# it, in a tmpfs that exists only in each instance unit's own mount
+# namespace (see left4me-server@.service). The game tree is left4me's
+# (the game is installed and updated there as left4me), so what is
+# missing of it is created as left4me, and so is the link: root acts on
+# nothing in it.
+cfg_link_target=/run/left4me-instance/server.cfg
+ensure_game_dir /var/lib/left4me/game
+ensure_game_dir /var/lib/left4me/game/left4dead2
+ensure_game_dir /var/lib/left4me/game/left4dead2/cfg
+ensure_cfg_link /var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg
 ensure_parent /usr/local/libexec
 ensure_dir 755 root:root /usr/local/libexec/left4me
 ensure_parent /etc/sudoers.d

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/left4me/left4me/hostbackend"
 )
 
 // These tests run install.sh with DESTDIR, which must not create users,
@@ -150,18 +152,14 @@ func TestInstallIntoDestdir(t *testing.T) {
 			"var/lib/left4me/instances": 0o750,
 			"etc/left4me":               0o755,
 			"usr/local/libexec/left4me": 0o755,
-			// Where the unit binds an instance's server.cfg for srcds.
+			// Where srcds finds an instance's server.cfg.
 			"var/lib/left4me/game":                0o755,
 			"var/lib/left4me/game/left4dead2":     0o755,
 			"var/lib/left4me/game/left4dead2/cfg": 0o755,
 		} {
 			wantMode(t, filepath.Join(dest, path), fs.ModeDir|mode)
 		}
-		placeholder := filepath.Join(dest, "var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg")
-		wantMode(t, placeholder, 0o644)
-		if info, err := os.Stat(placeholder); err == nil && info.Size() != 0 {
-			t.Errorf("%s is not empty", placeholder)
-		}
+		wantCfgLink(t, dest)
 		env, err := os.ReadFile(filepath.Join(dest, "etc/left4me/server.env"))
 		if err != nil {
 			t.Fatal(err)
@@ -182,7 +180,6 @@ func TestInstallIntoDestdir(t *testing.T) {
 		for _, want := range []string{
 			"would run (skipped with DESTDIR): systemctl daemon-reload",
 			"would run (skipped with DESTDIR): chown left4me:left4me " + dest + "/var/lib/left4me",
-			"would run (skipped with DESTDIR): chown left4me:left4me " + dest + "/var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg",
 			"would create the system user and group left4me if missing",
 		} {
 			if !strings.Contains(out, want) {
@@ -274,17 +271,35 @@ func TestInstallNeverOverwritesOperatorConfig(t *testing.T) {
 	}
 }
 
+// wantCfgLink checks that the game under dest has left4me-server.cfg as
+// the link to where each instance unit puts its server.cfg.
+func wantCfgLink(t *testing.T, dest string) {
+	t.Helper()
+	link := filepath.Join(dest, "var/lib/left4me/game/left4dead2/cfg", hostbackend.ServerCfgLinkName)
+	target, err := os.Readlink(link)
+	if err != nil {
+		t.Errorf("%s is not a link: %v", link, err)
+		return
+	}
+	equal(t, link, target, hostbackend.ServerCfgLinkTarget)
+}
+
 func TestInstallLeavesAnInstalledGameAlone(t *testing.T) {
 	t.Parallel()
 	needVisudo(t)
+	const cfgLink = "left4dead2/cfg/left4me-server.cfg"
 	for _, tt := range []struct {
 		name  string
 		files map[string]string // path under the game: content; "/" ends a directory
 	}{
-		{"a game with its own placeholder", map[string]string{
+		{"a game with an older install.sh's empty placeholder", map[string]string{
 			"srcds_run": "#!/bin/sh\n", "left4dead2/": "", "left4dead2/cfg/": "",
-			"left4dead2/cfg/server.cfg":         "hostname \"shared\"\n",
-			"left4dead2/cfg/left4me-server.cfg": "// the operator's\n",
+			"left4dead2/cfg/server.cfg": "hostname \"shared\"\n",
+			cfgLink:                     "",
+		}},
+		{"a game with a file of its own in the link's place", map[string]string{
+			"srcds_run": "#!/bin/sh\n", "left4dead2/": "", "left4dead2/cfg/": "",
+			cfgLink: "// the operator's\n",
 		}},
 		{"a game without cfg/", map[string]string{"srcds_run": "#!/bin/sh\n"}},
 	} {
@@ -320,8 +335,11 @@ func TestInstallLeavesAnInstalledGameAlone(t *testing.T) {
 			}
 			after := snapshot(t, game)
 			for path, desc := range before {
-				equal(t, "game/"+path, after[path], desc)
+				if path != cfgLink {
+					equal(t, "game/"+path, after[path], desc)
+				}
 			}
+			wantCfgLink(t, dest)
 			// Only what was missing below an existing directory is new.
 			for path := range after {
 				if _, ok := before[path]; !ok && !strings.HasPrefix(path, "left4dead2") {
@@ -334,6 +352,25 @@ func TestInstallLeavesAnInstalledGameAlone(t *testing.T) {
 			}
 			equal(t, "game after a second run", snapshot(t, game), after)
 		})
+	}
+}
+
+func TestInstallLeavesADirectoryInTheLinksPlace(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	dest := t.TempDir()
+	dir := filepath.Join(dest, "var/lib/left4me/game/left4dead2/cfg", hostbackend.ServerCfgLinkName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runInstall(t, []string{"DESTDIR=" + dest})
+	equal(t, "exit status", code, 0)
+	if !strings.Contains(out, "install.sh: warning: "+dir+" is a directory; remove it") {
+		t.Errorf("no warning about the directory:\n%s", out)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 0 {
+		t.Errorf("the directory changed: %v, %v", entries, err)
 	}
 }
 

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -47,12 +48,44 @@ func TestSrcdsLauncherRunsTheConfiguredProgram(t *testing.T) {
 	}
 }
 
+// cfgDirLine is the launcher's one line naming the directory where it
+// puts the instance's server.cfg: the unit's tmpfs.
+const cfgDirLine = "cfgdir=/run/left4me-instance"
+
+// launcherWithCfgDir copies the launcher into a new temporary directory
+// with its cfgDirLine naming dir instead, and fails the test unless
+// exactly that one line changed.
+func launcherWithCfgDir(t *testing.T, dir string) string {
+	t.Helper()
+	orig, err := os.ReadFile(srcdsLauncher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(orig), "\n")
+	changed := 0
+	for i, l := range lines {
+		if l == cfgDirLine {
+			lines[i] = "cfgdir='" + dir + "'"
+			changed++
+		}
+	}
+	if changed != 1 || strings.ContainsAny(dir, "'\n") {
+		t.Fatalf("%s has %d lines %q, want exactly 1 (dir %q)", srcdsLauncher, changed, cfgDirLine, dir)
+	}
+	copied := filepath.Join(t.TempDir(), "left4me-srcds")
+	if err := os.WriteFile(copied, []byte(strings.Join(lines, "\n")), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return copied
+}
+
 func TestSrcdsLauncherPointsSrcdsAtTheInstancesServerCfg(t *testing.T) {
 	t.Parallel()
 	other := newStub(t, "stand-in")
 	srcdsRun := newStub(t, "srcds_run")
+	const cfg = "hostname \"Game night\"\n"
 	withCfg := t.TempDir()
-	if err := os.WriteFile(filepath.Join(withCfg, "server.cfg"), []byte("hostname \"Game night\"\n"), 0o640); err != nil {
+	if err := os.WriteFile(filepath.Join(withCfg, "server.cfg"), []byte(cfg), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	withoutCfg := t.TempDir()
@@ -64,29 +97,65 @@ func TestSrcdsLauncherPointsSrcdsAtTheInstancesServerCfg(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name    string
-		dir     string
-		program string
-		want    []string
+		name     string
+		dir      string
+		program  string
+		want     []string
+		wantCopy bool // server.cfg is copied into the unit's tmpfs
 	}{
 		{"with a server.cfg srcds executes left4me-server.cfg, before the instance's arguments", withCfg, other,
 			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015",
-				"+servercfgfile", "left4me-server.cfg", "+map", "c1m1_hotel"}},
+				"+servercfgfile", "left4me-server.cfg", "+map", "c1m1_hotel"}, true},
 		{"with a server.cfg, srcds_run still gets -norestart first", withCfg, srcdsRun,
 			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015",
-				"-norestart", "+servercfgfile", "left4me-server.cfg", "+map", "c1m1_hotel"}},
+				"-norestart", "+servercfgfile", "left4me-server.cfg", "+map", "c1m1_hotel"}, true},
 		{"without a server.cfg srcds keeps its own", withoutCfg, other,
-			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}},
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}, false},
 		{"a directory named server.cfg is no server.cfg", cfgIsADir, other,
-			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}},
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := runRecordedIn(t, tt.dir, srcdsLauncher, []string{"LEFT4ME_SRCDS=" + tt.program, "LEFT4ME_PORT=27015"},
+			tmpfs := t.TempDir()
+			r := runRecordedIn(t, tt.dir, launcherWithCfgDir(t, tmpfs), []string{"LEFT4ME_SRCDS=" + tt.program, "LEFT4ME_PORT=27015"},
 				"+map", "c1m1_hotel")
 			wantRan(t, r, tt.want)
+			entries, err := os.ReadDir(tmpfs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.wantCopy {
+				equal(t, "entries in the unit's tmpfs", len(entries), 0)
+				return
+			}
+			got, err := os.ReadFile(filepath.Join(tmpfs, "server.cfg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "the copy in the unit's tmpfs", string(got), cfg)
+			equal(t, "entries in the unit's tmpfs", len(entries), 1)
 		})
+	}
+}
+
+func TestSrcdsLauncherRefusesToRunWithoutTheInstancesServerCfg(t *testing.T) {
+	t.Parallel()
+	stub := newStub(t, "stand-in")
+	withCfg := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withCfg, "server.cfg"), []byte("sv_password \"secret\"\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	// No tmpfs where the unit should have put one: srcds must not run
+	// without the instance's server.cfg, which may hold its password.
+	missing := filepath.Join(t.TempDir(), "no-tmpfs")
+	r := runRecordedIn(t, withCfg, launcherWithCfgDir(t, missing), []string{"LEFT4ME_SRCDS=" + stub, "LEFT4ME_PORT=27015"})
+	equal(t, "exit status", r.code, 2)
+	if r.ran {
+		t.Errorf("the program ran with %q", r.argv)
+	}
+	if !strings.Contains(r.stderr, "left4me-srcds: cannot copy server.cfg into "+missing) {
+		t.Errorf("stderr = %q", r.stderr)
 	}
 }
 

@@ -10,12 +10,30 @@ import (
 	"strings"
 )
 
+// How srcds finds an instance's server.cfg. srcds reads configs only from
+// the game's left4dead2/cfg/, which all instances share; there,
+// ServerCfgLinkName is a symlink to ServerCfgLinkTarget, a path below a
+// tmpfs that exists only in each instance unit's mount namespace, where
+// the unit's launcher copies that instance's server.cfg before it passes
+// "+servercfgfile left4me-server.cfg". deploy/ holds the other half.
+const (
+	ServerCfgLinkName   = "left4me-server.cfg"
+	ServerCfgLinkTarget = "/run/left4me-instance/server.cfg"
+)
+
 // InstanceFiles manages the instance directories under a state root:
-// Root/instances/NAME/instance.env and server.cfg. Backends that write
-// real files share it.
+// Root/instances/NAME/instance.env and server.cfg, and the game's link to
+// the server.cfg (Root/game/left4dead2/cfg/left4me-server.cfg). Backends
+// that write real files share it.
 type InstanceFiles struct {
 	// Root is the state root; it must exist.
 	Root string
+}
+
+// GameCfgDir is the game's config directory, where srcds looks for
+// +servercfgfile.
+func (f InstanceFiles) GameCfgDir() string {
+	return filepath.Join(f.Root, "game", "left4dead2", "cfg")
 }
 
 // InstancesDir is the directory holding one directory per instance.
@@ -27,7 +45,10 @@ func (f InstanceFiles) Dir(name string) string { return filepath.Join(f.Instance
 // Write validates spec and writes the instance's files atomically: each
 // file goes to a temporary file in the same directory, is synced, given
 // mode 0640 and renamed over the old one, so a reader sees the old file
-// or the new one, never half of one.
+// or the new one, never half of one. When spec has a server.cfg and the
+// game is installed under Root (GameCfgDir exists), Write also makes sure
+// the game's left4me-server.cfg is the link to ServerCfgLinkTarget (see
+// LinkGameCfg), so that the instance's srcds reads it.
 func (f InstanceFiles) Write(spec InstanceSpec) error {
 	if err := ValidateSpec(spec); err != nil {
 		return err
@@ -53,7 +74,51 @@ func (f InstanceFiles) Write(spec InstanceSpec) error {
 		}
 		return nil
 	}
-	return writeAtomic(cfg, []byte(spec.ServerConfig))
+	if err := writeAtomic(cfg, []byte(spec.ServerConfig)); err != nil {
+		return err
+	}
+	return f.LinkGameCfg()
+}
+
+// LinkGameCfg makes GameCfgDir/left4me-server.cfg a symlink to
+// ServerCfgLinkTarget when it is anything else (missing, the empty file an
+// older install.sh left, another link), by renaming a new link over it.
+// It does nothing when GameCfgDir does not exist: no game is installed
+// there, or it lives elsewhere and its operator makes the link. It runs
+// as the panel's user, who owns the game; no root process ever follows
+// this link. A directory in the link's place is an error.
+func (f InstanceFiles) LinkGameCfg() error {
+	dir := f.GameCfgDir()
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("link the game's cfg/%s: %w", ServerCfgLinkName, err)
+	}
+	if !fi.IsDir() {
+		return nil
+	}
+	link := filepath.Join(dir, ServerCfgLinkName)
+	if target, err := os.Readlink(link); err == nil && target == ServerCfgLinkTarget {
+		return nil
+	}
+	if fi, err := os.Lstat(link); err == nil && fi.IsDir() {
+		return fmt.Errorf("the game's %s is a directory; remove it so that instances can read their server.cfg", link)
+	}
+	tmp, err := os.MkdirTemp(dir, "."+ServerCfgLinkName+".tmp-")
+	if err != nil {
+		return fmt.Errorf("link the game's cfg/%s: %w", ServerCfgLinkName, err)
+	}
+	defer os.RemoveAll(tmp)
+	newLink := filepath.Join(tmp, ServerCfgLinkName)
+	if err := os.Symlink(ServerCfgLinkTarget, newLink); err != nil {
+		return fmt.Errorf("link the game's cfg/%s: %w", ServerCfgLinkName, err)
+	}
+	if err := os.Rename(newLink, link); err != nil {
+		return fmt.Errorf("link the game's cfg/%s: %w", ServerCfgLinkName, err)
+	}
+	return nil
 }
 
 // Remove deletes the instance's directory. It refuses, with an error

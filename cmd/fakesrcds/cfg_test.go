@@ -156,3 +156,40 @@ func TestServerCfgGameRootDefault(t *testing.T) {
 		t.Errorf("logged %q, want %q", out.String(), want)
 	}
 }
+
+// TestServerCfgFollowsALink: on a left4me host the game's
+// cfg/left4me-server.cfg is a link to where the instance unit put the
+// instance's server.cfg; fakesrcds, like srcds, reads through it.
+func TestServerCfgFollowsALink(t *testing.T) {
+	root := gameWithCfg(t, "server.cfg", "hostname \"shared\"\n")
+	elsewhere := filepath.Join(t.TempDir(), "server.cfg")
+	if err := os.WriteFile(elsewhere, []byte("hostname \"Game night e2e\"\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "left4dead2", "cfg", "left4me-server.cfg")
+	if err := os.Symlink(elsewhere, link); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string { return map[string]string{"FAKESRCDS_GAME_ROOT": root}[k] }
+	var out strings.Builder
+	c := config{game: "left4dead2", hostname: defaultHostname, serverCfg: "left4me-server.cfg"}
+	if err := serverCfg(&c, getenv, &lineWriter{w: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if c.hostname != "Game night e2e" {
+		t.Errorf("hostname %q through the link, want %q (logged %q)", c.hostname, "Game night e2e", out.String())
+	}
+
+	// A link to nothing (an instance without server.cfg) is a missing file.
+	if err := os.Remove(elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	c = config{game: "left4dead2", hostname: defaultHostname, serverCfg: "left4me-server.cfg"}
+	if err := serverCfg(&c, getenv, &lineWriter{w: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "fakesrcds: couldn't exec " + link + ": it does not exist\n"; out.String() != want || c.hostname != defaultHostname {
+		t.Errorf("logged %q with hostname %q, want %q and %q", out.String(), c.hostname, want, defaultHostname)
+	}
+}
