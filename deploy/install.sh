@@ -191,6 +191,30 @@ as_left4me() {
 	fi
 }
 
+# ensure_inner_dir MODE DIR: like ensure_dir for a left4me directory
+# inside another left4me directory (instances/ in /var/lib/left4me), which
+# left4me could have replaced with a symlink to steer root's chmod (and
+# chown) elsewhere: make e2e saw an earlier install.sh make a directory
+# of root's 0750 that way. So root follows nothing there: a missing DIR
+# is created as left4me, the mode is set as left4me, and the owner with
+# chown -h, which changes a symlink swapped in at that moment rather than
+# what it points to. A symlink to a directory not left4me's is refused.
+ensure_inner_dir() {
+	path=$destdir$2
+	if [ ! -e "$path" ] && [ ! -L "$path" ]; then
+		as_left4me mkdir -m "$1" "$path"
+		return
+	fi
+	[ -d "$path" ] || die "$path is not a directory"
+	if [ -z "$destdir" ] && [ "$(stat -L -c %U:%G "$path")" != left4me:left4me ]; then
+		[ ! -L "$path" ] || die "$path is a symlink to a directory that is not left4me's; make it a directory of left4me's"
+		system chown -h left4me:left4me "$path"
+	fi
+	if [ "$(stat -L -c %a "$path")" != "$1" ]; then
+		as_left4me chmod "$1" "$path"
+	fi
+}
+
 # ensure_game_dir DIR: creates DIR (0755) as left4me when nothing is
 # there; an existing one, the operator's game installation say, is left
 # exactly as it is.
@@ -325,7 +349,7 @@ fi
 
 # Directories.
 ensure_dir 750 left4me:left4me /var/lib/left4me
-ensure_dir 750 left4me:left4me /var/lib/left4me/instances
+ensure_inner_dir 750 /var/lib/left4me/instances
 ensure_dir 755 root:root /etc/left4me
 # srcds reads an instance's server.cfg through the game's
 # left4dead2/cfg/left4me-server.cfg: a link to where left4me-srcds copies
