@@ -78,6 +78,13 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	if err != nil {
 		return fmt.Errorf("%w: LEFT4ME_BACKEND: %v", errUsage, err)
 	}
+	// One panel per database: a second one's workers and poller would
+	// fight the first's. Taken before the migrations; released last.
+	lock, err := store.LockPanel(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", cfg.DB, err)
@@ -127,6 +134,7 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	web := app.New(opts)
 
 	addr := ln.Addr().String()
+	lock.Announce(addr)
 	if cfg.Backend == "fake" {
 		log.Warn("simulated host: the fake backend starts no real game servers")
 	}
