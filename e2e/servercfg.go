@@ -18,7 +18,9 @@ const (
 	gameNight    = "Game night e2e"
 	serverCfg    = "// left4me e2e: the default blueprint's server.cfg\nhostname \"" + gameNight + "\"\nsv_lan 1\n"
 	gameCfg      = "/var/lib/left4me/game/left4dead2/cfg/left4me-server.cfg"
-	fakeHostname = "left4me fakesrcds" // fakesrcds's name without one
+	cfgTmpfs     = "/run/left4me-instance"  // the unit's own tmpfs, in its mount namespace only
+	cfgLinkTo    = cfgTmpfs + "/server.cfg" // what gameCfg links to
+	fakeHostname = "left4me fakesrcds"      // fakesrcds's name without one
 	plainBP      = "plain"
 	plainName    = "plain-1"
 	plainUnit    = "left4me-server@" + plainName + ".service"
@@ -48,9 +50,11 @@ func (b *bed) inUnitNamespace(ctx context.Context, unit, script string) result {
 
 // serverCfgReachesSrcds: step 2, after coop-1's first start. The start
 // job wrote the blueprint's server.cfg into the instance's directory; the
-// unit bound it over the game's cfg/left4me-server.cfg in its own mount
-// namespace, read-only; the launcher told srcds to execute it; and the
-// game server took its hostname (expectA2S checks the name on the port).
+// launcher copied it into the unit's own tmpfs, where the game's
+// cfg/left4me-server.cfg links, and told srcds to execute it; the game
+// server took its hostname (expectA2S checks the name on the port). Then
+// an upgrade: the empty placeholder an older install.sh left in the
+// link's place, which the panel's next provisioning turns into the link.
 func (b *bed) serverCfgReachesSrcds(ctx context.Context) {
 	res := b.sh(ctx, "stat -c '%a %U %G' "+instanceDir+"/server.cfg && cat "+instanceDir+"/server.cfg")
 	err := codeIs(res, 0)
@@ -65,13 +69,8 @@ func (b *bed) serverCfgReachesSrcds(ctx context.Context) {
 		err = fmt.Errorf("the game server sees:\n%s", res.out)
 	}
 	b.r.check("in "+unit+"'s mount namespace, "+gameCfg+" is its server.cfg", err)
-	res = b.inUnitNamespace(ctx, unit, "echo x >>"+gameCfg)
-	err = nil
-	if res.code == 0 || !strings.Contains(res.err, "Read-only file system") {
-		err = fmt.Errorf("want a read-only file system, got %s", res)
-	}
-	b.r.check("there it is read-only, even to root", err)
-	b.placeholderUntouched(ctx, "while "+name+" runs")
+	b.cfgTmpfsIsPrivate(ctx, unit)
+	b.linkUntouched(ctx, "while "+name+" runs")
 
 	res = b.c.exec(ctx, "", "journalctl", "-u", unit, "--no-pager", "-o", "cat")
 	err = codeIs(res, 0)
@@ -82,23 +81,54 @@ func (b *bed) serverCfgReachesSrcds(ctx context.Context) {
 		}
 	}
 	b.r.check("left4me-srcds passed +servercfgfile left4me-server.cfg and the game server executed it", err)
+
+	res = b.asLeft4me(ctx, "sh", "-c", "rm "+gameCfg+" && : >"+gameCfg)
+	if !b.r.check("as left4me, put an older install.sh's empty placeholder in place of "+gameCfg, codeIs(res, 0)) {
+		return
+	}
+	b.api.action(ctx, "restart")
+	b.linkUntouched(ctx, "after the restart job provisioned "+name+" again")
+	b.expectRunning(ctx, "after the restart")
 }
 
-// placeholderUntouched checks the game tree outside any unit: install.sh's
-// empty placeholder, owned by left4me, never an instance's server.cfg.
-func (b *bed) placeholderUntouched(ctx context.Context, when string) {
-	res := b.sh(ctx, "stat -c '%a %U %G %s' "+gameCfg+" && stat -c '%a %U %G' /var/lib/left4me/game/left4dead2/cfg")
+// cfgTmpfsIsPrivate checks the unit's tmpfs for server.cfg: mounted in its
+// mount namespace, and on the host an empty directory of root's, or
+// nothing, so the game's link leads nowhere outside the units.
+func (b *bed) cfgTmpfsIsPrivate(ctx context.Context, unit string) {
+	res := b.inUnitNamespace(ctx, unit, "awk '$5 == \""+cfgTmpfs+"\" { print $9 }' /proc/self/mountinfo")
 	err := codeIs(res, 0)
-	if err == nil && res.out != "644 left4me left4me 0\n755 left4me left4me\n" {
+	if err == nil && res.out != "tmpfs\n" {
+		err = fmt.Errorf("mounted there: %q, want one tmpfs", res.out)
+	}
+	b.r.check("in "+unit+"'s mount namespace "+cfgTmpfs+" is a tmpfs", err)
+	res = b.sh(ctx, "if [ -e "+cfgTmpfs+" ]; then stat -c '%F %a %U' "+cfgTmpfs+" && ls -A "+cfgTmpfs+"; else echo absent; fi; "+
+		"awk '$5 == \""+cfgTmpfs+"\"' /proc/self/mountinfo")
+	err = codeIs(res, 0)
+	if err == nil && res.out != "absent\n" && res.out != "directory 755 root\n" {
+		err = fmt.Errorf("on the host: %q, want an empty directory of root's (0755), or nothing, and no mount", res.out)
+	}
+	if err == nil {
+		b.r.note("on the host %s: %s", cfgTmpfs, strings.TrimSpace(res.out))
+	}
+	b.r.check("on the host "+cfgTmpfs+" holds nothing: no instance's server.cfg outside its unit", err)
+}
+
+// linkUntouched checks the game tree outside any unit: the game's
+// cfg/left4me-server.cfg is left4me's link to the units' tmpfs, in a
+// left4me directory.
+func (b *bed) linkUntouched(ctx context.Context, when string) {
+	res := b.sh(ctx, "stat -c '%F %U %G' "+gameCfg+" && readlink "+gameCfg+" && stat -c '%a %U %G' /var/lib/left4me/game/left4dead2/cfg")
+	err := codeIs(res, 0)
+	if err == nil && res.out != "symbolic link left4me left4me\n"+cfgLinkTo+"\n755 left4me left4me\n" {
 		err = fmt.Errorf("got:\n%s", res.out)
 	}
-	b.r.check("outside the units "+gameCfg+" is install.sh's empty placeholder (0644, left4me, in a left4me directory) "+when, err)
+	b.r.check("outside the units "+gameCfg+" is left4me's link to "+cfgLinkTo+" (in a 0755 left4me directory) "+when, err)
 }
 
 // secondInstance: step 2, a second instance from a blueprint without a
 // server.cfg, started while coop-1 runs: no server.cfg in its directory,
-// no +servercfgfile, the placeholder in its mount namespace, fakesrcds's
-// own name on its port. Then it is deleted again.
+// no +servercfgfile, nothing behind the game's link in its mount
+// namespace, fakesrcds's own name on its port. Then it is deleted again.
 func (b *bed) secondInstance(ctx context.Context) {
 	if !b.web.createBlueprint(ctx, plainBP, plainMap, plainPlayers) {
 		return
@@ -118,12 +148,12 @@ func (b *bed) secondInstance(ctx context.Context) {
 	b.r.check("systemctl is-active "+plainUnit+" says active", waitFor(ctx, 20*time.Second, func() error {
 		return wantWord(b.unitState(ctx, plainUnit), "active")
 	}))
-	res = b.inUnitNamespace(ctx, plainUnit, "stat -c %s "+gameCfg)
+	res = b.inUnitNamespace(ctx, plainUnit, "test -L "+gameCfg+" && test ! -e "+gameCfg+" && ls -A "+cfgTmpfs)
 	err = codeIs(res, 0)
-	if err == nil && strings.TrimSpace(res.out) != "0" {
-		err = fmt.Errorf("size %s, want the empty placeholder", strings.TrimSpace(res.out))
+	if err == nil && res.out != "" {
+		err = fmt.Errorf("%s holds %q", cfgTmpfs, res.out)
 	}
-	b.r.check("in "+plainUnit+"'s mount namespace "+gameCfg+" is the empty placeholder, not "+name+"'s", err)
+	b.r.check("in "+plainUnit+"'s mount namespace "+gameCfg+" leads to nothing ("+cfgTmpfs+" is empty), not to "+name+"'s", err)
 	res = b.inUnitNamespace(ctx, unit, "cat "+gameCfg)
 	err = codeIs(res, 0)
 	if err == nil && res.out != serverCfg {
@@ -157,7 +187,7 @@ func (b *bed) secondInstance(ctx context.Context) {
 
 	b.api.actionOn(ctx, plainName, "delete")
 	b.r.check("systemctl is-active "+plainUnit+" says inactive after the delete", wantWord(b.unitState(ctx, plainUnit), "inactive"))
-	b.placeholderUntouched(ctx, "after "+plainName+" came and went")
+	b.linkUntouched(ctx, "after "+plainName+" came and went")
 }
 
 // The instance step 10 sets up by hand, with no panel: the unit alone.
@@ -171,10 +201,9 @@ const (
 )
 
 // withoutGameTree: step 10, the unit when there is no game tree at all
-// (an operator who removed it, or installed left4me without install.sh's
-// placeholder): without a server.cfg the bind is skipped and nothing is
-// created; with one, systemd creates the missing directories and an
-// empty file to mount over, as root. Either way the unit starts.
+// (an operator who removed it, or installed left4me without install.sh):
+// with or without a server.cfg it starts and nothing is created under
+// game/, as the unit mounts nothing there. Then step 10b.
 func (b *bed) withoutGameTree(ctx context.Context) {
 	res := b.sh(ctx, `set -e
 rm -rf `+gameDir+`
@@ -186,27 +215,125 @@ chown -R left4me:left4me `+bareDir)
 	}
 	b.bareStart(ctx, fakeHostname, "without a game tree or a server.cfg")
 	res = b.sh(ctx, "test ! -e "+gameDir)
-	b.r.check("with no server.cfg to bind, systemd created nothing under "+gameDir, codeIs(res, 0))
+	b.r.check("without a server.cfg, nothing was created under "+gameDir, codeIs(res, 0))
 	b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
 
 	res = b.sh(ctx, `printf 'hostname "`+bareHost+`"\n' >`+bareDir+`/server.cfg && chown left4me:left4me `+bareDir+`/server.cfg`)
 	if !b.r.check("write "+bareDir+"/server.cfg by hand", codeIs(res, 0)) {
 		return
 	}
-	b.bareStart(ctx, bareHost, "without a game tree, with a server.cfg")
-	res = b.sh(ctx, "stat -c '%F %a %U %s %n' "+gameDir+" "+gameDir+"/left4dead2 "+gameDir+"/left4dead2/cfg "+gameCfg)
-	err := codeIs(res, 0)
-	if err == nil && (strings.Count(res.out, "directory 755 root ") != 3 ||
-		!strings.Contains(res.out, "regular empty file 644 root 0 "+gameCfg+"\n")) {
-		err = fmt.Errorf("want three directories 0755 and an empty file 0644, all root's; got:\n%s", res.out)
-	}
-	if err == nil {
-		b.r.note("systemd created: %s", strings.ReplaceAll(strings.TrimSpace(res.out), "\n", "; "))
-	}
-	b.r.check("systemd created the missing directories and an empty file to mount over, as root", err)
+	// No game, so no link: the game server cannot find the file.
+	b.bareStart(ctx, fakeHostname, "without a game tree, with a server.cfg")
+	res = b.sh(ctx, "test ! -e "+gameDir)
+	b.r.check("with a server.cfg, nothing was created under "+gameDir+" either", codeIs(res, 0))
+	b.cfgTmpfsIsPrivate(ctx, bareUnit)
 	b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
-	res = b.sh(ctx, "rm -rf "+bareDir+" "+gameDir)
-	b.r.check("clean up", codeIs(res, 0))
+
+	b.symlinkOutOfTheStateRoot(ctx)
+	res = b.sh(ctx, "rm -rf "+bareDir)
+	b.r.check("clean up "+bareDir, codeIs(res, 0))
+}
+
+// Where step 10b's symlinks point: a directory outside the state root
+// that exists (root's, empty) and one that does not.
+const (
+	outsideDir     = "/etc/left4me-e2e-x"
+	outsideMissing = "/etc/left4me-e2e-y"
+)
+
+// symlinkOutOfTheStateRoot: step 10b. install.sh puts the game tree back,
+// as left4me; bare-1 (with its server.cfg) reads its server.cfg through
+// the link. Then, as left4me, the game's left4dead2/cfg and then
+// left4dead2 itself become symlinks out of the state root, and bare-1
+// starts each time: PID 1 must create nothing where they point, and
+// nothing of root's may appear in the game tree; and install.sh follows
+// no symlink at instances/. (With the old bind of
+// server.cfg over cfg/left4me-server.cfg, systemd created
+// /etc/left4me-e2e-x/left4me-server.cfg and
+// /etc/left4me-e2e-y/cfg/left4me-server.cfg as root.)
+func (b *bed) symlinkOutOfTheStateRoot(ctx context.Context) {
+	b.r.step("10b. as left4me, symlinks in the game tree out of the state root; an instance with a server.cfg starts")
+	install := []string{"env", "LEFT4ME_SRCDS=/usr/local/bin/fakesrcds",
+		"sh", checkout + "/deploy/install.sh", "--binary", checkout + "/bin/left4me"}
+	res := b.c.exec(ctx, "", install...)
+	err := codeIs(res, 0)
+	if err == nil && !strings.Contains(res.out, "runuser -u left4me -- ln -sfn "+cfgLinkTo+" "+gameCfg) {
+		err = fmt.Errorf("install.sh did not make the link as left4me:\n%s", res.out)
+	}
+	if !b.r.check("install.sh again: it makes the game's directories and link as left4me", err) {
+		return
+	}
+	res = b.sh(ctx, "stat -c '%F %a %U %G' "+gameDir+" "+gameDir+"/left4dead2 "+gameDir+"/left4dead2/cfg")
+	err = codeIs(res, 0)
+	if err == nil && res.out != strings.Repeat("directory 755 left4me left4me\n", 3) {
+		err = fmt.Errorf("got:\n%s", res.out)
+	}
+	b.r.check(gameDir+", left4dead2 and left4dead2/cfg are left4me's directories (0755)", err)
+	b.linkUntouched(ctx, "after install.sh")
+	b.bareStart(ctx, bareHost, "through install.sh's link")
+	b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
+
+	res = b.sh(ctx, "rm -rf "+outsideDir+" "+outsideMissing+" && mkdir -m 0755 "+outsideDir)
+	if !b.r.check("create the empty directory "+outsideDir+" (root's); "+outsideMissing+" does not exist", codeIs(res, 0)) {
+		return
+	}
+	defer func() {
+		res := b.sh(ctx, "rm -rf "+outsideDir+" "+outsideMissing)
+		b.r.check("remove "+outsideDir+" and "+outsideMissing, codeIs(res, 0))
+	}()
+	for _, a := range []struct{ moved, target string }{
+		{gameDir + "/left4dead2/cfg", outsideDir},
+		{gameDir + "/left4dead2", outsideMissing},
+	} {
+		res = b.asLeft4me(ctx, "sh", "-c", "mv "+a.moved+" "+a.moved+".e2e && ln -s "+a.target+" "+a.moved)
+		if !b.r.check("as left4me, replace "+a.moved+" with a symlink to "+a.target, codeIs(res, 0)) {
+			return
+		}
+		b.bareStart(ctx, fakeHostname, "with "+a.moved+" a symlink to "+a.target)
+		b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
+		res = b.sh(ctx, "find "+outsideDir+" -mindepth 1; ls -d "+outsideMissing+" 2>/dev/null; find "+gameDir+" ! -user left4me")
+		err = codeIs(res, 0)
+		if err == nil && res.out != "" {
+			err = fmt.Errorf("found:\n%s", res.out)
+		}
+		b.r.check("nothing was created in "+outsideDir+" or at "+outsideMissing+", nothing of root's is in "+gameDir, err)
+		res = b.asLeft4me(ctx, "sh", "-c", "rm "+a.moved+" && mv "+a.moved+".e2e "+a.moved)
+		if !b.r.check("as left4me, put "+a.moved+" back", codeIs(res, 0)) {
+			return
+		}
+	}
+	b.linkUntouched(ctx, "after the symlinks were taken away again")
+	b.bareStart(ctx, bareHost, "with the game tree put back")
+	b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
+	b.installFollowsNoSymlink(ctx, install)
+}
+
+// installFollowsNoSymlink: step 10b, install.sh (as root) with the
+// instances directory replaced by left4me with a symlink to a directory
+// of root's. It used to chmod 0750 what the symlink pointed to (any
+// directory: /etc, say); it must refuse and change nothing there.
+func (b *bed) installFollowsNoSymlink(ctx context.Context, install []string) {
+	const instances = "/var/lib/left4me/instances"
+	res := b.asLeft4me(ctx, "sh", "-c", "mv "+instances+" "+instances+".e2e && ln -s "+outsideDir+" "+instances)
+	if !b.r.check("as left4me, replace "+instances+" with a symlink to "+outsideDir, codeIs(res, 0)) {
+		return
+	}
+	res = b.c.exec(ctx, "", install...)
+	err := codeIs(res, 1)
+	if want := instances + " is a symlink to a directory that is not left4me's"; err == nil && !strings.Contains(res.err+res.out, want) {
+		err = fmt.Errorf("no %q in:\n%s", want, res)
+	}
+	b.r.check("install.sh refuses to follow it (exit 1, says why)", err)
+	res = b.sh(ctx, "stat -c '%a %U %G' "+outsideDir)
+	err = codeIs(res, 0)
+	if err == nil && res.out != "755 root root\n" {
+		err = fmt.Errorf("got %q", res.out)
+	}
+	b.r.check(outsideDir+" is still root's, 0755", err)
+	res = b.asLeft4me(ctx, "sh", "-c", "rm "+instances+" && mv "+instances+".e2e "+instances)
+	b.r.check("as left4me, put "+instances+" back", codeIs(res, 0))
+	res = b.c.exec(ctx, "", install...)
+	b.r.check("install.sh runs again (exit 0)", codeIs(res, 0))
 }
 
 // bareStart starts bare-1 with systemctl and checks that it runs and
