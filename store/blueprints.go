@@ -11,18 +11,26 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/text"
 )
 
 // DefaultBlueprintName is the blueprint the first migration creates.
 const DefaultBlueprintName = "default"
 
+// MaxBlueprintNameLen is the longest blueprint name allowed, in
+// characters.
+const MaxBlueprintNameLen = 64
+
 // validateBlueprint checks what a blueprint may contain. Map and game
-// mode become srcds arguments, so they follow the argument rule too.
+// mode become srcds arguments, so they follow the argument rule too; the
+// name is a line and server.cfg lines of text (text.Check).
 func validateBlueprint(b *Blueprint) error {
 	b.Name = strings.TrimSpace(b.Name)
 	switch {
-	case b.Name == "" || len(b.Name) > 64:
-		return invalidf("a blueprint needs a name of 1 to 64 characters")
+	case b.Name == "":
+		return invalidf(fmt.Sprintf("a blueprint needs a name of 1 to %d characters", MaxBlueprintNameLen))
+	case text.Check(b.Name, text.Line, MaxBlueprintNameLen) != "":
+		return invalidf(text.Check(b.Name, text.Line, MaxBlueprintNameLen))
 	case b.Map == "" || len(b.Map) > 64:
 		return invalidf("a blueprint needs a map of 1 to 64 characters")
 	case b.GameMode == "" || len(b.GameMode) > 32:
@@ -31,8 +39,8 @@ func validateBlueprint(b *Blueprint) error {
 		return invalidf(fmt.Sprintf("max players must be 1-32, not %d", b.MaxPlayers))
 	case len(b.Args) > hostbackend.MaxArgs-6: // room for +map, +mp_gamemode, +maxplayers
 		return invalidf(fmt.Sprintf("at most %d extra arguments are allowed", hostbackend.MaxArgs-6))
-	case strings.ContainsRune(b.ServerCfg, 0):
-		return invalidf("server.cfg may not contain a NUL byte")
+	case text.Check(b.ServerCfg, text.Lines, 0) != "":
+		return invalidf("server.cfg: " + text.Check(b.ServerCfg, text.Lines, 0))
 	}
 	for _, v := range []string{b.Map, b.GameMode} {
 		if err := hostbackend.ValidateArg(v); err != nil {
@@ -103,6 +111,9 @@ func (db *DB) GetBlueprint(ctx context.Context, id int64) (*Blueprint, error) {
 // GetBlueprintByName returns the blueprint with the given name, or an
 // error matching ErrNotFound.
 func (db *DB) GetBlueprintByName(ctx context.Context, name string) (*Blueprint, error) {
+	if !sqlSafe(name) {
+		return nil, notFound(fmt.Sprintf("blueprint %q does not exist", name))
+	}
 	return db.getBlueprint(ctx, db.reader, "name = ?", name, fmt.Sprintf("blueprint %s does not exist", name))
 }
 

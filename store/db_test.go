@@ -179,6 +179,8 @@ func TestCreateServerErrorsAreSentences(t *testing.T) {
 		{"bad name", store.NewServer{Name: "Coop", Port: 27016, BlueprintID: 1}, store.ErrInvalid, `"Coop" contains 'C'`},
 		{"low port", store.NewServer{Name: "x", Port: 80, BlueprintID: 1}, store.ErrInvalid, "port 80 is outside 1024-65535"},
 		{"missing blueprint", store.NewServer{Name: "x", Port: 27016, BlueprintID: 42}, store.ErrNotFound, "blueprint 42 does not exist"},
+		{"a NUL byte in the title", store.NewServer{Name: "x", Port: 27016, BlueprintID: 1, Title: "a\x00b"}, store.ErrInvalid, "U+0000"},
+		{"a line break in the title", store.NewServer{Name: "x", Port: 27016, BlueprintID: 1, Title: "a\nb"}, store.ErrInvalid, "one line"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,6 +208,10 @@ func TestNotFoundIsASentinelNeverNilNil(t *testing.T) {
 		"GetSession":         func() (any, error) { return db.GetSession(ctx, "nope") },
 		"DeleteServer":       func() (any, error) { return nil, db.DeleteServer(ctx, 99) },
 		"DeleteBlueprint":    func() (any, error) { return nil, db.DeleteBlueprint(ctx, 99) },
+		// A NUL cannot travel in a statement: these must not ask.
+		"GetServerByName with NUL":    func() (any, error) { return db.GetServerByName(ctx, "a\x00b") },
+		"GetBlueprintByName with NUL": func() (any, error) { return db.GetBlueprintByName(ctx, "a\x00b") },
+		"GetUserByName with NUL":      func() (any, error) { return db.GetUserByName(ctx, "a\x00b") },
 	}
 	for name, call := range checks {
 		_, err := call()
@@ -242,6 +248,10 @@ func TestBlueprintsRoundTripArgsAndRefuseBadOnes(t *testing.T) {
 		{Name: "x", Map: "c1m1 hotel", GameMode: "coop", MaxPlayers: 4},
 		{Name: "x", Map: "c1m1_hotel", GameMode: "coop", MaxPlayers: 0},
 		{Name: "x", Map: "c1m1_hotel", GameMode: "coop", MaxPlayers: 4, Args: []string{"$(reboot)"}},
+		{Name: "a\x00b", Map: "c1m1_hotel", GameMode: "coop", MaxPlayers: 4},
+		{Name: "\u202eedoc", Map: "c1m1_hotel", GameMode: "coop", MaxPlayers: 4},
+		{Name: "x", Map: "c1m1_hotel", GameMode: "coop", MaxPlayers: 4, ServerCfg: "hostname x\n\x00"},
+		{Name: "x", Map: "c1m1_hotel", GameMode: "coop", MaxPlayers: 4, ServerCfg: "hostname \x1b[31mx"},
 	} {
 		if err := db.CreateBlueprint(ctx, b); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("CreateBlueprint(%+v) = %v, want ErrInvalid", b, err)

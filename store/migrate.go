@@ -69,7 +69,8 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	// What SQL cannot compute: the keys of user names (0005).
+	return db.keyUserNames(ctx)
 }
 
 func (db *DB) applyMigration(ctx context.Context, m migration) error {

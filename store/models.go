@@ -166,8 +166,12 @@ const (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID           int64  `bun:"id,pk,autoincrement"`
-	Name         string `bun:"name,notnull"`
+	ID   int64  `bun:"id,pk,autoincrement"`
+	Name string `bun:"name,notnull"`
+	// NameKey is text.Fold(Name): no two users share one. It is empty only
+	// for a look-alike of an older user that existed before user names
+	// became unique regardless of case (migration 0005).
+	NameKey      string `bun:"name_key,nullzero"`
 	PasswordHash string `bun:"password_hash,notnull"`
 	Role         Role   `bun:"role,notnull"`
 	Disabled     bool   `bun:"disabled,notnull"`

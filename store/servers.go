@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/text"
 )
 
 // MaxTitleLen is the longest server title allowed, in characters.
@@ -35,8 +35,8 @@ func (db *DB) CreateServer(ctx context.Context, ns NewServer) (*Server, error) {
 	if ns.Port < 1024 || ns.Port > 65535 {
 		return nil, invalidf(fmt.Sprintf("port %d is outside 1024-65535", ns.Port))
 	}
-	if utf8.RuneCountInString(ns.Title) > MaxTitleLen || !utf8.ValidString(ns.Title) {
-		return nil, invalidf(fmt.Sprintf("the title must be valid text of at most %d characters", MaxTitleLen))
+	if msg := text.Check(ns.Title, text.Line, MaxTitleLen); msg != "" {
+		return nil, invalidf(msg)
 	}
 	now := NewTime(db.Now())
 	s := &Server{
@@ -95,8 +95,11 @@ func (db *DB) GetServer(ctx context.Context, id int64) (*Server, error) {
 }
 
 // GetServerByName returns the server with the given instance name, or an
-// error matching ErrNotFound.
+// error matching ErrNotFound (at once for a name no server can have).
 func (db *DB) GetServerByName(ctx context.Context, name string) (*Server, error) {
+	if hostbackend.ValidateName(name) != nil {
+		return nil, notFound(fmt.Sprintf("server %q does not exist", name))
+	}
 	s := new(Server)
 	err := db.reader.NewSelect().Model(s).Where("name = ?", name).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -120,8 +123,8 @@ func (db *DB) ListServers(ctx context.Context) ([]Server, error) {
 // SetServerTitle changes a server's display title. It returns an error
 // matching ErrNotFound or ErrInvalid.
 func (db *DB) SetServerTitle(ctx context.Context, id int64, title string) error {
-	if utf8.RuneCountInString(title) > MaxTitleLen || !utf8.ValidString(title) {
-		return invalidf(fmt.Sprintf("the title must be valid text of at most %d characters", MaxTitleLen))
+	if msg := text.Check(title, text.Line, MaxTitleLen); msg != "" {
+		return invalidf(msg)
 	}
 	res, err := db.writer.NewUpdate().Model((*Server)(nil)).Set("title = ?", strings.TrimSpace(title)).
 		Where("id = ?", id).Exec(ctx)

@@ -9,13 +9,19 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+
+	"github.com/left4me/left4me/internal/text"
 )
 
 // MaxTokenNameLen is the longest API token name allowed, in characters.
 const MaxTokenNameLen = 64
+
+// MaxAPITokens is how many working (not revoked) API tokens one user may
+// have. The API's rate limit is per user, whatever the number of tokens;
+// the cap keeps the list of tokens one a person can review.
+const MaxAPITokens = 20
 
 // APIToken is a personal token for the JSON API. It acts with its user's
 // role. The token itself is shown once and never stored: TokenHash is
@@ -43,13 +49,16 @@ func HashAPIToken(token string) string {
 }
 
 // CreateAPIToken stores a token of the user, given the token's hash
-// (HashAPIToken). Errors match ErrInvalid for a bad name and ErrNotFound
-// for a missing user.
+// (HashAPIToken). Errors match ErrInvalid for a bad name (text.Check's
+// rule for a line), ErrNotFound for a missing user and ErrConflict when
+// the user has MaxAPITokens working tokens already.
 func (db *DB) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash string) (*APIToken, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > MaxTokenNameLen || !utf8.ValidString(name) ||
-		strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return nil, invalidf(fmt.Sprintf("a token name must have 1 to %d characters, no control characters", MaxTokenNameLen))
+	if name == "" {
+		return nil, invalidf(fmt.Sprintf("a token name must have 1 to %d characters", MaxTokenNameLen))
+	}
+	if msg := text.Check(name, text.Line, MaxTokenNameLen); msg != "" {
+		return nil, invalidf(msg)
 	}
 	if len(tokenHash) != 64 {
 		return nil, invalidf("a token hash must be a hex SHA-256")
@@ -62,6 +71,13 @@ func (db *DB) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash 
 		}
 		if !exists {
 			return notFound(fmt.Sprintf("user %d does not exist", userID))
+		}
+		working, err := tx.NewSelect().Model((*APIToken)(nil)).Where("user_id = ? AND revoked_at IS NULL", userID).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if working >= MaxAPITokens {
+			return conflictf(fmt.Sprintf("you have %d working tokens, the most one account may have: revoke one you no longer use first", working))
 		}
 		_, err = tx.NewInsert().Model(t).Returning("id").Exec(ctx)
 		if isUniqueViolation(err) {

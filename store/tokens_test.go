@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,9 @@ func TestCreateAPITokenRefusesBadInput(t *testing.T) {
 		{"an empty name", u.ID, " ", store.HashAPIToken("a"), store.ErrInvalid},
 		{"a long name", u.ID, strings.Repeat("x", 65), store.HashAPIToken("b"), store.ErrInvalid},
 		{"a control character", u.ID, "b\x01ot", store.HashAPIToken("c"), store.ErrInvalid},
+		{"a NUL byte", u.ID, "b\x00ot", store.HashAPIToken("e"), store.ErrInvalid},
+		{"a C1 control", u.ID, "b\u009bot", store.HashAPIToken("f"), store.ErrInvalid},
+		{"a right-to-left override", u.ID, "\u202etob", store.HashAPIToken("g"), store.ErrInvalid},
 		{"not a hash", u.ID, "bot", "plain-token", store.ErrInvalid},
 		{"a missing user", u.ID + 99, "bot", store.HashAPIToken("d"), store.ErrNotFound},
 	}
@@ -144,5 +148,30 @@ func TestDeletingAUserDeletesItsTokens(t *testing.T) {
 	}
 	if _, err := db.GetAPITokenByHash(ctx, store.HashAPIToken("x")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the token outlived its user: %v", err)
+	}
+}
+
+func TestAUserHasAtMostMaxAPITokensWorking(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, "ann", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *store.APIToken
+	for i := range store.MaxAPITokens {
+		if last, err = db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken(fmt.Sprint(i))); err != nil {
+			t.Fatalf("token %d: %v", i+1, err)
+		}
+	}
+	_, err = db.CreateAPIToken(ctx, u.ID, "one more", store.HashAPIToken("more"))
+	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "revoke one") {
+		t.Fatalf("token %d: %v, want a conflict saying to revoke one", store.MaxAPITokens+1, err)
+	}
+	if err := db.RevokeAPIToken(ctx, u.ID, last.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAPIToken(ctx, u.ID, "one more", store.HashAPIToken("more")); err != nil {
+		t.Fatalf("after revoking one: %v", err)
 	}
 }

@@ -29,12 +29,14 @@ type UserChange struct {
 // UpdateUser applies ch to the user with id in one transaction. It
 // refuses, with an error matching ErrConflict, a change that would leave
 // no enabled admin. Disabling a user or setting a new password ends the
-// user's sessions. Errors match ErrNotFound, ErrInvalid or ErrConflict.
-func (db *DB) UpdateUser(ctx context.Context, id int64, ch UserChange) error {
+// user's sessions and revokes their API tokens; Ended says how many.
+// Errors match ErrNotFound, ErrInvalid or ErrConflict.
+func (db *DB) UpdateUser(ctx context.Context, id int64, ch UserChange) (Ended, error) {
 	if ch.Role != nil && *ch.Role != RoleAdmin && *ch.Role != RoleOperator {
-		return invalidf(fmt.Sprintf("unknown role %q: choose admin or operator", *ch.Role))
+		return Ended{}, invalidf(fmt.Sprintf("unknown role %q: choose admin or operator", *ch.Role))
 	}
-	return wrap("update user", db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	var ended Ended
+	err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		u := new(User)
 		err := tx.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -67,12 +69,14 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, ch UserChange) error {
 			return conflictf(fmt.Sprintf("%s is the last enabled admin; make another user admin first", u.Name))
 		}
 		if (ch.Disabled != nil && *ch.Disabled) || ch.PasswordHash != "" {
-			if _, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
-				return err
-			}
+			ended, err = db.endAccess(ctx, tx, id)
 		}
-		return nil
-	}))
+		return err
+	})
+	if err != nil {
+		return Ended{}, wrap("update user", err)
+	}
+	return ended, nil
 }
 
 // LastStateChanges returns, for every server with history, when its

@@ -23,10 +23,10 @@ func TestUpdateUserKeepsAnEnabledAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	operator, yes := store.RoleOperator, true
-	if err := db.UpdateUser(ctx, admin.ID, store.UserChange{Role: &operator}); !errors.Is(err, store.ErrConflict) {
+	if _, err := db.UpdateUser(ctx, admin.ID, store.UserChange{Role: &operator}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("demoting the last admin: %v, want ErrConflict", err)
 	}
-	if err := db.UpdateUser(ctx, admin.ID, store.UserChange{Disabled: &yes}); !errors.Is(err, store.ErrConflict) {
+	if _, err := db.UpdateUser(ctx, admin.ID, store.UserChange{Disabled: &yes}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("disabling the last admin: %v, want ErrConflict", err)
 	}
 	if u, _ := db.GetUser(ctx, admin.ID); u.Role != store.RoleAdmin || u.Disabled {
@@ -34,13 +34,13 @@ func TestUpdateUserKeepsAnEnabledAdmin(t *testing.T) {
 	}
 
 	adminRole := store.RoleAdmin
-	if err := db.UpdateUser(ctx, op.ID, store.UserChange{Role: &adminRole}); err != nil {
+	if _, err := db.UpdateUser(ctx, op.ID, store.UserChange{Role: &adminRole}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.UpdateUser(ctx, admin.ID, store.UserChange{Disabled: &yes}); err != nil {
+	if _, err := db.UpdateUser(ctx, admin.ID, store.UserChange{Disabled: &yes}); err != nil {
 		t.Fatalf("disabling one of two admins: %v", err)
 	}
-	if err := db.UpdateUser(ctx, 999, store.UserChange{Disabled: &yes}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.UpdateUser(ctx, 999, store.UserChange{Disabled: &yes}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing user: %v", err)
 	}
 	if n, err := db.CountUsers(ctx); err != nil || n != 2 {
@@ -59,7 +59,7 @@ func TestUpdateUserPasswordEndsSessions(t *testing.T) {
 	if err := db.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.UpdateUser(ctx, u.ID, store.UserChange{PasswordHash: "new"}); err != nil {
+	if _, err := db.UpdateUser(ctx, u.ID, store.UserChange{PasswordHash: "new"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.GetSession(ctx, "x"); !errors.Is(err, store.ErrNotFound) {

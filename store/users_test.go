@@ -1,0 +1,209 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/store/storetest"
+)
+
+func TestUserNamesAreUniqueRegardlessOfCaseAndLookAlikes(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	for _, n := range []string{"admin", "Ärger", "ann smith"} {
+		if _, err := db.CreateUser(ctx, n, "h", store.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name    string
+		user    string
+		want    error
+		wantMsg string
+	}{
+		{"the same name", "admin", store.ErrConflict, "a user named admin already exists"},
+		{"another case", "Admin", store.ErrConflict, "Admin is too like the name of user admin"},
+		{"all capitals", "ADMIN", store.ErrConflict, "user admin"},
+		{"the Kelvin sign", "\u212Aate", store.ErrInvalid, ""}, // made below, after kate
+		{"another case outside ASCII", "äRGER", store.ErrConflict, "user Ärger"},
+		{"two spaces for one", "Ann  Smith", store.ErrConflict, "user ann smith"},
+		{"a right-to-left override", "\u202enimda", store.ErrInvalid, "U+202E"},
+		{"a zero-width space", "ad\u200bmin", store.ErrInvalid, "U+200B"},
+		{"a NUL byte", "ad\x00min", store.ErrInvalid, "U+0000"},
+		{"a no-break space", "ann\u00a0smith", store.ErrInvalid, "U+00A0"},
+		{"65 characters", strings.Repeat("é", 65), store.ErrInvalid, "at most 64"},
+	}
+	if _, err := db.CreateUser(ctx, "kate", "h", store.RoleOperator); err != nil {
+		t.Fatal(err)
+	}
+	tests[3].want, tests[3].wantMsg = store.ErrConflict, "user kate"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := db.CreateUser(ctx, tt.user, "h", store.RoleOperator)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("CreateUser(%q) = %v, want %v saying %q", tt.user, err, tt.want, tt.wantMsg)
+			}
+		})
+	}
+	if n, _ := db.CountUsers(ctx); n != 4 {
+		t.Fatalf("%d users, want the 4 accepted ones", n)
+	}
+	if _, err := db.GetUserByName(ctx, "ad\x00min"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a lookup by a name with NUL: %v, want not found", err)
+	}
+}
+
+// TestMigrationKeysExistingNamesAndKeepsLookAlikes opens a database that
+// version 4 of the schema made, with look-alike users in it.
+func TestMigrationKeysExistingNamesAndKeepsLookAlikes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "left4me.db")
+	old, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("migrations/*.sql")
+	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		v, _ := strconv.Atoi(name[:4])
+		if v > 4 {
+			continue
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := old.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, v, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := []string{"admin", "Admin", "\u202enimda", "Ärger", "ärger", "bob", "ADMIN"}
+	for i, n := range names {
+		if _, err := old.Exec(`INSERT INTO users (id, name, password_hash, role, created_at) VALUES (?, ?, 'h', 'admin', 0)`, i+1, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	for range 2 { // and opening it again changes nothing
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatalf("open a database with look-alike users: %v", err)
+		}
+		us, err := db.ListUsers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := map[string]string{}
+		for _, u := range us {
+			keys[u.Name] = u.NameKey
+		}
+		want := map[string]string{"admin": "admin", "Admin": "", "\u202enimda": "nimda", "Ärger": "ärger", "ärger": "", "bob": "bob", "ADMIN": ""}
+		for n, k := range want {
+			if got, ok := keys[n]; !ok || got != k {
+				t.Errorf("user %q: key %q (there: %v), want %q", n, got, ok, k)
+			}
+		}
+		// The look-alikes still log in by their names; no new one can be made.
+		if u, err := db.GetUserByName(ctx, "Admin"); err != nil || u.ID != 2 {
+			t.Errorf("GetUserByName(Admin) = %+v, %v", u, err)
+		}
+		if _, err := db.CreateUser(ctx, "aDmin", "h", store.RoleOperator); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("a new look-alike: %v, want a conflict", err)
+		}
+		db.Close()
+	}
+}
+
+func TestDisablingOrANewPasswordEndsSessionsAndRevokesTokens(t *testing.T) {
+	yes, no, operator := true, false, store.RoleOperator
+	tests := []struct {
+		name      string
+		change    store.UserChange
+		wantEnded store.Ended
+	}{
+		{"a new password", store.UserChange{PasswordHash: "new"}, store.Ended{Sessions: 2, Tokens: 3}},
+		{"disabling", store.UserChange{Disabled: &yes}, store.Ended{Sessions: 2, Tokens: 3}},
+		{"enabling", store.UserChange{Disabled: &no}, store.Ended{}},
+		{"another role", store.UserChange{Role: &operator}, store.Ended{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := storetest.Open(t)
+			ctx := context.Background()
+			if _, err := db.CreateUser(ctx, "root", "h", store.RoleAdmin); err != nil {
+				t.Fatal(err)
+			}
+			u, err := db.CreateUser(ctx, "bob", "h", store.RoleAdmin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				s := &store.Session{ID: "s" + strconv.Itoa(i), UserID: u.ID, CSRFToken: "c", ExpiresAt: store.NewTime(db.Now().Add(1e12))}
+				if err := db.CreateSession(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range 4 {
+				tok, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("t"+strconv.Itoa(i)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 3 { // one revoked before: not counted again
+					if err := db.RevokeAPIToken(ctx, u.ID, tok.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			ended, err := db.UpdateUser(ctx, u.ID, tt.change)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ended != tt.wantEnded {
+				t.Fatalf("ended %+v, want %+v", ended, tt.wantEnded)
+			}
+			ts, _ := db.ListAPITokens(ctx, u.ID)
+			_, sessErr := db.GetSession(ctx, "s0")
+			if tt.wantEnded.Tokens > 0 && (len(ts) != 0 || !errors.Is(sessErr, store.ErrNotFound)) {
+				t.Fatalf("after %s: %d working tokens, session %v", tt.name, len(ts), sessErr)
+			}
+			if tt.wantEnded.Tokens == 0 && (len(ts) != 3 || sessErr != nil) {
+				t.Fatalf("after %s: %d working tokens, session %v; want both kept", tt.name, len(ts), sessErr)
+			}
+		})
+	}
+}
+
+func TestSetUserDisabledRevokesTokensForGood(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, "bob", "h", store.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("t")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetUserDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetUserDisabled(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetAPITokenByHash(ctx, store.HashAPIToken("t")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a token of a user disabled and enabled again: %v, want revoked", err)
+	}
+}
