@@ -28,6 +28,8 @@ type Config struct {
 	JobWorkers        int           // LEFT4ME_JOB_WORKERS, -job-workers
 	SecureCookies     bool          // LEFT4ME_SECURE_COOKIES, -secure-cookies
 	ProxyHeader       string        // LEFT4ME_PROXY_HEADER, -proxy-header
+	MaxConns          int           // LEFT4ME_MAX_CONNS, -max-conns
+	MaxConnsPerAddr   int           // LEFT4ME_MAX_CONNS_PER_ADDR, -max-conns-per-addr
 	SystemctlHelper   string        // LEFT4ME_SYSTEMCTL_HELPER
 	JournalctlHelper  string        // LEFT4ME_JOURNALCTL_HELPER
 	ShutdownGraceTime time.Duration // LEFT4ME_SHUTDOWN_GRACE
@@ -44,6 +46,8 @@ func DefaultConfig() Config {
 		PortRangeEnd:      27115,
 		PollerInterval:    30 * time.Second,
 		JobWorkers:        4,
+		MaxConns:          1024,
+		MaxConnsPerAddr:   64,
 		SystemctlHelper:   "/usr/local/libexec/left4me/left4me-systemctl",
 		JournalctlHelper:  "/usr/local/libexec/left4me/left4me-journalctl",
 		ShutdownGraceTime: 10 * time.Second,
@@ -70,6 +74,8 @@ func settingsOf(c *Config) []setting {
 		integer("job-workers", "LEFT4ME_JOB_WORKERS", "job workers; 0 disables workers and the poller", &c.JobWorkers),
 		boolean("secure-cookies", "LEFT4ME_SECURE_COOKIES", "mark cookies Secure (behind HTTPS)", &c.SecureCookies),
 		str("proxy-header", "LEFT4ME_PROXY_HEADER", "header with the client address set by a reverse proxy on this host, e.g. X-Real-IP", &c.ProxyHeader),
+		integer("max-conns", "LEFT4ME_MAX_CONNS", "open HTTP connections at most; the longest idle makes room (0: no limit)", &c.MaxConns),
+		integer("max-conns-per-addr", "LEFT4ME_MAX_CONNS_PER_ADDR", "open HTTP connections per client address (IPv6: per /64; 0: no limit)", &c.MaxConnsPerAddr),
 		str("systemctl-helper", "LEFT4ME_SYSTEMCTL_HELPER", "root helper for systemctl", &c.SystemctlHelper),
 		str("journalctl-helper", "LEFT4ME_JOURNALCTL_HELPER", "root helper for journalctl", &c.JournalctlHelper),
 		duration("shutdown-grace", "LEFT4ME_SHUTDOWN_GRACE", "how long running jobs may finish at shutdown", &c.ShutdownGraceTime),
@@ -152,6 +158,12 @@ func (c Config) validate() error {
 		if !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
 			return fmt.Errorf("LEFT4ME_PROXY_HEADER=%q: want a header name such as X-Real-IP", c.ProxyHeader)
 		}
+	}
+	if c.MaxConns < 0 {
+		return fmt.Errorf("LEFT4ME_MAX_CONNS=%d: must be 0 (no limit) or more", c.MaxConns)
+	}
+	if c.MaxConnsPerAddr < 0 {
+		return fmt.Errorf("LEFT4ME_MAX_CONNS_PER_ADDR=%d: must be 0 (no limit) or more", c.MaxConnsPerAddr)
 	}
 	if c.ShutdownGraceTime <= 0 {
 		return fmt.Errorf("LEFT4ME_SHUTDOWN_GRACE=%s: must be a positive duration such as 10s", c.ShutdownGraceTime)

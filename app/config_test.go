@@ -67,6 +67,8 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 		{"a proxy header with a space", nil, []string{"LEFT4ME_PROXY_HEADER", "X Real IP"}, "LEFT4ME_PROXY_HEADER"},
 		{"a bad boolean", nil, []string{"LEFT4ME_SECURE_COOKIES", "yes please"}, "LEFT4ME_SECURE_COOKIES"},
 		{"no shutdown grace", nil, []string{"LEFT4ME_SHUTDOWN_GRACE", "0"}, "LEFT4ME_SHUTDOWN_GRACE"},
+		{"a negative connection limit", nil, []string{"LEFT4ME_MAX_CONNS", "-1"}, "LEFT4ME_MAX_CONNS"},
+		{"a negative per-address limit", []string{"-max-conns-per-addr", "-5"}, nil, "LEFT4ME_MAX_CONNS_PER_ADDR"},
 		{"a bad flag value", []string{"-job-workers", "x"}, nil, "job-workers"},
 		{"an unknown flag", []string{"-nope"}, nil, "nope"},
 		{"a stray argument", []string{"extra"}, nil, "extra"},
@@ -85,7 +87,7 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 func TestConfigHelpListsEveryVariable(t *testing.T) {
 	h := app.ConfigHelp()
 	for _, v := range []string{"LEFT4ME_ADDR", "LEFT4ME_DB", "LEFT4ME_BACKEND", "LEFT4ME_PORT_RANGE_START", "LEFT4ME_PORT_RANGE_END",
-		"LEFT4ME_STATE_POLLER_INTERVAL", "LEFT4ME_JOB_WORKERS", "LEFT4ME_SECURE_COOKIES"} {
+		"LEFT4ME_STATE_POLLER_INTERVAL", "LEFT4ME_JOB_WORKERS", "LEFT4ME_SECURE_COOKIES", "LEFT4ME_MAX_CONNS", "LEFT4ME_MAX_CONNS_PER_ADDR"} {
 		if !strings.Contains(h, v) {
 			t.Errorf("help lacks %s", v)
 		}

@@ -336,6 +336,8 @@ func TestWebUnitSettings(t *testing.T) {
 	// them back in the queue; the stop timeout outlasts the default grace.
 	u.want(t, "Service", "KillMode", "mixed")
 	u.want(t, "Service", "TimeoutStopSec", "60")
+	// Room for LEFT4ME_MAX_CONNS connections and the rest.
+	u.want(t, "Service", "LimitNOFILE", "65536")
 	u.want(t, "Install", "WantedBy", "multi-user.target")
 	// sudo must keep working inside the panel's sandbox.
 	for _, key := range []string{"NoNewPrivileges", "CapabilityBoundingSet", "AmbientCapabilities",

@@ -8,11 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/left4me/left4me/app"
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/connlimit"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
 )
@@ -97,11 +100,15 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 
 	// Listen before any worker starts: a second panel on a busy address
 	// must not claim jobs or poll systemd on its way to failing.
-	ln, err := net.Listen("tcp", cfg.Addr)
+	inner, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("LEFT4ME_ADDR=%s: %w", cfg.Addr, err)
 	}
+	ln := connlimit.New(inner, connlimit.Options{
+		Max: cfg.MaxConns, MaxPerAddr: cfg.MaxConnsPerAddr, Shared: proxyAddr(cfg), Logger: log,
+	})
 	defer ln.Close() // a no-op once the HTTP server has closed it
+	warnDescriptors(log, cfg.MaxConns)
 
 	queue := jobs.NewQueue(jobs.QueueOpts{DB: db})
 	runner := jobs.NewRunner(jobs.RunnerOpts{
@@ -171,6 +178,34 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		return fmt.Errorf("HTTP server: %w", httpErr)
 	}
 	return nil
+}
+
+// proxyAddr reports the addresses of a reverse proxy whose clients the
+// panel tells apart by cfg.ProxyHeader (app's default TrustedProxies):
+// their connections count against LEFT4ME_MAX_CONNS alone.
+func proxyAddr(cfg app.Config) func(netip.Addr) bool {
+	if cfg.ProxyHeader == "" {
+		return nil
+	}
+	return func(a netip.Addr) bool { return a == netip.MustParseAddr("127.0.0.1") || a == netip.IPv6Loopback() }
+}
+
+// descriptorReserve is about what the panel needs besides its HTTP
+// connections: the database, host commands' pipes, logs being followed.
+const descriptorReserve = 256
+
+// warnDescriptors warns when maxConns connections would leave too few
+// descriptors for the rest: the limit of connections is then the
+// descriptor limit, reached with the database and host commands failing.
+func warnDescriptors(log *slog.Logger, maxConns int) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return
+	}
+	if maxConns == 0 || uint64(maxConns)+descriptorReserve > rl.Cur {
+		log.Warn("LEFT4ME_MAX_CONNS leaves too few file descriptors for the database and host commands; raise LimitNOFILE or lower LEFT4ME_MAX_CONNS",
+			"max_conns", maxConns, "nofile", rl.Cur, "reserve", descriptorReserve)
+	}
 }
 
 // openDB opens the database named by LEFT4ME_DB (default as `serve`'s),
