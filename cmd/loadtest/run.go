@@ -19,6 +19,8 @@ const (
 	targetRPS = 2000
 	targetP95 = 10 * time.Millisecond
 	targetRSS = 40 << 20
+	// Issue 10: the panel's peak memory under 300 concurrent logins.
+	targetStormRSS = 150 << 20
 )
 
 // run parses args, logs in, seeds, measures the idle RSS of -pid, loads
@@ -36,6 +38,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	path := fs.String("path", "/servers/status", "the page every client polls")
 	pid := fs.Int("pid", 0, "the panel's process id: print its resident memory (VmRSS) before the login and after the load, and its CPU time per request")
 	settle := fs.Duration("settle", 5*time.Second, "with -pid, how long the panel idles before its memory is read")
+	logins := fs.Int("logins", 0, "instead of the load: compare wrong-password logins for -user with names nobody has, then post this many logins at once, each from its own loopback address, and print the panel's peak RSS (with -pid) and /healthz's latency meanwhile")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -53,7 +56,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if err := b.waitReady(ctx, 20*time.Second); err != nil {
 		return err
 	}
-	if *pid > 0 {
+	if *pid > 0 && *logins == 0 {
 		// Before the login: a login hashes with argon2id, which takes
 		// 19 MiB that the runtime returns only after its next collection.
 		select {
@@ -67,6 +70,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		}
 		fmt.Fprintf(stdout, "idle RSS of the panel (pid %d, %s after start, before any login): %.1f MB  (target ≤ %d MB: %s)\n",
 			*pid, *settle, mb(rss), targetRSS>>20, verdict(rss <= targetRSS))
+	}
+	if *logins > 0 {
+		return runStorm(ctx, stdout, "http://"+*addr, *user, *logins, *pid)
 	}
 	if err := b.login(ctx, *user, *password); err != nil {
 		return err

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -81,5 +83,89 @@ func TestLoadSendsTheSessionAndKeepsToTheRate(t *testing.T) {
 	}
 	if got < r.Requests {
 		t.Errorf("the server saw %d requests, the load counted %d", got, r.Requests)
+	}
+}
+
+// loginPanel is a stand-in for the panel's login: the form with a CSRF
+// token, and POST /login answering 401 for every name but busy, which is
+// 503. It records the client addresses of the POSTs.
+type loginPanel struct {
+	mu    sync.Mutex
+	addrs map[string]int
+	names []string
+}
+
+func (p *loginPanel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/healthz":
+		io.WriteString(w, `{"ok":true}`)
+	case r.Method == http.MethodGet && r.URL.Path == "/login":
+		io.WriteString(w, `<html><head><meta name="csrf-token" content="tok"></head></html>`)
+	case r.Method == http.MethodPost && r.URL.Path == "/login":
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		p.mu.Lock()
+		p.addrs[host]++
+		p.names = append(p.names, r.FormValue("name"))
+		p.mu.Unlock()
+		if r.FormValue("_csrf") != "tok" {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		if r.FormValue("name") == "storm-0" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func TestAStormPostsFromOneLoopbackAddressPerClient(t *testing.T) {
+	p := &loginPanel{addrs: map[string]int{}}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+
+	r, err := storm(context.Background(), stormOpts{Base: srv.URL, Clients: 20, PID: os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Errors != 0 || r.Statuses[401] != 19 || r.Statuses[503] != 1 || len(r.Logins) != 20 {
+		t.Fatalf("statuses %v, %d errors (%s), %d latencies", r.Statuses, r.Errors, r.FirstErr, len(r.Logins))
+	}
+	if len(p.addrs) != 20 {
+		t.Fatalf("the POSTs came from %d addresses, want 20: %v", len(p.addrs), p.addrs)
+	}
+	for a := range p.addrs {
+		if !strings.HasPrefix(a, "127.77.") {
+			t.Fatalf("a POST from %s, want 127.77.x.y", a)
+		}
+	}
+	if r.PeakRSS <= 0 || r.PeakRSS < r.RSSBefore {
+		t.Fatalf("RSS before %d, peak %d", r.RSSBefore, r.PeakRSS)
+	}
+}
+
+func TestLoginTimingAlternatesTheKnownNameWithNewUnknownOnes(t *testing.T) {
+	p := &loginPanel{addrs: map[string]int{}}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+
+	r, err := loginTiming(context.Background(), srv.URL, "ann", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Known) != 3 || len(r.Unknown) != 3 {
+		t.Fatalf("%d known, %d unknown samples, want 3 each", len(r.Known), len(r.Unknown))
+	}
+	seen := map[string]int{}
+	for i, name := range p.names {
+		seen[name]++
+		if i%2 == 1 && (name == "ann") == (p.names[i-1] == "ann") {
+			t.Fatalf("names %v: not in pairs of ann and another", p.names)
+		}
+	}
+	if len(p.names) != 6 || seen["ann"] != 3 || len(seen) != 4 || len(p.addrs) != 6 {
+		t.Fatalf("names %v from %d addresses, want ann 3 times and 3 other names, from 6", p.names, len(p.addrs))
 	}
 }
