@@ -145,8 +145,8 @@ func (r *Runner) Health() Health { return r.health.snapshot() }
 
 // Start runs the workers, the rescuer (once now, then every
 // RescueInterval) and the poller until ctx is cancelled. Then it stops
-// claiming, lets running jobs finish for up to Grace, hands the jobs
-// still running back to the rescuer, and returns once every goroutine has
+// claiming, lets running jobs finish for up to Grace, puts the jobs
+// still running back in the queue, and returns once every goroutine has
 // ended. With Workers 0 it returns nil at once.
 func (r *Runner) Start(ctx context.Context) error {
 	if r.opts.Workers == 0 {
@@ -202,7 +202,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-grace.C:
-		log.Warn("job runner: grace period over; leaving the running jobs to the rescuer")
+		log.Warn("job runner: grace period over; putting the running jobs back in the queue")
 		stopJobs(errShutdown)
 		<-done
 	}
