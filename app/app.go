@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"strings"
@@ -74,6 +75,7 @@ type handlers struct {
 	statusHTML *statusRender // the status table rendered, shared by all requests
 	sessions   *sessionCache // recent session lookups
 	setupMu    sync.Mutex    // one first admin, even for two setup submissions at once
+	csrfKey    []byte        // signs pre-session CSRF tokens; new at every start
 }
 
 // New builds the Fiber app with every route registered.
@@ -124,6 +126,10 @@ func New(opts Options) *fiber.App {
 			Logger: opts.Logger,
 		}),
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
+		csrfKey: make([]byte, 32),
+	}
+	if _, err := rand.Read(h.csrfKey); err != nil {
+		panic(errNoRandom) // crypto/rand does not fail on Linux
 	}
 	h.status = &statusCache{load: h.serverRows, changes: opts.DB.Changes, now: opts.Now, maxAge: statusMaxAge}
 	h.statusHTML = newStatusRender()

@@ -16,7 +16,8 @@ import (
 // Cookie names. The session cookie holds the session token, whose SHA-256
 // is the session's id in the database. The CSRF cookie holds the
 // double-submit token of a browser that is not logged in (for /login and
-// /setup); a logged-in browser uses its session's token.
+// /setup), signed by the panel (newPreSessionToken); a logged-in browser
+// uses its session's token.
 const (
 	sessionCookie = "left4me_session"
 	csrfCookie    = "left4me_csrf"
@@ -58,8 +59,8 @@ func (h *handlers) session(c *fiber.Ctx) error {
 	}
 	if v.User == nil {
 		tok := c.Cookies(csrfCookie)
-		if len(tok) != 43 { // 32 bytes, base64url
-			tok = randomToken()
+		if !h.validPreSessionToken(tok) {
+			tok = h.newPreSessionToken()
 			h.setCookie(c, csrfCookie, tok, time.Time{})
 		}
 		v.CSRF = tok
