@@ -44,9 +44,14 @@ type Options struct {
 	// /setup?token=SetupToken to create the first admin. See
 	// NewSetupToken.
 	SetupToken string
-	// LoginLimit is how many login attempts one client address, and one
-	// user name, may make per minute (default 10).
+	// LoginLimit is how many failed logins one client address may make per
+	// minute, and one user name before it is slowed down to one attempt
+	// per minute/LoginLimit (default 10). See loginSubmit.
 	LoginLimit int
+	// Hashing bounds the password hashes and checks running at once
+	// (default NewHashGate(0, 0): one per core, at most 2, and a second's
+	// wait for a slot).
+	Hashing *HashGate
 	// Now is the clock of sessions, the login limit and "2 min ago"
 	// (default time.Now).
 	Now func() time.Time
@@ -123,7 +128,7 @@ func New(opts Options) *fiber.App {
 		Options: opts,
 		svc: NewService(ServiceOptions{
 			DB: opts.DB, Queue: opts.Queue, PortRangeStart: opts.PortRangeStart, PortRangeEnd: opts.PortRangeEnd,
-			Logger: opts.Logger,
+			Logger: opts.Logger, Hashing: opts.Hashing,
 		}),
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
 		csrfKey: make([]byte, 32),
@@ -168,6 +173,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			code, msg = fe.Code, fe.Message
 		case errors.As(err, &se):
 			code, msg = statusOf(err), se.Msg
+		case errors.Is(err, ErrBusy):
+			code, msg = fiber.StatusServiceUnavailable, sentence(ErrBusy.Error())
+			setRetryAfter(c, BusyRetryAfter)
 		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -31,9 +30,14 @@ func HashPassword(password string) (string, error) {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return phc(salt, key), nil
+}
+
+// phc formats an argon2id hash made with the current parameters.
+func phc(salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // CheckPassword reports whether password matches hash (from HashPassword,
@@ -62,14 +66,10 @@ func CheckPassword(hash, password string) bool {
 }
 
 // dummyHash is checked against when a login names no user, so that the
-// answer takes as long as for a wrong password.
-var dummyHash = sync.OnceValue(func() string {
-	h, err := HashPassword("not a password anyone has")
-	if err != nil {
-		panic(err)
-	}
-	return h
-})
+// answer takes as long as for a wrong password: the current parameters,
+// and a key of zeros (the answer is no whatever it matches; nothing is
+// hashed to make it, so the first unknown name is as fast as the next).
+var dummyHash = phc(make([]byte, 16), make([]byte, argonKeyLen))
 
 // validatePassword says what is wrong with a new password, or "".
 func validatePassword(password, confirm string) string {

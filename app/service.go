@@ -42,6 +42,9 @@ type ServiceOptions struct {
 	// Logger gets a line when bookkeeping writes start failing and when
 	// they work again (default slog.Default()).
 	Logger *slog.Logger
+	// Hashing bounds the password hashes and checks that run at once
+	// (default NewHashGate(0, 0)).
+	Hashing *HashGate
 }
 
 // Service is the panel's operations, shared by the HTML handlers and the
@@ -51,6 +54,7 @@ type Service struct {
 	queue              *jobs.Queue
 	portStart, portEnd int
 	bookkeeping        *bookkeeping
+	hashing            *HashGate
 }
 
 // NewService returns a service. It panics without a DB or Queue.
@@ -61,8 +65,11 @@ func NewService(opts ServiceOptions) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Hashing == nil {
+		opts.Hashing = NewHashGate(0, 0)
+	}
 	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd,
-		bookkeeping: &bookkeeping{log: opts.Logger}}
+		bookkeeping: &bookkeeping{log: opts.Logger}, hashing: opts.Hashing}
 }
 
 // reservedNames are instance names that would hide a page of the panel.
@@ -329,18 +336,21 @@ func (s *Service) DeleteBlueprint(ctx context.Context, id int64) error {
 }
 
 // Authenticate returns the enabled user with name and password, or nil
-// when they do not match or the user is disabled.
+// when they do not match or the user is disabled. A name nobody has takes
+// the same path and the same hashing as a wrong password. It is ErrBusy
+// when no hashing slot came free in time.
 func (s *Service) Authenticate(ctx context.Context, name, password string) (*store.User, error) {
 	u, err := s.db.GetUserByName(ctx, strings.TrimSpace(name))
-	if errors.Is(err, store.ErrNotFound) {
-		CheckPassword(dummyHash(), password) // as slow as a real check
-		return nil, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		return nil, nil
+	hash := dummyHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, err := s.checkPassword(ctx, hash, password)
+	if err != nil || u == nil || !ok || u.Disabled {
+		return nil, err
 	}
 	return u, nil
 }
@@ -369,7 +379,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, er
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +408,7 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password, confirm
 	if msg := validatePassword(password, confirm); msg != "" {
 		return FieldErrors{"password": msg}
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
