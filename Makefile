@@ -76,7 +76,7 @@ LOADTEST_PANEL = LEFT4ME_BACKEND=fake LEFT4ME_DB="$$dir/left4me.db" LEFT4ME_STAT
 	LEFT4ME_ADDR=$(LOADTEST_ADDR) $(BIN)/left4me serve 2>>"$$dir/panel.log"
 
 .PHONY: loadtest
-loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart it, print its idle RSS, poll /servers/status from 50 clients for 10 s, then as 50 dashboards do (25/s)
+loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart it, print its idle RSS, poll /servers/status from 50 clients for 10 s, then as 50 dashboards do (25/s), then 300 logins at once from 300 loopback addresses (peak RSS, /healthz)
 	@set -e; dir=$$(mktemp -d); pid=; export LEFT4ME_LOADTEST_PASSWORD=loadtest-password; \
 	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
 	echo "$$LEFT4ME_LOADTEST_PASSWORD" | LEFT4ME_DB="$$dir/left4me.db" $(BIN)/left4me create-user loadtest --admin >/dev/null; \
@@ -86,4 +86,6 @@ loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart i
 	$(LOADTEST_PANEL) & pid=$$!; \
 	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -pid $$pid $(LOADTEST_FLAGS) || { tail -n 20 "$$dir/panel.log"; exit 1; }; \
 	echo; echo "50 dashboards polling every 2 s:"; \
-	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -rate 25 -duration 10s | grep -v '^the panel has'
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -rate 25 -duration 10s | grep -v '^the panel has'; \
+	echo; echo "A login storm:"; \
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -pid $$pid -logins 300 || { tail -n 20 "$$dir/panel.log"; exit 1; }
