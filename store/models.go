@@ -84,7 +84,23 @@ const (
 	OpStop    Operation = "stop"
 	OpRestart Operation = "restart"
 	OpDelete  Operation = "delete"
+	// The game installation's operations, host-level jobs with no server
+	// (their ServerName is ""): install, update, validate, and check for
+	// an update.
+	OpGameInstall  Operation = "game-install"
+	OpGameUpdate   Operation = "game-update"
+	OpGameValidate Operation = "game-validate"
+	OpGameCheck    Operation = "game-check"
 )
+
+// IsGame reports whether op is one of the game installation's operations.
+func (op Operation) IsGame() bool {
+	switch op {
+	case OpGameInstall, OpGameUpdate, OpGameValidate, OpGameCheck:
+		return true
+	}
+	return false
+}
 
 // JobState is where a job is in its life: queued → running →
 // succeeded | failed | cancelled.
@@ -130,6 +146,27 @@ type Job struct {
 	CreatedAt    Time   `bun:"created_at,notnull"`
 	StartedAt    Time   `bun:"started_at"`
 	FinishedAt   Time   `bun:"finished_at"`
+	// Options holds what the operator ticked for the job (e.g.
+	// OptionRestartServers), "" for none.
+	Options string `bun:"options,notnull"`
+	// Progress is what a running job last reported of its progress.
+	Progress JobProgress `bun:"embed:progress_"`
+	// Prompt is the question the job waits to have answered ("Steam Guard
+	// code:"), "" when it waits for nothing. The answer is never stored.
+	Prompt string `bun:"prompt,notnull"`
+}
+
+// OptionRestartServers lets a game update stop the running servers, update
+// and start them again.
+const OptionRestartServers = "restart-servers"
+
+// JobProgress is how far a job has got: a phase ("downloading") and, where
+// known, a percent and a byte count.
+type JobProgress struct {
+	Phase   string   `bun:"phase,notnull"`
+	Percent *float64 `bun:"percent"`
+	Done    *int64   `bun:"done"`
+	Total   *int64   `bun:"total"`
 }
 
 // Stream names where a job line came from.
