@@ -119,9 +119,14 @@ func New(opts Options) *fiber.App {
 		DisableStartupMessage:   true,
 		// Immutable: strings from the request (params, form values,
 		// cookies, headers) are copies, so they may outlive the handler.
-		Immutable:    true,
-		ReadTimeout:  30 * time.Second,
-		IdleTimeout:  120 * time.Second,
+		Immutable: true,
+		// A connection that sends nothing is closed after 10 s (its first
+		// request) or 30 s (between requests; HTMX polls every few
+		// seconds), one that reads nothing after 30 s: idle connections
+		// hold descriptors (see internal/connlimit).
+		ReadTimeout:  10 * time.Second,
+		IdleTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
 		ErrorHandler: errorHandler(opts.Logger),
 	})
 	h := &handlers{
