@@ -28,8 +28,9 @@ import (
 // apiBodyLimit is the largest request body the API reads.
 const apiBodyLimit = 64 << 10
 
-// API rate limit: every token may make apiRatePerMinute requests a minute
-// on average, and up to apiBurst at once.
+// API rate limit: every user may make apiRatePerMinute requests a minute
+// on average, and up to apiBurst at once, with all their tokens together
+// (so that more tokens do not mean more requests).
 const (
 	apiRatePerMinute = 120
 	apiBurst         = 60
@@ -39,7 +40,7 @@ const (
 const localToken = "api_token"
 
 // apiHandlers are the JSON API's handlers: the panel's handlers and
-// service, plus the per-token rate limit.
+// service, plus the per-user rate limit.
 type apiHandlers struct {
 	*handlers
 	rate *rateLimiter
@@ -68,7 +69,7 @@ type apiErrorBody struct {
 }
 
 // authenticate runs before every /api/v1 route: it takes the bearer token
-// (401 without a working one), applies the token's rate limit (429), and
+// (401 without a working one), applies its user's rate limit (429), and
 // turns whatever error the route returns into a JSON answer.
 func (a *apiHandlers) authenticate(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -95,9 +96,9 @@ func (a *apiHandlers) authenticateToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if wait := a.rate.take(t.ID); wait > 0 {
+	if wait := a.rate.take(u.ID); wait > 0 {
 		return &apiError{status: fiber.StatusTooManyRequests, retryAfter: wait,
-			msg: fmt.Sprintf("Too many requests with this token: at most %d a minute. Try again in %s s.", apiRatePerMinute, retryAfter(wait))}
+			msg: fmt.Sprintf("Too many requests from your account: at most %d a minute, all its tokens together. Try again in %s s.", apiRatePerMinute, retryAfter(wait))}
 	}
 	c.Locals(localUser, u)
 	c.Locals(localToken, t)

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// rateLimiter is a token bucket per key (an API token's id): a bucket
+// rateLimiter is a token bucket per key (a user's id): a bucket
 // holds up to burst requests and refills at perMinute a minute. It lives
 // in memory, so a restart of the panel refills every bucket.
 type rateLimiter struct {

@@ -29,11 +29,12 @@ var errBadToken = &store.Error{Kind: store.ErrNotFound,
 
 // CreateToken makes a new API token called name for the user and returns
 // the token (shown once: only its hash is kept) and its record. A refusal
-// is FieldErrors keyed "name"; a missing user matches store.ErrNotFound.
+// (a bad name, or store.MaxAPITokens working tokens already) is
+// FieldErrors keyed "name"; a missing user matches store.ErrNotFound.
 func (s *Service) CreateToken(ctx context.Context, userID int64, name string) (string, *store.APIToken, error) {
 	token := APITokenPrefix + randomToken()
 	t, err := s.db.CreateAPIToken(ctx, userID, strings.TrimSpace(name), store.HashAPIToken(token))
-	if errors.Is(err, store.ErrInvalid) {
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
 		return "", nil, FieldErrors{"name": sentence(err.Error())}
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/left4me/left4me/internal/text"
 	"github.com/left4me/left4me/store"
 )
 
@@ -56,6 +57,8 @@ func TestCreateTokenPrintsOnlyTheToken(t *testing.T) {
 		{"an unknown user", []string{"create-token", "zed", "bot"}, "no user zed"},
 		{"a disabled user", []string{"create-token", "bob", "bot"}, "disabled"},
 		{"an empty token name", []string{"create-token", "ann", " "}, "name"},
+		{"a right-to-left override", []string{"create-token", "ann", "\u202etob"}, "name: " + text.Check("\u202etob", text.Line, store.MaxTokenNameLen)},
+		{"a user name with NUL", []string{"create-token", "an\x00n", "bot"}, "no user"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,5 +71,29 @@ func TestCreateTokenPrintsOnlyTheToken(t *testing.T) {
 	}
 	if ts, _ := db.ListAPITokens(context.Background(), bob.ID); len(ts) != 0 {
 		t.Fatalf("a refused create-token stored %d tokens", len(ts))
+	}
+}
+
+func TestCreateTokenRefusesMoreThanMaxAPITokens(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "left4me.db")
+	getenv := func(k string) string { return map[string]string{"LEFT4ME_DB": dbPath}[k] }
+	db, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ann, err := db.CreateUser(context.Background(), "ann", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range store.MaxAPITokens {
+		if _, err := db.CreateAPIToken(context.Background(), ann.ID, "bot", store.HashAPIToken(strings.Repeat("x", i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"create-token", "ann", "one more"}, &out, &out, getenv)
+	if err == nil || !strings.Contains(err.Error(), "20 working tokens") || exitCode(err) != 2 || out.Len() != 0 {
+		t.Fatalf("err = %v (exit %d), out %q; want a usage error saying to revoke one", err, exitCode(err), out.String())
 	}
 }
