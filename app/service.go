@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/text"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
 )
@@ -119,8 +119,8 @@ func (s *Service) ValidateServer(ctx context.Context, in ServerInput) (FieldErro
 	} else if reservedNames[in.Name] {
 		errs["name"] = fmt.Sprintf("%q is reserved for a page of the panel; choose another name", in.Name)
 	}
-	if utf8.RuneCountInString(in.Title) > store.MaxTitleLen || !utf8.ValidString(in.Title) {
-		errs["title"] = fmt.Sprintf("Use at most %d characters.", store.MaxTitleLen)
+	if msg := text.Check(in.Title, text.Line, store.MaxTitleLen); msg != "" {
+		errs["title"] = msg
 	}
 	if in.Port != 0 && (in.Port < 1024 || in.Port > 65535) {
 		errs["port"] = fmt.Sprintf("Port %d is outside 1024-65535.", in.Port)
@@ -136,7 +136,7 @@ func (s *Service) ValidateServer(ctx context.Context, in ServerInput) (FieldErro
 	if in.Port == 0 && s.freePort(servers) == 0 {
 		errs["port"] = fmt.Sprintf("Every port from %d to %d is taken; choose one.", s.portStart, s.portEnd)
 	}
-	if in.BlueprintID == 0 && in.Blueprint != "" && utf8.RuneCountInString(in.Blueprint) <= 64 {
+	if in.BlueprintID == 0 && in.Blueprint != "" && text.Check(in.Blueprint, text.Line, store.MaxBlueprintNameLen) == "" {
 		errs["blueprint"] = fmt.Sprintf("There is no blueprint named %q.", in.Blueprint)
 	} else if in.BlueprintID == 0 && in.Blueprint != "" {
 		errs["blueprint"] = "There is no such blueprint."
@@ -213,6 +213,9 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*store.Serv
 // Enqueue asks for op on the named server on behalf of user byUser and
 // returns the job. Errors match store.ErrNotFound or store.ErrConflict.
 func (s *Service) Enqueue(ctx context.Context, name string, op store.Operation, byUser int64) (*store.Job, error) {
+	if hostbackend.ValidateName(name) != nil {
+		return nil, &store.Error{Kind: store.ErrNotFound, Msg: fmt.Sprintf("server %q does not exist", name)}
+	}
 	return s.queue.Enqueue(ctx, jobs.EnqueueParams{ServerName: name, Operation: op, RequestedBy: byUser})
 }
 
@@ -251,8 +254,10 @@ type BlueprintInput struct {
 // errors are keyed "args" and name the argument.
 func validateBlueprint(in BlueprintInput) FieldErrors {
 	errs := FieldErrors{}
-	if in.Name == "" || len(in.Name) > 64 {
-		errs["name"] = "Use 1 to 64 characters."
+	if in.Name == "" {
+		errs["name"] = fmt.Sprintf("Use 1 to %d characters.", store.MaxBlueprintNameLen)
+	} else if msg := text.Check(in.Name, text.Line, store.MaxBlueprintNameLen); msg != "" {
+		errs["name"] = msg
 	}
 	for field, v := range map[string]string{"map": in.Map, "game_mode": in.GameMode} {
 		if v == "" {
@@ -279,8 +284,8 @@ func validateBlueprint(in BlueprintInput) FieldErrors {
 			break
 		}
 	}
-	if strings.ContainsRune(in.ServerCfg, 0) || !utf8.ValidString(in.ServerCfg) {
-		errs["server_cfg"] = "server.cfg must be plain text."
+	if msg := text.Check(in.ServerCfg, text.Lines, 0); msg != "" {
+		errs["server_cfg"] = msg
 	}
 	if len(errs) == 0 {
 		return nil
@@ -367,8 +372,10 @@ type UserInput struct {
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	errs := FieldErrors{}
-	if in.Name == "" || len(in.Name) > 64 || strings.ContainsFunc(in.Name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		errs["name"] = "Use 1 to 64 characters, no control characters."
+	if in.Name == "" {
+		errs["name"] = fmt.Sprintf("Use 1 to %d characters.", store.MaxUserNameLen)
+	} else if msg := text.Check(in.Name, text.Name, store.MaxUserNameLen); msg != "" {
+		errs["name"] = msg
 	}
 	if in.Role != store.RoleAdmin && in.Role != store.RoleOperator {
 		errs["role"] = "Choose admin or operator."
@@ -393,24 +400,28 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*store.User, er
 // SetUserRole changes a user's role; demoting the last enabled admin is
 // a store.ErrConflict error.
 func (s *Service) SetUserRole(ctx context.Context, id int64, role store.Role) error {
-	return s.db.UpdateUser(ctx, id, store.UserChange{Role: &role})
+	_, err := s.db.UpdateUser(ctx, id, store.UserChange{Role: &role})
+	return err
 }
 
-// SetUserDisabled disables (ending the user's sessions) or re-enables a
-// user; disabling the last enabled admin is a store.ErrConflict error.
-func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
+// SetUserDisabled disables or re-enables a user. Disabling ends the
+// user's sessions and revokes their API tokens (for good: enabling brings
+// none back); Ended says how many. Disabling the last enabled admin is a
+// store.ErrConflict error.
+func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) (store.Ended, error) {
 	return s.db.UpdateUser(ctx, id, store.UserChange{Disabled: &disabled})
 }
 
-// ResetPassword sets a new password and ends the user's sessions. A
-// refusal is FieldErrors.
-func (s *Service) ResetPassword(ctx context.Context, id int64, password, confirm string) error {
+// ResetPassword sets a new password, ends the user's sessions and
+// revokes their API tokens: whoever knew the old password may have made
+// one. Ended says how many. A refusal is FieldErrors.
+func (s *Service) ResetPassword(ctx context.Context, id int64, password, confirm string) (store.Ended, error) {
 	if msg := validatePassword(password, confirm); msg != "" {
-		return FieldErrors{"password": msg}
+		return store.Ended{}, FieldErrors{"password": msg}
 	}
 	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
-		return err
+		return store.Ended{}, err
 	}
 	return s.db.UpdateUser(ctx, id, store.UserChange{PasswordHash: hash})
 }

@@ -4,10 +4,15 @@ import (
 	"context"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/left4me/left4me/store"
 )
 
-// userPassword sets a new password for a user and ends their sessions.
+// userPassword sets a new password for a user, ends their sessions and
+// revokes their API tokens.
 func (h *handlers) userPassword(c *fiber.Ctx) error {
 	pw, confirm := c.FormValue("password"), c.FormValue("password_confirm")
-	return h.changeUser(c, func(ctx context.Context, id int64) error { return h.svc.ResetPassword(ctx, id, pw, confirm) })
+	return h.changeUser(c, "password", func(ctx context.Context, id int64) (store.Ended, error) {
+		return h.svc.ResetPassword(ctx, id, pw, confirm)
+	})
 }

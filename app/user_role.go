@@ -14,5 +14,7 @@ func (h *handlers) userRole(c *fiber.Ctx) error {
 	if role != store.RoleAdmin && role != store.RoleOperator {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose admin or operator.")
 	}
-	return h.changeUser(c, func(ctx context.Context, id int64) error { return h.svc.SetUserRole(ctx, id, role) })
+	return h.changeUser(c, "", func(ctx context.Context, id int64) (store.Ended, error) {
+		return store.Ended{}, h.svc.SetUserRole(ctx, id, role)
+	})
 }

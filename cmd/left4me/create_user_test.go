@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/left4me/left4me/app"
+	"github.com/left4me/left4me/internal/text"
 	"github.com/left4me/left4me/store"
 )
 
@@ -30,6 +31,10 @@ func TestCreateUserReadsThePasswordFromStdin(t *testing.T) {
 		{"a short password", []string{"create-user", "carl"}, "short\n", "", "at least 8"},
 		{"no name", []string{"create-user", "--admin"}, "whatever1\n", "", "NAME is missing"},
 		{"an unknown flag", []string{"create-user", "dan", "--root"}, "whatever1\n", "", "unknown flag"},
+		// The panel's rule and sentences (the users page says the same).
+		{"a look-alike", []string{"create-user", "ANN"}, "another password\n", "", "name: ANN is too like the name of user ann"},
+		{"a right-to-left override", []string{"create-user", "\u202enimda"}, "another password\n", "", "name: " + text.Check("\u202enimda", text.Name, store.MaxUserNameLen)},
+		{"a zero-width space", []string{"create-user", "a\u200bnn"}, "another password\n", "", "name: " + text.Check("a\u200bnn", text.Name, store.MaxUserNameLen)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
