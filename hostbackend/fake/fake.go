@@ -21,7 +21,8 @@ import (
 
 func init() {
 	hostbackend.Register("fake", func(c hostbackend.Config) (hostbackend.Backend, error) {
-		return New(Options{StateRoot: c.StateRoot, StartDelay: 2 * time.Second, StopDelay: time.Second}), nil
+		return New(Options{StateRoot: c.StateRoot, StartDelay: 2 * time.Second, StopDelay: time.Second,
+			GameStepDelay: 200 * time.Millisecond}), nil
 	})
 }
 
@@ -49,6 +50,15 @@ type Options struct {
 	CallDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// GameInstalled starts the fake with the game installed (at
+	// GameBuild); otherwise it is missing until a GameInstall.
+	GameInstalled bool
+	// GameStepDelay is the time between two progress reports of a
+	// simulated install (about 60 of them); zero reports as fast as it can.
+	GameStepDelay time.Duration
+	// GameBuild is the build id Steam calls the latest (default
+	// DefaultGameBuild); SetLatestBuild changes it.
+	GameBuild string
 }
 
 // Call is one recorded call: the verb (enable, disable, restart, show,
@@ -71,6 +81,7 @@ type Backend struct {
 	showErr   error
 	nextPID   int
 	journalCh chan struct{} // closed and replaced whenever a journal grows
+	game      gameSim
 }
 
 type unit struct {
@@ -101,7 +112,10 @@ func New(opts Options) *Backend {
 	if opts.RestartDelay == 0 {
 		opts.RestartDelay = opts.StartDelay
 	}
-	return &Backend{
+	if opts.GameBuild == "" {
+		opts.GameBuild = DefaultGameBuild
+	}
+	b := &Backend{
 		opts:      opts,
 		units:     map[string]*unit{},
 		specs:     map[string]hostbackend.InstanceSpec{},
@@ -110,6 +124,11 @@ func New(opts Options) *Backend {
 		nextPID:   4000,
 		journalCh: make(chan struct{}),
 	}
+	b.game.latest = opts.GameBuild
+	if opts.GameInstalled {
+		b.game.installed, b.game.build, b.game.updatedAt = true, opts.GameBuild, opts.Now()
+	}
+	return b
 }
 
 // Calls returns a copy of the calls recorded so far, in order.

@@ -1,0 +1,93 @@
+package hostbackend
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Game is the host side of the one game installation every instance
+// shares, a capability a Backend may have beside its methods: the job
+// workers install, update and validate the game through it, and the
+// panel's pages read its status. Methods honour context cancellation
+// (steamcmd is stopped) and are safe for concurrent use, though the job
+// queue runs one game job at a time.
+type Game interface {
+	// GameStatus reports what is installed. It does not ask Steam.
+	GameStatus(ctx context.Context) (GameStatus, error)
+	// GameInstall installs the game, or updates it when it is installed;
+	// with validate every file is checked too. Output, progress and
+	// questions go to ev.
+	GameInstall(ctx context.Context, validate bool, ev GameEvents) error
+	// GameLatestBuild asks Steam for the newest public build id. It
+	// returns ErrBuildUnknown when Steam does not say.
+	GameLatestBuild(ctx context.Context, ev GameEvents) (string, error)
+}
+
+// ErrBuildUnknown is returned by GameLatestBuild when Steam gave no build
+// id (steamcmd's app_info_print sometimes prints nothing).
+var ErrBuildUnknown = errors.New("Steam did not say which build is the latest")
+
+// GameStatus is the installation as found on disk.
+type GameStatus struct {
+	// Installed is true when the program that runs a server is there and
+	// executable: the game's srcds_run, or the program LEFT4ME_SRCDS
+	// names instead (a stand-in server).
+	Installed bool
+	// Path is the installation directory.
+	Path string
+	// Program is what runs a server (srcds_run in Path, or the stand-in).
+	Program string
+	// BuildID is the installed build (steamapps/appmanifest_222860.acf);
+	// "" when unknown.
+	BuildID string
+	// SizeBytes is the installation's size on disk.
+	SizeBytes int64
+	// UpdatedAt is when the installation was last updated; zero if unknown.
+	UpdatedAt time.Time
+	// Partial is true when an update was left half-finished (the
+	// manifest's BytesDownloaded differs from BytesToDownload).
+	Partial bool
+}
+
+// GameProgress is one progress report of steamcmd: the phase it is in
+// ("downloading", "validating", "committing", ...), the percent of that
+// phase, and bytes done of total (0 when steamcmd does not say).
+type GameProgress struct {
+	Phase   string
+	Percent float64
+	Done    int64
+	Total   int64
+}
+
+// GameEvents receives what a game operation reports while it runs. Any
+// field may be nil.
+type GameEvents struct {
+	// Line gets every output line (never an answer to a question).
+	Line LineFunc
+	// Progress gets every progress report.
+	Progress func(GameProgress)
+	// Ask is called when steamcmd waits for an answer (a password, a
+	// Steam Guard code) with the question as steamcmd put it; it returns
+	// the answer, or an error to give up. Without Ask, a question fails
+	// the operation.
+	Ask func(ctx context.Context, prompt string) (string, error)
+}
+
+// EmitLine reports one output line to ev.Line, if set.
+func (ev GameEvents) EmitLine(s Stream, text string) { ev.Line.emit(s, text) }
+
+// EmitProgress reports p to ev.Progress, if set.
+func (ev GameEvents) EmitProgress(p GameProgress) {
+	if ev.Progress != nil {
+		ev.Progress(p)
+	}
+}
+
+// AskFor asks ev.Ask, or fails when nobody can answer.
+func (ev GameEvents) AskFor(ctx context.Context, prompt string) (string, error) {
+	if ev.Ask == nil {
+		return "", errors.New("steamcmd asked " + prompt + " and nobody can answer here")
+	}
+	return ev.Ask(ctx, prompt)
+}
