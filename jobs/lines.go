@@ -30,6 +30,7 @@ type lineSink struct {
 	stored    int   // lines accepted for this job, across attempts
 	truncated bool
 	pending   []store.JobLine
+	progress  *store.JobProgress // reported since the last take
 }
 
 // newLineSink continues the job's output after the lines already stored
@@ -87,20 +88,47 @@ func (s *lineSink) lineFunc() hostbackend.LineFunc {
 	return func(l hostbackend.Line) { s.add(l.Stream.String(), l.Text) }
 }
 
-// take hands over the pending lines and whether output was truncated.
-func (s *lineSink) take() ([]store.JobLine, bool) {
+// setProgress keeps the newest progress report until the next write.
+func (s *lineSink) setProgress(p hostbackend.GameProgress) {
+	pct, done, total := p.Percent, p.Done, p.Total
+	jp := &store.JobProgress{Phase: p.Phase, Percent: &pct}
+	if total > 0 {
+		jp.Done, jp.Total = &done, &total
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.pending
-	s.pending = nil
-	return p, s.truncated
+	s.progress = jp
+	s.mu.Unlock()
 }
 
-// putBack returns lines whose write failed, ahead of newer ones.
-func (s *lineSink) putBack(lines []store.JobLine) {
+// take hands over the pending lines, whether output was truncated, and
+// the progress reported since the last take (nil if none).
+func (s *lineSink) take() ([]store.JobLine, bool, *store.JobProgress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, pr := s.pending, s.progress
+	s.pending, s.progress = nil, nil
+	return p, s.truncated, pr
+}
+
+// putBack returns lines and progress whose write failed, ahead of newer
+// ones.
+func (s *lineSink) putBack(lines []store.JobLine, progress *store.JobProgress) {
 	s.mu.Lock()
 	s.pending = append(lines, s.pending...)
+	if s.progress == nil {
+		s.progress = progress
+	}
 	s.mu.Unlock()
+}
+
+// writeProgress stores a job's progress; nil changes nothing.
+func writeProgress(ctx context.Context, db bun.IDB, jobID int64, p *store.JobProgress) error {
+	if p == nil {
+		return nil
+	}
+	_, err := db.NewRaw(`UPDATE jobs SET progress_phase = ?, progress_percent = ?, progress_done = ?, progress_total = ?
+		WHERE id = ?`, p.Phase, p.Percent, p.Done, p.Total, jobID).Exec(ctx)
+	return err
 }
 
 // writeLines inserts lines in one statement.
@@ -115,8 +143,8 @@ func writeLines(ctx context.Context, db bun.IDB, lines []store.JobLine) error {
 // flush writes the pending lines in their own transaction, fenced by the
 // job's attempt so that a worker that lost its lease writes nothing.
 func (s *lineSink) flush(ctx context.Context, db *store.DB, attempt int) error {
-	lines, truncated := s.take()
-	if len(lines) == 0 {
+	lines, truncated, progress := s.take()
+	if len(lines) == 0 && progress == nil {
 		return nil
 	}
 	err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -128,10 +156,13 @@ func (s *lineSink) flush(ctx context.Context, db *store.DB, attempt int) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrLeaseLost
 		}
+		if err := writeProgress(ctx, tx, s.jobID, progress); err != nil {
+			return err
+		}
 		return writeLines(ctx, tx, lines)
 	})
 	if err != nil {
-		s.putBack(lines)
+		s.putBack(lines, progress)
 		return fmt.Errorf("store output of job %d: %w", s.jobID, err)
 	}
 	return nil

@@ -51,6 +51,7 @@ type Queue struct {
 
 	mu      sync.Mutex
 	running map[int64]context.CancelCauseFunc // jobs this process runs
+	waiting map[int64]chan string             // jobs waiting for an answer (Answer)
 }
 
 // NewQueue returns a queue on opts.DB. It panics without a DB.
@@ -70,6 +71,7 @@ func NewQueue(opts QueueOpts) *Queue {
 		maxAttempts: opts.MaxAttempts,
 		wake:        make(chan struct{}, 64),
 		running:     map[int64]context.CancelCauseFunc{},
+		waiting:     map[int64]chan string{},
 	}
 }
 
@@ -295,7 +297,7 @@ func (q *Queue) requeue(ctx context.Context, job *store.Job, why string, free bo
 // finish ends a running job inside tx, fenced by attempt. It returns
 // ErrLeaseLost when the job is no longer this worker's.
 func (q *Queue) finish(ctx context.Context, tx bun.Tx, id int64, attempt int, state store.JobState, msg string, truncated bool) error {
-	res, err := tx.NewRaw(`UPDATE jobs SET state = ?, error = ?, finished_at = ?, lease_until = NULL,
+	res, err := tx.NewRaw(`UPDATE jobs SET state = ?, error = ?, finished_at = ?, lease_until = NULL, prompt = '',
 		log_truncated = log_truncated OR ?
 		WHERE id = ? AND attempts = ? AND state = 'running'`,
 		state, msg, q.nowMilli(), truncated, id, attempt).Exec(ctx)

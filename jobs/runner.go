@@ -65,6 +65,13 @@ type RunnerOpts struct {
 	// one) waits before it is queued again (default DefaultRetryDelay).
 	// If the panel starts stopping meanwhile, the attempt does not count.
 	RetryDelay time.Duration
+	// PromptTimeout is how long a game job waits for an answer to
+	// steamcmd's question (default DefaultPromptTimeout).
+	PromptTimeout time.Duration
+	// GameCheckInterval is how often a check for a game update is queued
+	// (when the last check is older); 0 checks never. Only with a backend
+	// that has hostbackend.Game.
+	GameCheckInterval time.Duration
 	// PollerInterval is the state poller's interval (default
 	// DefaultPollerInterval); negative runs no poller.
 	PollerInterval time.Duration
@@ -118,6 +125,9 @@ func NewRunner(opts RunnerOpts) *Runner {
 	}
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = DefaultRetryDelay
+	}
+	if opts.PromptTimeout <= 0 {
+		opts.PromptTimeout = DefaultPromptTimeout
 	}
 	if opts.Clock == nil {
 		opts.Clock = opts.Queue.now
@@ -188,6 +198,24 @@ func (r *Runner) Start(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			r.poller.Start(ctx)
+		}()
+	}
+	if _, ok := r.opts.Backend.(hostbackend.Game); ok && r.opts.GameCheckInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			every := r.opts.GameCheckInterval
+			r.checkGameNow(ctx, every)
+			t := time.NewTicker(min(every, time.Hour))
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					r.checkGameNow(ctx, every)
+				}
+			}
 		}()
 	}
 
@@ -366,8 +394,11 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 	stopKeeping()
 
 	err = writeTx(bg, db, func(ctx context.Context, tx bun.Tx) error {
-		pending, truncated := lines.take()
+		pending, truncated, progress := lines.take()
 		if err := r.q.finish(ctx, tx, job.ID, job.Attempts, state, msg, truncated); err != nil {
+			return err
+		}
+		if err := writeProgress(ctx, tx, job.ID, progress); err != nil {
 			return err
 		}
 		if err := writeLines(ctx, tx, pending); err != nil {
@@ -548,6 +579,9 @@ func (r *Runner) keep(ctx context.Context, job *store.Job, lines *lineSink, canc
 
 // execute performs the operation against the backend.
 func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) error {
+	if job.Operation.IsGame() {
+		return r.runGame(ctx, job, lines)
+	}
 	b := r.opts.Backend
 	out := lines.lineFunc()
 	name := job.ServerName

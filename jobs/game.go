@@ -1,0 +1,276 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/store"
+)
+
+// DefaultPromptTimeout is how long a game job waits for an answer to
+// steamcmd's question before it fails.
+const DefaultPromptTimeout = 5 * time.Minute
+
+// ErrNotWaiting is returned by Answer for a job that waits for no answer
+// in this process.
+var ErrNotWaiting = errors.New("the job is not waiting for an answer")
+
+// GameParams says which game operation to queue.
+type GameParams struct {
+	Operation store.Operation
+	// Options is what the operator ticked ("" or
+	// store.OptionRestartServers).
+	Options string
+	// RequestedBy is the user asking; 0 for the system (the periodic
+	// check).
+	RequestedBy int64
+}
+
+// EnqueueGame queues a game operation, a host-level job with no server.
+// Game jobs run one at a time, in order; asking for the same operation
+// with the same options as the newest queued game job returns that job.
+func (q *Queue) EnqueueGame(ctx context.Context, p GameParams) (*store.Job, error) {
+	if !p.Operation.IsGame() {
+		return nil, &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("%q is not an operation on the game", p.Operation)}
+	}
+	if p.Options != "" && p.Options != store.OptionRestartServers {
+		return nil, &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("unknown option %q", p.Options)}
+	}
+	var job *store.Job
+	err := q.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		newest := new(store.Job)
+		err := tx.NewSelect().Model(newest).
+			Where("server_name = '' AND state IN ('queued', 'running')").
+			OrderExpr("id DESC").Limit(1).Scan(ctx)
+		switch {
+		case err == nil && newest.State == store.JobQueued && newest.Operation == p.Operation && newest.Options == p.Options:
+			job = newest
+			return nil
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		job = &store.Job{
+			ServerName:  "",
+			Operation:   p.Operation,
+			State:       store.JobQueued,
+			MaxAttempts: q.maxAttempts,
+			Options:     p.Options,
+			CreatedAt:   store.NewTime(q.now()),
+		}
+		if p.RequestedBy != 0 {
+			job.RequestedBy = &p.RequestedBy
+		}
+		_, err = tx.NewInsert().Model(job).Returning("id").Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %s: %w", p.Operation, err)
+	}
+	q.notify()
+	return job, nil
+}
+
+// Answer hands answer to the job's waiting question (steamcmd's password
+// or Steam Guard prompt). The answer is never stored or logged. It returns
+// ErrNotWaiting when the job, in this process, waits for none.
+func (q *Queue) Answer(id int64, answer string) error {
+	q.mu.Lock()
+	ch := q.waiting[id]
+	q.mu.Unlock()
+	if ch == nil {
+		return fmt.Errorf("job %d: %w", id, ErrNotWaiting)
+	}
+	select {
+	case ch <- answer:
+		return nil
+	default:
+		return fmt.Errorf("job %d: %w (it has an answer already)", id, ErrNotWaiting)
+	}
+}
+
+// setPrompt records (or, with "", clears) the question a running job
+// waits on, fenced by its attempt.
+func (q *Queue) setPrompt(ctx context.Context, job *store.Job, prompt string) error {
+	res, err := q.db.Writer().NewRaw(`UPDATE jobs SET prompt = ? WHERE id = ? AND attempts = ? AND state = 'running'`,
+		prompt, job.ID, job.Attempts).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("job %d prompt: %w", job.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// runGame carries out a game job through the backend's Game capability.
+func (r *Runner) runGame(ctx context.Context, job *store.Job, lines *lineSink) error {
+	g, ok := r.opts.Backend.(hostbackend.Game)
+	if !ok {
+		return errors.New("this host backend cannot install the game")
+	}
+	ev := hostbackend.GameEvents{Line: lines.lineFunc(), Progress: lines.setProgress, Ask: r.asker(job, lines)}
+	if job.Operation == store.OpGameCheck {
+		return r.checkGame(ctx, g, ev, lines)
+	}
+	// Install and Validate check every file; Update only fetches what
+	// changed.
+	validate := job.Operation != store.OpGameUpdate
+	stopped, err := r.stopForGame(ctx, job, lines)
+	if err != nil {
+		return err
+	}
+	lines.system("running steamcmd (%s)", strings.TrimPrefix(string(job.Operation), "game-"))
+	gameErr := g.GameInstall(ctx, validate, ev)
+	if gameErr == nil {
+		if st, err := g.GameStatus(ctx); err == nil && st.BuildID != "" {
+			lines.system("installed build %s in %s", st.BuildID, st.Path)
+		}
+	}
+	// The servers come back whether the update worked or not: the old
+	// files are still there when it failed.
+	startErr := r.startAfterGame(context.WithoutCancel(ctx), stopped, lines)
+	return errors.Join(gameErr, startErr)
+}
+
+// checkGame asks Steam for the latest build and records the answer.
+func (r *Runner) checkGame(ctx context.Context, g hostbackend.Game, ev hostbackend.GameEvents, lines *lineSink) error {
+	build, err := g.GameLatestBuild(ctx, ev)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c := store.GameCheck{LatestBuildID: build, CheckedAt: store.NewTime(r.opts.Clock())}
+	if err != nil {
+		c.Error = err.Error()
+		lines.system("the latest build is unknown: %v", err)
+	} else {
+		lines.system("the latest build is %s", build)
+	}
+	if werr := r.q.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error { return store.SaveGameCheck(ctx, tx, c) }); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// gameServer is a server a game update stopped.
+type gameServer struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// stopForGame stops the servers that run the game before its files are
+// swapped: only when the job says so (store.OptionRestartServers);
+// otherwise it refuses while any runs. Their desired_state is kept.
+func (r *Runner) stopForGame(ctx context.Context, job *store.Job, lines *lineSink) ([]gameServer, error) {
+	var running []gameServer
+	err := r.q.db.Reader().NewRaw(`SELECT id, name FROM servers
+		WHERE actual_state IN ('running', 'starting', 'crashlooping', 'stopping') ORDER BY name`).Scan(ctx, &running)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("list running servers: %w", err)
+	}
+	if len(running) == 0 {
+		return nil, nil
+	}
+	names := make([]string, len(running))
+	for i, s := range running {
+		names[i] = s.Name
+	}
+	if job.Options != store.OptionRestartServers {
+		return nil, fmt.Errorf("%d server(s) are running (%s): the game's files are not swapped under them; stop them first, or ask again with \"stop running servers, update, start them again\"",
+			len(running), strings.Join(names, ", "))
+	}
+	var stopped []gameServer
+	for _, s := range running {
+		lines.system("%s: stopping it for the game's update (it stays wanted running)", s.Name)
+		if err := r.opts.Backend.Disable(ctx, s.Name, lines.lineFunc()); err != nil {
+			// Start again what was stopped before giving up.
+			startErr := r.startAfterGame(context.WithoutCancel(ctx), stopped, lines)
+			return nil, errors.Join(fmt.Errorf("stop %s for the update: %w", s.Name, err), startErr)
+		}
+		stopped = append(stopped, s)
+	}
+	return stopped, nil
+}
+
+// startAfterGame starts again the servers stopForGame stopped, those still
+// wanted running, and says for each what it did.
+func (r *Runner) startAfterGame(ctx context.Context, stopped []gameServer, lines *lineSink) error {
+	var errs []error
+	for _, s := range stopped {
+		var desired store.DesiredState
+		err := r.q.db.Reader().NewRaw(`SELECT desired_state FROM servers WHERE id = ?`, s.ID).Scan(ctx, &desired)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			lines.system("%s: deleted meanwhile; not started", s.Name)
+			continue
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+			continue
+		case desired != store.DesiredRunning:
+			lines.system("%s: now wanted stopped; left stopped", s.Name)
+			continue
+		}
+		if err := r.opts.Backend.Enable(ctx, s.Name, lines.lineFunc()); err != nil {
+			lines.system("%s: could not start it again: %v", s.Name, err)
+			errs = append(errs, fmt.Errorf("start %s again: %w", s.Name, err))
+			continue
+		}
+		lines.system("%s: started again", s.Name)
+	}
+	if len(stopped) > 0 && r.poller != nil {
+		r.poller.Settle()
+	}
+	return errors.Join(errs...)
+}
+
+// asker answers steamcmd's questions through Queue.Answer: the job shows
+// the question (its prompt column) until an answer comes, the job is
+// cancelled, or PromptTimeout passes.
+func (r *Runner) asker(job *store.Job, lines *lineSink) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, prompt string) (string, error) {
+		ch := make(chan string, 1)
+		r.q.mu.Lock()
+		r.q.waiting[job.ID] = ch
+		r.q.mu.Unlock()
+		defer func() {
+			r.q.mu.Lock()
+			delete(r.q.waiting, job.ID)
+			r.q.mu.Unlock()
+		}()
+		bg := context.WithoutCancel(ctx)
+		if err := r.q.setPrompt(bg, job, prompt); err != nil {
+			return "", err
+		}
+		// The job's end clears it too, should this write fail.
+		defer func() { _ = r.q.setPrompt(bg, job, "") }()
+		lines.system("steamcmd asks %q: answer it on the job's page (the answer is not stored)", prompt)
+		t := time.NewTimer(r.opts.PromptTimeout)
+		defer t.Stop()
+		select {
+		case a := <-ch:
+			lines.system("answered; steamcmd goes on")
+			return a, nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-t.C:
+			return "", fmt.Errorf("nobody answered steamcmd's question %q within %s", prompt, r.opts.PromptTimeout)
+		}
+	}
+}
+
+// checkGameNow queues a check for a game update unless the newest check
+// is younger than every.
+func (r *Runner) checkGameNow(ctx context.Context, every time.Duration) {
+	if c, err := r.q.db.GetGameCheck(ctx); err == nil && r.opts.Clock().Sub(c.CheckedAt.Time) < every {
+		return
+	}
+	if _, err := r.q.EnqueueGame(ctx, GameParams{Operation: store.OpGameCheck}); err != nil && ctx.Err() == nil {
+		r.opts.Logger.Error("game update check", "err", err)
+	}
+}
