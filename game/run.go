@@ -62,7 +62,6 @@ func (s *Steam) run(ctx context.Context, o runOpts) (*transcript, []string, erro
 	}
 
 	cmd := exec.Command(s.opts.SteamCMD, o.args...)
-	cmd.Dir = s.opts.Home
 	cmd.Env = s.env()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	// A session of its own with the terminal as its controlling terminal;

@@ -29,6 +29,11 @@ const (
 	// asks for the password and a Steam Guard code through Hooks.Answer
 	// when it has no cached login; nothing is put on its command line.
 	Account Strategy = "account"
+	// LinuxOnly installs anonymously in one Linux run, which is what
+	// worked before late 2024; Steam now refuses it with "Invalid
+	// platform". For the day Valve gives the files to anonymous logins
+	// again.
+	LinuxOnly Strategy = "linux-only"
 )
 
 // Defaults of Options.
@@ -54,12 +59,12 @@ type Options struct {
 	// SteamCMD is the steamcmd program: Valve's steamcmd.sh or Debian's
 	// steamcmd. Default: "steamcmd" from PATH, else /usr/games/steamcmd.
 	SteamCMD string
-	// Strategy is TwoPass (default) or Account.
+	// Strategy is TwoPass (default), Account or LinuxOnly.
 	Strategy Strategy
 	// User is the Steam account of the Account strategy; required with it.
 	User string
-	// Home is the home directory of the user steamcmd runs as: steamcmd
-	// runs there, and steamclient.so is copied to Home/.steam/sdk32.
+	// Home is the home directory of the user steamcmd runs as:
+	// steamclient.so is copied to Home/.steam/sdk32.
 	// Default: the current user's home ($HOME).
 	Home string
 	// SteamRoot is steamcmd's own directory, with linux32/ and appcache/.
@@ -146,7 +151,7 @@ func New(opts Options) *Steam {
 	switch opts.Strategy {
 	case "":
 		opts.Strategy = TwoPass
-	case TwoPass:
+	case TwoPass, LinuxOnly:
 	case Account:
 		if opts.User == "" {
 			panic("game.New: the Account strategy needs Options.User")
@@ -248,8 +253,11 @@ type pass struct {
 }
 
 func (s *Steam) passes() []pass {
-	if s.opts.Strategy == Account {
+	switch s.opts.Strategy {
+	case Account:
 		return []pass{{"linux", s.opts.User}}
+	case LinuxOnly:
+		return []pass{{"linux", "anonymous"}}
 	}
 	return []pass{{"windows", "anonymous"}, {"linux", "anonymous"}}
 }
