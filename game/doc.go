@@ -21,7 +21,8 @@
 // "+@sSteamCmdForcePlatformType windows +app_update 222860" and then the
 // same with linux into the same directory, as Steam refuses an anonymous
 // Linux-only install ("Invalid platform"); Account logs in with a Steam
-// account that owns the game. Install and Validate add "validate". A pass
+// account that owns the game; LinuxOnly is the single anonymous Linux
+// pass that Steam refuses today. Install and Validate add "validate". A pass
 // succeeds when steamcmd exits 0 and says "Success! App '222860' fully
 // installed." (or, for an update with nothing new, "already up to
 // date"). Known failures end as a *Failure whose Error is a sentence with

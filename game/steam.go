@@ -45,11 +45,17 @@ const (
 	// DefaultUpdateHeadroom is the least free space an update of an
 	// existing installation wants.
 	DefaultUpdateHeadroom int64 = 2 << 30
-	DefaultAttempts             = 3
-	DefaultRetryDelay           = 10 * time.Second
-	DefaultPromptTimeout        = 5 * time.Minute
-	DefaultStallTimeout         = 15 * time.Minute
-	DefaultKillGrace            = 5 * time.Second
+	// DefaultAttempts is how often a pass runs at most.
+	DefaultAttempts = 3
+	// DefaultRetryDelay is the wait before a pass runs again.
+	DefaultRetryDelay = 10 * time.Second
+	// DefaultPromptTimeout is how long a question waits for its answer.
+	DefaultPromptTimeout = 5 * time.Minute
+	// DefaultStallTimeout is how long steamcmd may print nothing; a
+	// validation of large files can be quiet for minutes.
+	DefaultStallTimeout = 15 * time.Minute
+	// DefaultKillGrace is the time between SIGTERM and SIGKILL.
+	DefaultKillGrace = 5 * time.Second
 )
 
 // Options configure a Steam. Zero fields take the documented defaults.

@@ -316,9 +316,12 @@ func (c *console) doLogin(args []string) bool {
 		}
 		c.printf("OK\n")
 	} else {
-		password := ""
+		password, given := "", ""
 		if len(args) > 1 {
 			password = args[1]
+		}
+		if len(args) > 2 {
+			given = args[2] // a code on the command line is asked for no more
 		}
 		want := c.getenv("FAKESTEAMCMD_PASSWORD")
 		if want != "" && password == "" {
@@ -340,7 +343,7 @@ func (c *console) doLogin(args []string) bool {
 		if want != "" && password != want {
 			return fail("Invalid Password")
 		}
-		if code := c.getenv("FAKESTEAMCMD_GUARD_CODE"); code != "" {
+		if code := c.getenv("FAKESTEAMCMD_GUARD_CODE"); code != "" && given != code {
 			c.printf("\nThis computer has not been authenticated for your account using Steam Guard.\n")
 			c.printf("Please check your email for the message from Steam, and enter the Steam Guard\n")
 			c.printf(" code from that message.\n")
@@ -353,7 +356,7 @@ func (c *console) doLogin(args []string) bool {
 			}
 			c.printf("Logging in user '%s' [U:1:%d] to Steam Public...", user, 100000000+len(user))
 		}
-		if code := c.getenv("FAKESTEAMCMD_TWO_FACTOR"); code != "" {
+		if code := c.getenv("FAKESTEAMCMD_TWO_FACTOR"); code != "" && given != code {
 			c.printf("\nEnter the current code from your Steam Guard Mobile Authenticator app\n")
 			got, err := c.ask("Two-factor code:", echoOn)
 			if err != nil || got != code {

@@ -363,6 +363,16 @@ func TestSwitches(t *testing.T) {
 		}
 		wantIn(t, out, "ERROR! Failed to install app '222860' (No subscription)")
 	})
+	t.Run("password and code on the command line ask nothing", func(t *testing.T) {
+		b := newBox(t, "FAKESTEAMCMD_PASSWORD=pw", "FAKESTEAMCMD_GUARD_CODE=K7Q2X")
+		out, code := b.run("+force_install_dir", b.dir, "+login", "ops", "pw", "K7Q2X", "+app_update", "222860", "+quit")
+		if code != 0 {
+			t.Errorf("exit status %d\n%s", code, out)
+		}
+		if strings.Contains(out, "code:") || strings.Contains(out, "password:") {
+			t.Errorf("asked a question:\n%s", out)
+		}
+	})
 	t.Run("another app", func(t *testing.T) {
 		b := newBox(t)
 		out, _ := b.run("+login", "anonymous", "+app_update", "740", "+quit")
