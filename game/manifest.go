@@ -15,7 +15,7 @@ const AppID = "222860"
 
 // ManifestPath is where steamcmd keeps the app's manifest, relative to
 // the installation directory.
-var ManifestPath = filepath.Join("steamapps", "appmanifest_"+AppID+".acf")
+const ManifestPath = "steamapps/appmanifest_" + AppID + ".acf"
 
 // ErrNotInstalled is returned by ReadManifest when the installation
 // directory has no app manifest.
