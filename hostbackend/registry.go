@@ -20,6 +20,21 @@ type Config struct {
 	JournalctlHelper string
 	// Sudo is the sudo binary (default "sudo" from PATH).
 	Sudo string
+	// SteamCMD is the steamcmd program that installs the game (Valve's
+	// steamcmd.sh or Debian's steamcmd; default: steamcmd from PATH, else
+	// /usr/games/steamcmd).
+	SteamCMD string
+	// SteamUser, when set, installs the game logged in as this Steam
+	// account (its password and Steam Guard code are asked for) instead of
+	// anonymously in two passes.
+	SteamUser string
+	// GameFreeSpace is the free disk space (bytes) an install of the game
+	// wants before it starts (0: the game package's estimate, 15 GiB).
+	GameFreeSpace int64
+	// ServerEnv is the host-wide settings file of the instance units
+	// (production: /etc/left4me/server.env); its LEFT4ME_SRCDS says which
+	// program runs a server when it is not the game's srcds_run.
+	ServerEnv string
 }
 
 // Factory builds a backend from its configuration.

@@ -52,12 +52,19 @@ type Backend struct {
 	systemctl  string
 	journalctl string
 	files      hostbackend.InstanceFiles
+	steamcmd   string // "" lets the game package choose
+	steamUser  string
+	serverEnv  string
+	freeSpace  int64
 
 	// killGrace is how long a cancelled command gets between SIGTERM and
 	// SIGKILL; waitDelay bounds the wait for its pipes after that. Tests
 	// shorten or lengthen them.
 	killGrace time.Duration
 	waitDelay time.Duration
+	// steamRetryDelay is the game package's wait before running steamcmd
+	// again (0: its default).
+	steamRetryDelay time.Duration
 }
 
 var _ hostbackend.Backend = (*Backend)(nil)
@@ -83,6 +90,9 @@ func New(cfg hostbackend.Config) (*Backend, error) {
 	if cfg.StateRoot == "" {
 		cfg.StateRoot = DefaultStateRoot
 	}
+	if cfg.ServerEnv == "" {
+		cfg.ServerEnv = DefaultServerEnv
+	}
 	for what, p := range map[string]string{
 		"systemctl helper":  cfg.SystemctlHelper,
 		"journalctl helper": cfg.JournalctlHelper,
@@ -100,6 +110,10 @@ func New(cfg hostbackend.Config) (*Backend, error) {
 		systemctl:  cfg.SystemctlHelper,
 		journalctl: cfg.JournalctlHelper,
 		files:      hostbackend.InstanceFiles{Root: root},
+		steamcmd:   cfg.SteamCMD,
+		steamUser:  cfg.SteamUser,
+		serverEnv:  cfg.ServerEnv,
+		freeSpace:  cfg.GameFreeSpace,
 		killGrace:  2 * time.Second,
 		waitDelay:  5 * time.Second,
 	}, nil

@@ -1,0 +1,156 @@
+package sudo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/left4me/left4me/hostbackend"
+)
+
+var (
+	fakeSteamcmdOnce sync.Once
+	fakeSteamcmdPath string
+	fakeSteamcmdErr  error
+)
+
+// fakeSteamcmd builds cmd/fakesteamcmd once for the package's tests.
+func fakeSteamcmd(t *testing.T) string {
+	t.Helper()
+	fakeSteamcmdOnce.Do(func() {
+		fakeSteamcmdPath = filepath.Join(stubDir, "fakesteamcmd")
+		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", fakeSteamcmdPath, "../../cmd/fakesteamcmd").CombinedOutput()
+		if err != nil {
+			fakeSteamcmdErr = errors.New(string(out))
+		}
+	})
+	if fakeSteamcmdErr != nil {
+		t.Fatalf("build fakesteamcmd: %v", fakeSteamcmdErr)
+	}
+	return fakeSteamcmdPath
+}
+
+// gameHost is a sudo backend whose steamcmd is the stand-in, installing
+// into its state root's game/.
+func gameHost(t *testing.T) (*Backend, hostbackend.Config) {
+	t.Helper()
+	h := newStubHost(t)
+	base := t.TempDir()
+	srcds := filepath.Join(base, "fakesrcds")
+	if err := os.WriteFile(srcds, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// steamcmd keeps linux32/ and appcache/ beside itself, as Valve's
+	// tarball does: give the stand-in a directory of its own.
+	root := filepath.Join(base, "steamcmd")
+	steamcmd := filepath.Join(root, "steamcmd.sh")
+	bin, err := os.ReadFile(fakeSteamcmd(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(steamcmd, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", filepath.Join(base, "home"))
+	t.Setenv("FAKESTEAMCMD_ROOT", root)
+	t.Setenv("FAKESTEAMCMD_STEPS", "4")
+	t.Setenv("FAKESTEAMCMD_STEP_DELAY", "1ms")
+	t.Setenv("FAKESTEAMCMD_SRCDS", srcds)
+	t.Setenv("FAKESTEAMCMD_BUILDID", "16500001")
+	cfg := h.config()
+	cfg.SteamCMD = steamcmd
+	cfg.GameFreeSpace = 1
+	cfg.ServerEnv = filepath.Join(base, "server.env")
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.steamRetryDelay = time.Millisecond
+	return b, cfg
+}
+
+func TestTheGameIsInstalledUpdatedAndCheckedWithSteamcmd(t *testing.T) {
+	ctx := context.Background()
+	b, cfg := gameHost(t)
+	st, err := b.GameStatus(ctx)
+	if err != nil || st.Installed || st.Path != filepath.Join(cfg.StateRoot, "game") || st.Program != filepath.Join(st.Path, "srcds_run") {
+		t.Fatalf("before the install: %+v, %v", st, err)
+	}
+
+	var lines []string
+	var phases []string
+	ev := hostbackend.GameEvents{
+		Line: func(l hostbackend.Line) { lines = append(lines, l.Text) },
+		Progress: func(p hostbackend.GameProgress) {
+			if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+				phases = append(phases, p.Phase)
+			}
+		},
+	}
+	if err := b.GameInstall(ctx, true, ev); err != nil {
+		t.Fatalf("install: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	st, err = b.GameStatus(ctx)
+	if err != nil || !st.Installed || st.BuildID != "16500001" || st.SizeBytes == 0 || st.Partial {
+		t.Fatalf("after the install: %+v, %v", st, err)
+	}
+	// The anonymous install ran Windows first, then Linux: Steam refuses a
+	// Linux-only one.
+	var passes []string
+	for _, p := range phases {
+		if i := strings.Index(p, "(pass "); i > 0 {
+			passes = append(passes, p[i:])
+		}
+	}
+	if len(passes) == 0 || !strings.Contains(strings.Join(passes, " "), "(pass 2 of 2)") {
+		t.Fatalf("progress phases %q: want both passes", phases)
+	}
+
+	t.Setenv("FAKESTEAMCMD_BUILDID", "16500002")
+	if latest, err := b.GameLatestBuild(ctx, hostbackend.GameEvents{}); err != nil || latest != "16500002" {
+		t.Fatalf("latest build = %q, %v", latest, err)
+	}
+	if err := b.GameInstall(ctx, false, hostbackend.GameEvents{}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if st, _ := b.GameStatus(ctx); st.BuildID != "16500002" {
+		t.Fatalf("after the update: build %q", st.BuildID)
+	}
+
+	t.Setenv("FAKESTEAMCMD_APPINFO_EMPTY", "always")
+	if _, err := b.GameLatestBuild(ctx, hostbackend.GameEvents{}); !errors.Is(err, hostbackend.ErrBuildUnknown) {
+		t.Fatalf("a silent app_info_print: %v, want ErrBuildUnknown", err)
+	}
+}
+
+func TestGameStatusNamesTheProgramServerEnvRuns(t *testing.T) {
+	ctx := context.Background()
+	b, cfg := gameHost(t)
+	standIn := filepath.Join(t.TempDir(), "fakesrcds")
+	if err := os.WriteFile(standIn, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.ServerEnv, []byte("# written by install.sh\nLEFT4ME_SRCDS="+standIn+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.GameStatus(ctx)
+	if err != nil || !st.Installed || st.Program != standIn || st.BuildID != "" {
+		t.Fatalf("with a stand-in: %+v, %v", st, err)
+	}
+	if err := os.Chmod(standIn, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.GameStatus(ctx); st.Installed {
+		t.Fatalf("a stand-in that is not executable counts as installed: %+v", st)
+	}
+}
