@@ -15,7 +15,7 @@ import (
 func (h *handlers) accountTokenCreate(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	name := c.FormValue("name")
+	name := bodyFormValue(c, "name")
 	token, t, err := h.svc.CreateToken(ctx, currentUser(c).ID, name)
 	var fe FieldErrors
 	if errors.As(err, &fe) {

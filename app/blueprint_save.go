@@ -24,7 +24,7 @@ func (h *handlers) blueprintSave(c *fiber.Ctx) error {
 	}
 	f := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
 	for _, k := range []string{"name", "map", "game_mode", "max_players", "args", "server_cfg"} {
-		f.Values[k] = c.FormValue(k)
+		f.Values[k] = bodyFormValue(c, k)
 	}
 	in := BlueprintInput{
 		Name: f.Values["name"], Map: strings.TrimSpace(f.Values["map"]), GameMode: strings.TrimSpace(f.Values["game_mode"]),

@@ -45,6 +45,8 @@ func (h *handlers) csrf(c *fiber.Ctx) error {
 
 // bodyFormValue is the form field key of the request body (URL-encoded or
 // multipart), never of the query string as c.FormValue would also take.
+// Every POST handler reads its fields with it: a password, token or CSRF
+// token in a URL ends up in access logs, history and Referer headers.
 func bodyFormValue(c *fiber.Ctx, key string) string {
 	if v := c.Request().PostArgs().Peek(key); len(v) > 0 {
 		return string(v)

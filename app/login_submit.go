@@ -24,8 +24,8 @@ import (
 // When no hashing slot comes free in time the answer is 503 with
 // Retry-After, and the attempt does not count.
 func (h *handlers) loginSubmit(c *fiber.Ctx) error {
-	name := strings.TrimSpace(c.FormValue("name"))
-	next := localPath(c.FormValue("next"), "/")
+	name := strings.TrimSpace(bodyFormValue(c, "name"))
+	next := localPath(bodyFormValue(c, "next"), "/")
 	form := views.Form{Values: map[string]string{"name": name}}
 	ctx, cancel := requestContext(c)
 	defer cancel()
@@ -42,7 +42,7 @@ func (h *handlers) loginSubmit(c *fiber.Ctx) error {
 		}
 		return page(c, fiber.StatusTooManyRequests, "Log in", views.Login(form, next, false))
 	}
-	u, err := h.svc.Authenticate(ctx, name, c.FormValue("password"))
+	u, err := h.svc.Authenticate(ctx, name, bodyFormValue(c, "password"))
 	if err != nil {
 		t.giveBack() // the password was not checked
 		if errors.Is(err, ErrBusy) {

@@ -16,7 +16,7 @@ import (
 func (h *handlers) serverCreate(c *fiber.Ctx) error {
 	f := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
 	for _, k := range []string{"name", "title", "blueprint", "port"} {
-		f.Values[k] = c.FormValue(k)
+		f.Values[k] = bodyFormValue(c, k)
 	}
 	in := ServerInput{Name: strings.TrimSpace(f.Values["name"]), Title: f.Values["title"]}
 	in.BlueprintID, _ = strconv.ParseInt(f.Values["blueprint"], 10, 64)

@@ -14,19 +14,19 @@ import (
 func (h *handlers) setupSubmit(c *fiber.Ctx) error {
 	h.setupMu.Lock()
 	defer h.setupMu.Unlock()
-	token := c.FormValue("token")
+	token := bodyFormValue(c, "token")
 	if err := h.setupOpen(c, token); err != nil {
 		return err
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
 	u, err := h.svc.CreateUser(ctx, UserInput{
-		Name: c.FormValue("name"), Role: store.RoleAdmin,
-		Password: c.FormValue("password"), PasswordConfirm: c.FormValue("password_confirm"),
+		Name: bodyFormValue(c, "name"), Role: store.RoleAdmin,
+		Password: bodyFormValue(c, "password"), PasswordConfirm: bodyFormValue(c, "password_confirm"),
 	})
 	var fe FieldErrors
 	if errors.As(err, &fe) {
-		form := views.Form{Values: map[string]string{"name": c.FormValue("name")}, Errors: fe}
+		form := views.Form{Values: map[string]string{"name": bodyFormValue(c, "name")}, Errors: fe}
 		return page(c, fiber.StatusUnprocessableEntity, "Set up", views.Setup(form, token))
 	}
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 func (h *handlers) userCreate(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	in := UserInput{Name: c.FormValue("name"), Role: store.Role(c.FormValue("role")),
-		Password: c.FormValue("password"), PasswordConfirm: c.FormValue("password_confirm")}
+	in := UserInput{Name: bodyFormValue(c, "name"), Role: store.Role(bodyFormValue(c, "role")),
+		Password: bodyFormValue(c, "password"), PasswordConfirm: bodyFormValue(c, "password_confirm")}
 	_, err := h.svc.CreateUser(ctx, in)
 	var fe FieldErrors
 	if errors.As(err, &fe) {

@@ -10,7 +10,7 @@ import (
 
 // userRole sets a user's role; the last enabled admin stays admin.
 func (h *handlers) userRole(c *fiber.Ctx) error {
-	role := store.Role(c.FormValue("role"))
+	role := store.Role(bodyFormValue(c, "role"))
 	if role != store.RoleAdmin && role != store.RoleOperator {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose admin or operator.")
 	}
