@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/left4me/left4me/game"
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/bytesize"
 )
 
 // Config is the panel's configuration. Every field can be set by a flag
@@ -33,6 +36,10 @@ type Config struct {
 	SystemctlHelper   string        // LEFT4ME_SYSTEMCTL_HELPER
 	JournalctlHelper  string        // LEFT4ME_JOURNALCTL_HELPER
 	ShutdownGraceTime time.Duration // LEFT4ME_SHUTDOWN_GRACE
+	SteamCMD          string        // LEFT4ME_STEAMCMD, -steamcmd
+	SteamUser         string        // LEFT4ME_STEAM_USER, -steam-user
+	GameUpdateCheck   time.Duration // LEFT4ME_GAME_UPDATE_CHECK, -game-update-check
+	GameFreeSpace     int64         // LEFT4ME_GAME_FREE_SPACE, -game-free-space
 }
 
 // DefaultConfig returns the documented defaults.
@@ -51,6 +58,8 @@ func DefaultConfig() Config {
 		SystemctlHelper:   "/usr/local/libexec/left4me/left4me-systemctl",
 		JournalctlHelper:  "/usr/local/libexec/left4me/left4me-journalctl",
 		ShutdownGraceTime: 10 * time.Second,
+		GameUpdateCheck:   6 * time.Hour,
+		GameFreeSpace:     game.DefaultNeedBytes,
 	}
 }
 
@@ -79,6 +88,12 @@ func settingsOf(c *Config) []setting {
 		str("systemctl-helper", "LEFT4ME_SYSTEMCTL_HELPER", "root helper for systemctl", &c.SystemctlHelper),
 		str("journalctl-helper", "LEFT4ME_JOURNALCTL_HELPER", "root helper for journalctl", &c.JournalctlHelper),
 		duration("shutdown-grace", "LEFT4ME_SHUTDOWN_GRACE", "how long running jobs may finish at shutdown", &c.ShutdownGraceTime),
+		orDefault(str("steamcmd", "LEFT4ME_STEAMCMD", "steamcmd program that installs the game (Valve's steamcmd.sh or Debian's steamcmd)", &c.SteamCMD),
+			"steamcmd in PATH, else /usr/games/steamcmd"),
+		orDefault(str("steam-user", "LEFT4ME_STEAM_USER", "Steam account that installs the game (its password and Steam Guard code are asked on the job's page)", &c.SteamUser),
+			"none: anonymous, in two passes"),
+		duration("game-update-check", "LEFT4ME_GAME_UPDATE_CHECK", "how often Steam is asked for a newer build of the game (0: never; it never updates by itself)", &c.GameUpdateCheck),
+		byteSize("game-free-space", "LEFT4ME_GAME_FREE_SPACE", "free disk space an install of the game wants before it starts (e.g. 20GiB)", &c.GameFreeSpace),
 	}
 }
 
@@ -168,17 +183,54 @@ func (c Config) validate() error {
 	if c.ShutdownGraceTime <= 0 {
 		return fmt.Errorf("LEFT4ME_SHUTDOWN_GRACE=%s: must be a positive duration such as 10s", c.ShutdownGraceTime)
 	}
+	if !steamUser.MatchString(c.SteamUser) {
+		return fmt.Errorf("LEFT4ME_STEAM_USER=%q: a Steam account name is 3 to 64 letters, digits and _", c.SteamUser)
+	}
+	if c.GameUpdateCheck != 0 && c.GameUpdateCheck < time.Minute {
+		return fmt.Errorf("LEFT4ME_GAME_UPDATE_CHECK=%s: must be 0 (never) or at least 1m, e.g. 6h", c.GameUpdateCheck)
+	}
+	if c.GameFreeSpace <= 0 {
+		return fmt.Errorf("LEFT4ME_GAME_FREE_SPACE=%d: must be an amount of bytes above 0, e.g. 15GiB", c.GameFreeSpace)
+	}
 	return nil
 }
 
+// steamUser is Steam's rule for account names, or none. The name goes on
+// steamcmd's command line, whose words starting with + are its commands.
+var steamUser = regexp.MustCompile(`^(|[A-Za-z0-9_]{3,64})$`)
+
 // HostConfig is the backend configuration the panel's settings imply.
 func (c Config) HostConfig() hostbackend.Config {
-	return hostbackend.Config{StateRoot: c.StateRoot, SystemctlHelper: c.SystemctlHelper, JournalctlHelper: c.JournalctlHelper}
+	return hostbackend.Config{StateRoot: c.StateRoot, SystemctlHelper: c.SystemctlHelper, JournalctlHelper: c.JournalctlHelper,
+		SteamCMD: c.SteamCMD, SteamUser: c.SteamUser, GameFreeSpace: c.GameFreeSpace}
 }
 
 func str(name, env, help string, p *string) setting {
 	return setting{flag: name, env: env, help: help, set: func(v string) error { *p = v; return nil },
 		show: func() string { return *p }}
+}
+
+// orDefault makes s's help say what an empty value means.
+func orDefault(s setting, whenEmpty string) setting {
+	show := s.show
+	s.show = func() string {
+		if v := show(); v != "" {
+			return v
+		}
+		return whenEmpty
+	}
+	return s
+}
+
+func byteSize(name, env, help string, p *int64) setting {
+	return setting{flag: name, env: env, help: help, set: func(v string) error {
+		n, err := bytesize.Parse(v)
+		if err != nil {
+			return err
+		}
+		*p = n
+		return nil
+	}, show: func() string { return bytesize.Format(*p) }}
 }
 
 func integer(name, env, help string, p *int) setting {

@@ -72,6 +72,11 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 		{"a bad flag value", []string{"-job-workers", "x"}, nil, "job-workers"},
 		{"an unknown flag", []string{"-nope"}, nil, "nope"},
 		{"a stray argument", []string{"extra"}, nil, "extra"},
+		{"a Steam user with a space", nil, []string{"LEFT4ME_STEAM_USER", "ann +quit"}, "LEFT4ME_STEAM_USER"},
+		{"a Steam user starting a command", nil, []string{"LEFT4ME_STEAM_USER", "+app_update"}, "LEFT4ME_STEAM_USER"},
+		{"an update check every second", nil, []string{"LEFT4ME_GAME_UPDATE_CHECK", "1s"}, "LEFT4ME_GAME_UPDATE_CHECK"},
+		{"free space in gigs", nil, []string{"LEFT4ME_GAME_FREE_SPACE", "15 gigs"}, "LEFT4ME_GAME_FREE_SPACE"},
+		{"no free space", []string{"-game-free-space", "0"}, nil, "LEFT4ME_GAME_FREE_SPACE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,9 +92,35 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 func TestConfigHelpListsEveryVariable(t *testing.T) {
 	h := app.ConfigHelp()
 	for _, v := range []string{"LEFT4ME_ADDR", "LEFT4ME_DB", "LEFT4ME_BACKEND", "LEFT4ME_PORT_RANGE_START", "LEFT4ME_PORT_RANGE_END",
-		"LEFT4ME_STATE_POLLER_INTERVAL", "LEFT4ME_JOB_WORKERS", "LEFT4ME_SECURE_COOKIES", "LEFT4ME_MAX_CONNS", "LEFT4ME_MAX_CONNS_PER_ADDR"} {
+		"LEFT4ME_STATE_POLLER_INTERVAL", "LEFT4ME_JOB_WORKERS", "LEFT4ME_SECURE_COOKIES", "LEFT4ME_MAX_CONNS", "LEFT4ME_MAX_CONNS_PER_ADDR",
+		"LEFT4ME_STEAMCMD", "LEFT4ME_STEAM_USER", "LEFT4ME_GAME_UPDATE_CHECK", "LEFT4ME_GAME_FREE_SPACE"} {
 		if !strings.Contains(h, v) {
 			t.Errorf("help lacks %s", v)
+		}
+	}
+}
+
+func TestGameSettingsHaveTheirDefaultsAndReachTheHostBackend(t *testing.T) {
+	d := app.DefaultConfig()
+	if d.GameUpdateCheck != 6*time.Hour || d.GameFreeSpace != 15<<30 || d.SteamCMD != "" || d.SteamUser != "" {
+		t.Fatalf("documented game defaults changed: %+v", d)
+	}
+	c, err := app.LoadConfig([]string{"-game-update-check", "0"}, getenvOf("LEFT4ME_BACKEND", "fake",
+		"LEFT4ME_STEAMCMD", "/opt/steamcmd/steamcmd.sh", "LEFT4ME_STEAM_USER", "ann_l4d2", "LEFT4ME_GAME_FREE_SPACE", "20GiB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GameUpdateCheck != 0 {
+		t.Errorf("LEFT4ME_GAME_UPDATE_CHECK 0 = %s, want 0 (never)", c.GameUpdateCheck)
+	}
+	hc := c.HostConfig()
+	if hc.SteamCMD != "/opt/steamcmd/steamcmd.sh" || hc.SteamUser != "ann_l4d2" || hc.GameFreeSpace != 20<<30 {
+		t.Errorf("HostConfig = %+v, want the steamcmd, the Steam user and 20 GiB", hc)
+	}
+	h := app.ConfigHelp()
+	for _, want := range []string{"(default 6h0m0s)", "(default 15.0 GiB)", "(default none: anonymous, in two passes)"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("help lacks %q:\n%s", want, h)
 		}
 	}
 }

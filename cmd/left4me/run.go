@@ -114,6 +114,7 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	runner := jobs.NewRunner(jobs.RunnerOpts{
 		Queue: queue, Backend: backend, Workers: cfg.JobWorkers,
 		PollerInterval: cfg.PollerInterval, Grace: cfg.ShutdownGraceTime, Logger: log,
+		GameCheckInterval: cfg.GameUpdateCheck,
 	})
 	var running atomic.Bool
 	running.Store(cfg.JobWorkers > 0)
