@@ -207,9 +207,10 @@ func TestServerUnitSettings(t *testing.T) {
 	u.want(t, "Service", "Type", "simple")
 	u.want(t, "Service", "User", "left4me")
 	u.want(t, "Service", "Group", "left4me")
-	u.want(t, "Service", "EnvironmentFile", "-/etc/left4me/server.env", "/var/lib/left4me/instances/%i/instance.env")
+	// Root's settings only: left4me-srcds reads instance.env, as left4me.
+	u.want(t, "Service", "EnvironmentFile", "-/etc/left4me/server.env")
 	u.want(t, "Service", "WorkingDirectory", "/var/lib/left4me/instances/%i")
-	u.want(t, "Service", "ExecStart", "/usr/local/libexec/left4me/left4me-srcds $SRCDS_ARGS")
+	u.want(t, "Service", "ExecStart", "/usr/local/libexec/left4me/left4me-srcds")
 	u.want(t, "Service", "Restart", "on-failure")
 	u.want(t, "Service", "RestartSec", "5")
 	u.want(t, "Service", "KillSignal", "SIGINT")
@@ -218,7 +219,7 @@ func TestServerUnitSettings(t *testing.T) {
 	u.want(t, "Service", "TasksMax", "256")
 	u.want(t, "Service", "NoNewPrivileges", "yes")
 	u.want(t, "Service", "ProtectSystem", "strict")
-	u.want(t, "Service", "ReadWritePaths", "/var/lib/left4me/instances/%i")
+	u.wantAbsent(t, "ReadWritePaths")
 	// Where left4me-srcds puts the instance's server.cfg for srcds: a
 	// tmpfs in the unit's own mount namespace, below root's /run.
 	u.want(t, "Service", "TemporaryFileSystem", "/run/left4me-instance:mode=1777,nosuid,nodev,noexec")
@@ -285,12 +286,42 @@ func TestNoMountBelowTheStateRoot(t *testing.T) {
 		}
 	}
 	// ReadWritePaths= only re-mounts a path writable where it is, and a
-	// missing one fails the start: systemd creates nothing for it. Only
-	// the instance's own directory (and the panel's state root) may be one.
-	equal(t, "instance unit ReadWritePaths", parseUnit(t, "systemd/left4me-server@.service")["Service"]["ReadWritePaths"],
-		[]string{stateRoot + "/instances/%i"})
+	// missing one fails the start: systemd creates nothing for it. But it
+	// follows symlinks there as root (TestServerUnitLeavesTheStateRootToLeft4me),
+	// so only the state root itself, in root's /var/lib, may be one.
 	equal(t, "panel unit ReadWritePaths", parseUnit(t, "systemd/left4me-web.service")["Service"]["ReadWritePaths"],
 		[]string{stateRoot})
+}
+
+// TestServerUnitLeavesTheStateRootToLeft4me: nothing root does for the
+// instance unit may read or follow a path below the state root. PID 1
+// reads an EnvironmentFile= as root (a symlink to a root-only file put
+// its secrets in srcds's environment), resolves symlinks in mount paths
+// such as ReadWritePaths= as root, and checks conditions as root. Only
+// WorkingDirectory= may name such a path: systemd enters it after
+// switching to User=, as left4me.
+func TestServerUnitLeavesTheStateRootToLeft4me(t *testing.T) {
+	t.Parallel()
+	u := parseUnit(t, "systemd/left4me-server@.service")
+	// %h is left4me's home, the state root; %S is /var/lib.
+	names := func(v string) bool {
+		return strings.Contains(v, stateRoot) || strings.Contains(v, "%h") || strings.Contains(v, "%S") ||
+			strings.HasPrefix(strings.TrimLeft(v, "-+!@:"), "~")
+	}
+	var named []string
+	for section, keys := range u {
+		for key, values := range keys {
+			for _, v := range values {
+				if names(v) {
+					named = append(named, section+"."+key+"="+v)
+				}
+			}
+		}
+	}
+	slices.Sort(named)
+	equal(t, "settings naming a path below "+stateRoot, named,
+		[]string{"Service.WorkingDirectory=" + stateRoot + "/instances/%i"})
+	u.want(t, "Service", "User", "left4me")
 }
 
 // TestServerCfgPathsAgree: the unit's tmpfs, the launcher's copy of the
@@ -340,10 +371,16 @@ func TestWebUnitSettings(t *testing.T) {
 	u.want(t, "Service", "LimitNOFILE", "65536")
 	u.want(t, "Install", "WantedBy", "multi-user.target")
 	// sudo must keep working inside the panel's sandbox.
-	for _, key := range []string{"NoNewPrivileges", "CapabilityBoundingSet", "AmbientCapabilities",
-		"PrivateUsers", "DynamicUser"} {
+	for _, key := range []string{"NoNewPrivileges", "AmbientCapabilities", "PrivateUsers", "DynamicUser"} {
 		u.wantAbsent(t, key)
 	}
+	// What root may have in here: what sudo needs, nothing the helpers do not.
+	u.want(t, "Service", "CapabilityBoundingSet", "CAP_SETUID CAP_SETGID CAP_AUDIT_WRITE")
+	u.want(t, "Service", "ProtectProc", "invisible")
+	u.want(t, "Service", "PrivateIPC", "yes")
+	u.want(t, "Service", "RemoveIPC", "yes")
+	// The panel's listen backlog comes from /proc/sys/net/core/somaxconn.
+	u.wantAbsent(t, "ProcSubset")
 	for _, f := range u["Service"]["SystemCallFilter"] {
 		if strings.Contains(f, "setuid") || strings.Contains(f, "@privileged") || strings.HasPrefix(f, "~") {
 			t.Errorf("SystemCallFilter=%s could block sudo", f)

@@ -203,7 +203,7 @@ const (
 // withoutGameTree: step 10, the unit when there is no game tree at all
 // (an operator who removed it, or installed left4me without install.sh):
 // with or without a server.cfg it starts and nothing is created under
-// game/, as the unit mounts nothing there. Then step 10b.
+// game/, as the unit mounts nothing there. Then steps 10b and 10c.
 func (b *bed) withoutGameTree(ctx context.Context) {
 	res := b.sh(ctx, `set -e
 rm -rf `+gameDir+`
@@ -230,6 +230,7 @@ chown -R left4me:left4me `+bareDir)
 	b.expectExec(ctx, "systemctl stop "+bareUnit, "systemctl", "stop", bareUnit)
 
 	b.symlinkOutOfTheStateRoot(ctx)
+	b.rootsSecretsStayRoots(ctx)
 	res = b.sh(ctx, "rm -rf "+bareDir)
 	b.r.check("clean up "+bareDir, codeIs(res, 0))
 }

@@ -12,12 +12,13 @@ const (
 	MaxArgLen = 256
 )
 
-// ValidateArg reports whether one srcds argument is acceptable. The unit
-// passes the arguments to srcds with systemd's $SRCDS_ARGS expansion,
-// which splits at white space, so an argument may not contain any; quotes,
-// backslashes and '$' are refused too so that what the operator typed is
-// exactly what srcds receives. Text with spaces, such as a host name,
-// belongs in server.cfg.
+// ValidateArg reports whether one srcds argument is acceptable. The
+// unit's launcher (deploy/libexec/left4me-srcds) reads SRCDS_ARGS from
+// instance.env and splits it at white space, as systemd's $SRCDS_ARGS
+// expansion did, so an argument may not contain any; quotes, backslashes
+// and '$' are refused too (the launcher refuses a file holding them) so
+// that what the operator typed is exactly what srcds receives. Text with
+// spaces, such as a host name, belongs in server.cfg.
 func ValidateArg(arg string) error {
 	if arg == "" {
 		return fmt.Errorf("an argument is empty")
@@ -79,8 +80,10 @@ func EnvQuote(value string) string {
 	return b.String()
 }
 
-// InstanceEnv renders the instance.env file of a validated spec. The unit
-// template reads it with EnvironmentFile=.
+// InstanceEnv renders the instance.env file of a validated spec, in
+// systemd's EnvironmentFile= syntax. The unit's launcher reads it, as the
+// left4me user (never systemd, as root), and accepts only what this
+// writes: KEY="VALUE" lines of printable ASCII.
 func InstanceEnv(spec InstanceSpec) []byte {
 	var b strings.Builder
 	b.WriteString("# Written by left4me; changes are overwritten on the next start.\n")
