@@ -214,6 +214,7 @@ func (b *bed) scenario(ctx context.Context) {
 	b.secondInstance(ctx)
 	b.noUnitWarnings(ctx)
 	b.helpersFromTheWebSandbox(ctx)
+	b.securityScores(ctx)
 
 	if ctx.Err() != nil {
 		return
