@@ -24,6 +24,42 @@ root=$2
 mkdir -p /run/systemd/nspawn
 mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn
 
+# Cgroups of this run's own. With --keep-unit, nspawn puts the container
+# in "payload" below the cgroup it was started in (and itself in
+# "supervisor"), so runs started from one cgroup (two make e2e from one
+# shell) shared one tree: each container's systemd managed the other's
+# units' cgroups too, saw its processes as PID 0, and logged "Failed to
+# kill control group ...: Input/output error" for every unit. So this
+# script moves itself into a new cgroup below its own, in each hierarchy
+# that tracks processes (name=systemd and cgroup2), and removes it on exit.
+# Only when no systemd on the host owns those trees (boot.sh's case).
+own=left4me-e2e-$$
+made=''
+leave() {
+	for d in $made; do
+		echo "$$" >"${d%/*}/cgroup.procs" 2>/dev/null || true
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+}
+trap leave EXIT
+if [ "$(cat /proc/1/comm)" != systemd ]; then
+	while IFS=: read -r _ controllers path; do
+		case $controllers in
+		name=systemd) top=/sys/fs/cgroup/systemd ;;
+		'') # cgroup2: beside the v1 trees (hybrid) or alone
+			top=/sys/fs/cgroup/unified
+			[ -f "$top/cgroup.procs" ] || top=/sys/fs/cgroup
+			;;
+		*) continue ;;
+		esac
+		d=$top${path%/}/$own
+		if [ -f "$top/cgroup.procs" ] && mkdir "$d" 2>/dev/null; then
+			made="$made $d"
+			echo "$$" >"$d/cgroup.procs" || true
+		fi
+	done </proc/self/cgroup
+fi
+
 # --register=no and --keep-unit: there is no systemd on the host to
 # register with. --private-network: the container has only its own
 # loopback, so nothing it runs is reachable from outside or reaches out.
