@@ -72,7 +72,9 @@ clean: ## Remove build output
 
 LOADTEST_ADDR  ?= 127.0.0.1:18080
 LOADTEST_FLAGS ?=
-# The panel make loadtest runs, on a temp DB with the fake host.
+# The panel make loadtest runs, on a temp DB with the fake host. Its game is
+# installed (the marker the fake leaves under its state root), so that
+# servers start.
 LOADTEST_PANEL = LEFT4ME_BACKEND=fake LEFT4ME_DB="$$dir/left4me.db" LEFT4ME_STATE_ROOT="$$dir" \
 	LEFT4ME_ADDR=$(LOADTEST_ADDR) $(BIN)/left4me serve 2>>"$$dir/panel.log"
 
@@ -81,6 +83,7 @@ loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart i
 	@set -e; dir=$$(mktemp -d); pid=; export LEFT4ME_LOADTEST_PASSWORD=loadtest-password; \
 	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
 	echo "$$LEFT4ME_LOADTEST_PASSWORD" | LEFT4ME_DB="$$dir/left4me.db" $(BIN)/left4me create-user loadtest --admin >/dev/null; \
+	mkdir -p "$$dir/game" && echo 16548521 >"$$dir/game/.fake-installed"; \
 	$(LOADTEST_PANEL) & pid=$$!; \
 	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -seed 100 -duration 0 || { tail -n 20 "$$dir/panel.log"; exit 1; }; \
 	sleep 3; kill $$pid; wait $$pid || true; \

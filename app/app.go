@@ -133,7 +133,7 @@ func New(opts Options) *fiber.App {
 		Options: opts,
 		svc: NewService(ServiceOptions{
 			DB: opts.DB, Queue: opts.Queue, PortRangeStart: opts.PortRangeStart, PortRangeEnd: opts.PortRangeEnd,
-			Logger: opts.Logger, Hashing: opts.Hashing,
+			Logger: opts.Logger, Hashing: opts.Hashing, Backend: opts.Backend,
 		}),
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
 		csrfKey: make([]byte, 32),

@@ -56,13 +56,21 @@ func newEnv(t testing.TB, tweak ...func(*app.Options)) *env {
 }
 
 // newEnvOn is newEnv on a database opened with so (its Now is the env's
-// clock).
+// clock). The fake host has the game installed.
 func newEnvOn(t testing.TB, so store.Options, tweak ...func(*app.Options)) *env {
+	t.Helper()
+	return newEnvFake(t, so, fake.Options{GameInstalled: true}, tweak...)
+}
+
+// newEnvFake is newEnvOn on a fake host made with fo (its Now is the
+// env's clock): newEnvFake(t, store.Options{}, fake.Options{}) has no game.
+func newEnvFake(t testing.TB, so store.Options, fo fake.Options, tweak ...func(*app.Options)) *env {
 	t.Helper()
 	clk := &clock{t: time.Now().UTC()}
 	so.Now = clk.Now
 	db := storetest.OpenWith(t, so)
-	e := &env{t: t, db: db, clock: clk, backend: fake.New(fake.Options{Now: clk.Now})}
+	fo.Now = clk.Now
+	e := &env{t: t, db: db, clock: clk, backend: fake.New(fo)}
 	e.queue = jobs.NewQueue(jobs.QueueOpts{DB: db, Clock: clk.Now})
 	e.opts = app.Options{
 		DB: db, Queue: e.queue, Backend: e.backend, Now: clk.Now,

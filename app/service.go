@@ -45,6 +45,10 @@ type ServiceOptions struct {
 	// Hashing bounds the password hashes and checks that run at once
 	// (default NewHashGate(0, 0)).
 	Hashing *HashGate
+	// Backend is asked about the game installation (hostbackend.Game);
+	// nil, or one without the capability, refuses game jobs and lets
+	// servers start without asking.
+	Backend hostbackend.Backend
 }
 
 // Service is the panel's operations, shared by the HTML handlers and the
@@ -55,6 +59,7 @@ type Service struct {
 	portStart, portEnd int
 	bookkeeping        *bookkeeping
 	hashing            *HashGate
+	game               hostbackend.Game // nil without the capability
 }
 
 // NewService returns a service. It panics without a DB or Queue.
@@ -68,8 +73,9 @@ func NewService(opts ServiceOptions) *Service {
 	if opts.Hashing == nil {
 		opts.Hashing = NewHashGate(0, 0)
 	}
+	g, _ := opts.Backend.(hostbackend.Game)
 	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd,
-		bookkeeping: &bookkeeping{log: opts.Logger}, hashing: opts.Hashing}
+		bookkeeping: &bookkeeping{log: opts.Logger}, hashing: opts.Hashing, game: g}
 }
 
 // reservedNames are instance names that would hide a page of the panel.
@@ -211,10 +217,20 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*store.Serv
 }
 
 // Enqueue asks for op on the named server on behalf of user byUser and
-// returns the job. Errors match store.ErrNotFound or store.ErrConflict.
+// returns the job. Errors match store.ErrNotFound or store.ErrConflict;
+// a start or restart while the game is not installed is a
+// store.ErrConflict saying so.
 func (s *Service) Enqueue(ctx context.Context, name string, op store.Operation, byUser int64) (*store.Job, error) {
 	if hostbackend.ValidateName(name) != nil {
 		return nil, &store.Error{Kind: store.ErrNotFound, Msg: fmt.Sprintf("server %q does not exist", name)}
+	}
+	if op == store.OpStart || op == store.OpRestart {
+		if _, err := s.db.GetServerByName(ctx, name); err != nil {
+			return nil, err
+		}
+		if err := s.gameReady(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return s.queue.Enqueue(ctx, jobs.EnqueueParams{ServerName: name, Operation: op, RequestedBy: byUser})
 }

@@ -339,3 +339,31 @@ func TestSessionsExpire(t *testing.T) {
 		t.Fatalf("DeleteExpiredSessions = %d, %v", n, err)
 	}
 }
+
+func TestListJobsKeepsTheGamesJobsApart(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	s := storetest.Server(t, db, "alpha", 27015)
+	w := db.Writer().DB
+	for _, q := range []string{
+		`INSERT INTO jobs (server_id, server_name, operation, state, created_at) VALUES (?, 'alpha', 'start', 'queued', 0)`,
+		`INSERT INTO jobs (server_name, operation, state, created_at) VALUES ('', 'game-install', 'succeeded', 0)`,
+		`INSERT INTO jobs (server_name, operation, state, created_at) VALUES ('', 'game-check', 'queued', 0)`,
+	} {
+		args := []any{}
+		if strings.Contains(q, "?") {
+			args = append(args, s.ID)
+		}
+		if _, err := w.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	js, err := db.ListJobs(ctx, store.JobFilter{Game: true})
+	if err != nil || len(js) != 2 || js[0].Operation != store.OpGameCheck || js[1].Operation != store.OpGameInstall {
+		t.Fatalf("game jobs = %+v, %v; want the check, then the install", js, err)
+	}
+	js, err = db.ListJobs(ctx, store.JobFilter{Game: true, Active: true})
+	if err != nil || len(js) != 1 || js[0].Operation != store.OpGameCheck {
+		t.Fatalf("active game jobs = %+v, %v; want the check", js, err)
+	}
+}

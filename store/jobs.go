@@ -31,6 +31,9 @@ type JobFilter struct {
 	ServerID int64
 	// Active keeps only queued and running jobs.
 	Active bool
+	// Game keeps only the game installation's jobs (host-level, with no
+	// server).
+	Game bool
 	// Limit is the most jobs returned (default 50).
 	Limit int
 }
@@ -50,6 +53,9 @@ func (db *DB) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
 	}
 	if f.Active {
 		q = q.Where("state IN ('queued', 'running')")
+	}
+	if f.Game {
+		q = q.Where("server_name = ''")
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)

@@ -17,10 +17,12 @@ import (
 
 // TestAPIScriptAgainstServe is what a provisioning script does, through
 // run() as the binary would: create an admin and a token from the shell,
-// start the panel on the fake host, then over HTTP create a server, start
-// it, follow the job to succeeded, see it running, stop it and delete it.
+// start the panel on the fake host (the game installed), then over HTTP
+// create a server, start it, follow the job to succeeded, see it running,
+// stop it and delete it.
 func TestAPIScriptAgainstServe(t *testing.T) {
 	dir := t.TempDir()
+	installFakeGame(t, dir)
 	env := map[string]string{
 		"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": filepath.Join(dir, "left4me.db"), "LEFT4ME_STATE_ROOT": dir,
 		"LEFT4ME_ADDR": "127.0.0.1:0", "LEFT4ME_STATE_POLLER_INTERVAL": "1s",

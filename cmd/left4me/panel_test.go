@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/app"
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/hostbackend/fake"
 )
 
 // syncBuffer is a log sink safe to read while serve writes to it.
@@ -39,12 +41,14 @@ type panel struct {
 	stopErr error
 }
 
-// startPanel starts serve on 127.0.0.1:0 with the fake backend, a database
-// in a temp dir and the extra serve flags, and waits until it listens. The
-// panel is stopped when the test ends, if the test did not Stop it.
+// startPanel starts serve on 127.0.0.1:0 with the fake backend (the game
+// installed), a database in a temp dir and the extra serve flags, and
+// waits until it listens. The panel is stopped when the test ends, if
+// the test did not Stop it.
 func startPanel(t *testing.T, flags ...string) *panel {
 	t.Helper()
 	dir := t.TempDir()
+	installFakeGame(t, dir)
 	cfg, err := app.LoadConfig(append([]string{"-addr", "127.0.0.1:0"}, flags...), func(k string) string {
 		return map[string]string{"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": filepath.Join(dir, "left4me.db"), "LEFT4ME_STATE_ROOT": dir}[k]
 	})
@@ -65,6 +69,16 @@ func startPanel(t *testing.T, flags ...string) *panel {
 		t.Fatal("serve never became ready")
 	}
 	return p
+}
+
+// installFakeGame installs the game on the fake host whose state root is
+// dir: the fake keeps it there for the next fake on dir, such as a
+// panel's (as it does across restarts of make run).
+func installFakeGame(t *testing.T, dir string) {
+	t.Helper()
+	if err := fake.New(fake.Options{StateRoot: dir}).GameInstall(context.Background(), true, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Stop shuts the panel down and returns what serve returned.

@@ -1,0 +1,64 @@
+package views
+
+import (
+	"strconv"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/store"
+)
+
+// Game is the game installation as the panel shows it: what is on disk,
+// what the latest check for an update found, and the game job that runs
+// (or, if none runs, the newest queued one).
+type Game struct {
+	// Supported is false when the host backend cannot install the game;
+	// nothing else is then known.
+	Supported bool
+	// Status is what the backend found on disk; Err says why it could
+	// not be read ("" when it was).
+	Status hostbackend.GameStatus
+	Err    string
+	// Check is the latest check for an update; nil before the first.
+	Check *store.GameCheck
+	// Job is the game job running, else the newest queued; nil if none.
+	Job *store.Job
+}
+
+// Missing reports whether the game is known not to be installed: the
+// state in which a server cannot start.
+func (g Game) Missing() bool {
+	return g.Supported && g.Err == "" && !g.Status.Installed
+}
+
+// LatestBuild is the newest build Steam named, "" if no check named one.
+func (g Game) LatestBuild() string {
+	if g.Check == nil {
+		return ""
+	}
+	return g.Check.LatestBuildID
+}
+
+// UpdateAvailable reports whether Steam named a build newer than the
+// installed one. Build ids are numbers that grow; ids that are not
+// numbers count as newer when they differ.
+func (g Game) UpdateAvailable() bool {
+	latest, have := g.LatestBuild(), g.Status.BuildID
+	if !g.Status.Installed || latest == "" || have == "" || latest == have {
+		return false
+	}
+	l, err1 := strconv.ParseUint(latest, 10, 64)
+	h, err2 := strconv.ParseUint(have, 10, 64)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return l > h
+}
+
+// Installing is the game job that installs, updates or validates the game
+// right now, or nil.
+func (g Game) Installing() *store.Job {
+	if g.Job == nil || g.Job.State != store.JobRunning || g.Job.Operation == store.OpGameCheck {
+		return nil
+	}
+	return g.Job
+}
