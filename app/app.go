@@ -57,6 +57,9 @@ type Options struct {
 	Now func() time.Time
 	// Simulated marks the fake host backend; every page says so.
 	Simulated bool
+	// SteamUser is the Steam account that installs the game, for the
+	// game page to say so; "" is anonymous, in two passes.
+	SteamUser string
 	// WorkersRunning reports whether the job workers are running; nil
 	// means they are not.
 	WorkersRunning func() bool
@@ -141,7 +144,7 @@ func New(opts Options) *fiber.App {
 	if _, err := rand.Read(h.csrfKey); err != nil {
 		panic(errNoRandom) // crypto/rand does not fail on Linux
 	}
-	h.status = &statusCache{load: h.serverRows, changes: opts.DB.Changes, now: opts.Now, maxAge: statusMaxAge}
+	h.status = &statusCache{load: h.loadStatus, changes: opts.DB.Changes, now: opts.Now, maxAge: statusMaxAge}
 	h.statusHTML = newStatusRender()
 	h.sessions = newSessionCache(opts.DB.Changes, opts.Now)
 	routes(f, h)

@@ -48,6 +48,12 @@ var matrix = map[string]access{
 	"GET /jobs/:id":               {anon: 303, operator: 200, admin: 200},
 	"GET /jobs/:id/output":        {anon: 401, operator: 200, admin: 200},
 	"POST /jobs/:id/cancel":       {anon: 303, operator: 303, admin: 303},
+	"POST /jobs/:id/answer":       {anon: 303, operator: 403, admin: 409, form: url.Values{"answer": {"123456"}}}, // a start job asks nothing
+	"GET /game":                   {anon: 303, operator: 403, admin: 200},
+	"POST /game/install":          {anon: 303, operator: 403, admin: 303},
+	"POST /game/update":           {anon: 303, operator: 403, admin: 303},
+	"POST /game/validate":         {anon: 303, operator: 403, admin: 303},
+	"POST /game/check":            {anon: 303, operator: 403, admin: 303},
 	"GET /blueprints":             {anon: 303, operator: 403, admin: 200},
 	"GET /blueprints/new":         {anon: 303, operator: 403, admin: 200},
 	"POST /blueprints":            {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"versus"}, "map": {"c5m1_waterfront"}, "game_mode": {"versus"}, "max_players": {"8"}}},

@@ -9,20 +9,35 @@ import (
 	"github.com/left4me/left4me/views"
 )
 
-// dashboard shows every server with its state and actions.
+// dashboard shows every server with its state and actions, and the
+// game's banner.
 func (h *handlers) dashboard(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	rows, err := h.status.rows(ctx)
+	st, err := h.status.status(ctx)
 	if err != nil {
 		return err
 	}
-	return page(c, fiber.StatusOK, "Servers", views.Dashboard(rows))
+	return page(c, fiber.StatusOK, "Servers", views.Dashboard(st))
 }
 
-// serverRows gathers what the dashboard shows, in four queries whatever
-// the number of servers. Handlers read it through h.status, which shares
-// one load among all requests.
+// loadStatus gathers what the dashboard shows: the servers' rows in four
+// queries whatever their number, and the game (two queries and a look
+// at the disk). Handlers read it through h.status, which shares one load
+// among all requests.
+func (h *handlers) loadStatus(ctx context.Context) (views.Status, error) {
+	rows, err := h.serverRows(ctx)
+	if err != nil {
+		return views.Status{}, err
+	}
+	g, err := h.svc.Game(ctx)
+	if err != nil {
+		return views.Status{}, err
+	}
+	return views.Status{Rows: rows, Game: g}, nil
+}
+
+// serverRows gathers the status table's rows.
 func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 	servers, err := h.DB.ListServers(ctx)
 	if err != nil {

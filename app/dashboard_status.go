@@ -92,7 +92,7 @@ func (r *statusRender) get(snap *statusSnapshot, u *store.User, simulated bool, 
 	}
 	ctx := views.WithViewer(context.Background(), views.Viewer{User: u, CSRF: string(r.placeholder), Simulated: simulated, Now: now})
 	var buf bytes.Buffer
-	if err := views.StatusTable(snap.rows).Render(ctx, &buf); err != nil {
+	if err := views.StatusTable(snap.status).Render(ctx, &buf); err != nil {
 		return nil, err
 	}
 	parts := bytes.Split(buf.Bytes(), r.placeholder)

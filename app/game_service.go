@@ -68,23 +68,16 @@ func (s *Service) gameReady(ctx context.Context) error {
 	}
 	msg := "The game is not installed yet: an admin installs it on the Game page (or with POST /api/v1/game/install), then the server can start."
 	if j := g.Installing(); j != nil {
+		note := ""
+		if n := views.ProgressNote(j.Progress); n != "" {
+			note = ", " + n
+		}
 		msg = fmt.Sprintf("The game is not installed yet: its installation is running (job %d%s); start the server once it has finished.",
-			j.ID, progressNote(j.Progress))
+			j.ID, note)
 	} else if g.Job != nil && g.Job.Operation != store.OpGameCheck {
 		msg = fmt.Sprintf("The game is not installed yet: its installation is queued (job %d); start the server once it has finished.", g.Job.ID)
 	}
 	return &store.Error{Kind: store.ErrConflict, Msg: msg}
-}
-
-// progressNote is ", downloading 42%" for a job's progress, "" without one.
-func progressNote(p store.JobProgress) string {
-	if p.Phase == "" {
-		return ""
-	}
-	if p.Percent == nil {
-		return ", " + p.Phase
-	}
-	return fmt.Sprintf(", %s %.0f%%", p.Phase, *p.Percent)
 }
 
 // EnqueueGame asks for a game operation (store.OpGameInstall, Update,

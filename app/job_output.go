@@ -6,18 +6,18 @@ import (
 	"github.com/left4me/left4me/views"
 )
 
-// jobOutput is the job page's poll: the status, and the lines after seq
-// ?after= to append.
+// jobOutput is the job page's poll: the status with the progress measured
+// against the previous reading the poll carries, the question when it
+// changed, and the lines after ?after= to append.
 func (h *handlers) jobOutput(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	after := int64(c.QueryInt("after", 0))
-	if after < 0 {
-		after = 0
-	}
-	row, lines, next, more, err := h.jobWithLines(ctx, c, after)
+	prev := views.ParseJobPoll(func(k string) string { return c.Query(k) })
+	row, lines, next, err := h.jobWithLines(ctx, c, prev)
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.JobOutput(row.Job, lines, next, more))
+	p, mark := views.Measure(row.Job.Progress, prev.Mark, h.Now())
+	next.Mark = mark
+	return render(c, fiber.StatusOK, views.JobOutput(row.Job, lines, next, p, prev.Asked))
 }

@@ -58,6 +58,13 @@ func routes(f *fiber.App, h *handlers) {
 	f.Get("/jobs/:id", h.auth(op), h.job)
 	f.Get("/jobs/:id/output", h.authFragment(op), h.jobOutput)
 	f.Post("/jobs/:id/cancel", h.auth(op), h.jobCancel)
+	f.Post("/jobs/:id/answer", h.auth(admin), h.jobAnswer)
+
+	f.Get("/game", h.auth(admin), h.game)
+	f.Post("/game/install", h.auth(admin), h.gameInstall)
+	f.Post("/game/update", h.auth(admin), h.gameUpdate)
+	f.Post("/game/validate", h.auth(admin), h.gameValidate)
+	f.Post("/game/check", h.auth(admin), h.gameCheck)
 
 	f.Get("/account", h.auth(op), h.account)
 	f.Post("/account/tokens", h.auth(op), h.accountTokenCreate)

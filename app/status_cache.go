@@ -15,10 +15,12 @@ import (
 // This process's own writes show at once (see statusCache).
 const statusMaxAge = time.Second
 
-// statusCache holds the rows of the status table (servers, blueprint
-// names, last state changes, in-flight jobs), shared by every request, so
-// that 50 dashboards polling it cost one load per change rather than four
-// queries each. The rows are shared: nothing may modify them.
+// statusCache holds what the status table shows (servers, blueprint
+// names, last state changes, in-flight jobs, and the game: the backend's
+// look at the installation and the game's job), shared by every request,
+// so that 50 dashboards polling it cost one load per change rather than
+// six queries and a look at the disk each. It is shared: nothing may
+// modify it. A game job's progress is a write, so it shows at once too.
 //
 // A snapshot is used while the store's change counter (store.DB.Changes)
 // is what it was before the snapshot's load began and the snapshot is
@@ -31,7 +33,7 @@ const statusMaxAge = time.Second
 // request must see, and otherwise waits for it to end and starts the
 // next: concurrent misses cause one load, not one each.
 type statusCache struct {
-	load    func(ctx context.Context) ([]views.ServerRow, error)
+	load    func(ctx context.Context) (views.Status, error)
 	changes func() uint64
 	now     func() time.Time
 	maxAge  time.Duration
@@ -41,12 +43,12 @@ type statusCache struct {
 	loading *statusLoad // the load in flight, or nil
 }
 
-// statusSnapshot is one load's rows, with the change counter and the
+// statusSnapshot is one load's status, with the change counter and the
 // clock read before the load began.
 type statusSnapshot struct {
-	rows []views.ServerRow
-	gen  uint64
-	at   time.Time
+	status views.Status
+	gen    uint64
+	at     time.Time
 }
 
 // statusLoad is a load in flight; done is closed when snap or err is set.
@@ -64,19 +66,19 @@ func (c *statusCache) covers(gen uint64, at time.Time, wantGen uint64, now time.
 	return gen >= wantGen && now.Sub(at) < c.maxAge
 }
 
-// rows returns the status table's rows, loading them if the snapshot is
-// stale. A load's error goes to every request that waited for it and is
-// not cached.
-func (c *statusCache) rows(ctx context.Context) ([]views.ServerRow, error) {
+// status returns what the status table shows, loading it if the
+// snapshot is stale. A load's error goes to every request that waited for
+// it and is not cached.
+func (c *statusCache) status(ctx context.Context) (views.Status, error) {
 	s, err := c.snapshot(ctx)
 	if err != nil {
-		return nil, err
+		return views.Status{}, err
 	}
-	return s.rows, nil
+	return s.status, nil
 }
 
-// snapshot is rows, returning the snapshot itself: its identity tells a
-// renderer whether the rows changed.
+// snapshot is status, returning the snapshot itself: its identity tells a
+// renderer whether the status changed.
 func (c *statusCache) snapshot(ctx context.Context) (*statusSnapshot, error) {
 	for {
 		gen, now := c.changes(), c.now()
@@ -121,12 +123,12 @@ func (c *statusCache) run(ctx context.Context, l *statusLoad) {
 	l.err = errors.New("loading the status table did not finish")
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	rows, err := c.load(ctx)
+	st, err := c.load(ctx)
 	if err != nil {
 		l.err = err
 		return
 	}
-	l.snap, l.err = &statusSnapshot{rows: rows, gen: l.gen, at: l.at}, nil
+	l.snap, l.err = &statusSnapshot{status: st, gen: l.gen, at: l.at}, nil
 	if old := c.cur.Load(); old == nil || old.gen <= l.gen {
 		c.cur.Store(l.snap)
 	}

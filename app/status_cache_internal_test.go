@@ -22,11 +22,11 @@ func newFakeStatus() *fakeStatus {
 	return &fakeStatus{started: make(chan struct{}, 100), release: make(chan struct{}, 100)}
 }
 
-func (f *fakeStatus) load(ctx context.Context) ([]views.ServerRow, error) {
+func (f *fakeStatus) load(ctx context.Context) (views.Status, error) {
 	n := f.loads.Add(1)
 	f.started <- struct{}{}
 	<-f.release
-	return make([]views.ServerRow, n), nil // the rows' count says which load
+	return views.Status{Rows: make([]views.ServerRow, n)}, nil // the rows' count says which load
 }
 
 func TestStatusCacheLoadsOnceForConcurrentMisses(t *testing.T) {
@@ -40,11 +40,11 @@ func TestStatusCacheLoadsOnceForConcurrentMisses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows, err := c.rows(context.Background())
+			st, err := c.status(context.Background())
 			if err != nil {
 				t.Error(err)
 			}
-			got[i] = len(rows)
+			got[i] = len(st.Rows)
 		}()
 	}
 	<-f.started
@@ -67,15 +67,15 @@ func TestStatusCacheDoesNotServeALoadThatBeganBeforeAWrite(t *testing.T) {
 
 	first := make(chan int)
 	go func() {
-		rows, _ := c.rows(context.Background())
-		first <- len(rows)
+		st, _ := c.status(context.Background())
+		first <- len(st.Rows)
 	}()
 	<-f.started // load 1 is in flight, begun before the write below
 	f.changes.Add(1)
 	second := make(chan int)
 	go func() {
-		rows, _ := c.rows(context.Background())
-		second <- len(rows)
+		st, _ := c.status(context.Background())
+		second <- len(st.Rows)
 	}()
 	f.release <- struct{}{}
 	if n := <-first; n != 1 {
@@ -89,24 +89,24 @@ func TestStatusCacheDoesNotServeALoadThatBeganBeforeAWrite(t *testing.T) {
 
 	// Then the snapshot serves until the next write or until it is a
 	// second old.
-	if rows, _ := c.rows(context.Background()); len(rows) != 2 || f.loads.Load() != 2 {
-		t.Fatalf("load %d, %d loads; want the cached load 2", len(rows), f.loads.Load())
+	if st, _ := c.status(context.Background()); len(st.Rows) != 2 || f.loads.Load() != 2 {
+		t.Fatalf("load %d, %d loads; want the cached load 2", len(st.Rows), f.loads.Load())
 	}
 	now = now.Add(time.Second)
 	f.release <- struct{}{}
-	if rows, _ := c.rows(context.Background()); len(rows) != 3 {
-		t.Fatalf("a second-old snapshot was served (load %d)", len(rows))
+	if st, _ := c.status(context.Background()); len(st.Rows) != 3 {
+		t.Fatalf("a second-old snapshot was served (load %d)", len(st.Rows))
 	}
 }
 
 func TestStatusCacheWaiterGivesUpWithItsContext(t *testing.T) {
 	f := newFakeStatus()
 	c := &statusCache{load: f.load, changes: f.changes.Load, now: time.Now, maxAge: time.Second}
-	go c.rows(context.Background()) //nolint:errcheck // the load the waiter below waits for
+	go c.status(context.Background()) //nolint:errcheck // the load the waiter below waits for
 	<-f.started
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.rows(ctx); err == nil {
+	if _, err := c.status(ctx); err == nil {
 		t.Fatal("a waiter whose request is gone kept waiting")
 	}
 	f.release <- struct{}{}

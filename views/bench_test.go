@@ -61,7 +61,7 @@ func BenchmarkStatusFragment100(b *testing.B) {
 		CSRF: "dGhpcyBpcyBhIGNzcmYgdG9rZW4gb2YgNDMgY2hhcnM", Now: now,
 	})
 	rows := statusRows(100, now)
-	comp := views.StatusTable(rows)
+	comp := views.StatusTable(views.Status{Rows: rows})
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := comp.Render(ctx, io.Discard); err != nil {

@@ -54,6 +54,15 @@ func (g Game) UpdateAvailable() bool {
 	return l > h
 }
 
+// ProgressNote is a job's progress in words, "downloading 42%", or ""
+// when it reported none.
+func ProgressNote(p store.JobProgress) string {
+	if p.Phase == "" || p.Percent == nil {
+		return p.Phase
+	}
+	return p.Phase + " " + strconv.FormatFloat(*p.Percent, 'f', 0, 64) + "%"
+}
+
 // Installing is the game job that installs, updates or validates the game
 // right now, or nil.
 func (g Game) Installing() *store.Job {

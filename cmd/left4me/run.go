@@ -130,7 +130,7 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 		DB: db, Queue: queue, Backend: backend, SetupToken: setupToken,
 		PortRangeStart: cfg.PortRangeStart, PortRangeEnd: cfg.PortRangeEnd, SecureCookies: cfg.SecureCookies,
 		ProxyHeader: cfg.ProxyHeader,
-		Simulated:   cfg.Backend == "fake", Logger: log,
+		Simulated:   cfg.Backend == "fake", SteamUser: cfg.SteamUser, Logger: log,
 		WorkersRunning: running.Load,
 	}
 	if cfg.JobWorkers > 0 {
