@@ -51,6 +51,43 @@ type apiJob struct {
 	CreatedAt  *time.Time `json:"created_at"`
 	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
+	// Progress is the last progress the job reported (game jobs), nil
+	// if none.
+	Progress *apiProgress `json:"progress"`
+	// Prompt is the question the job waits to have answered, "" if none.
+	Prompt string `json:"prompt"`
+}
+
+// apiProgress is how far a job has got: the phase, its percent, and
+// bytes done of total (nil when unknown).
+type apiProgress struct {
+	Phase      string   `json:"phase"`
+	Percent    *float64 `json:"percent"`
+	BytesDone  *int64   `json:"bytes_done"`
+	BytesTotal *int64   `json:"bytes_total"`
+}
+
+// apiGame is the game installation.
+type apiGame struct {
+	Installed bool `json:"installed"`
+	// BuildID is the installed build, "" when unknown.
+	BuildID string `json:"buildid"`
+	// LatestBuildID is the newest build the latest check named, "" if
+	// none did.
+	LatestBuildID   string     `json:"latest_buildid"`
+	UpdateAvailable bool       `json:"update_available"`
+	SizeBytes       int64      `json:"size_bytes"`
+	Path            string     `json:"path"`
+	Program         string     `json:"program"`
+	UpdatedAt       *time.Time `json:"updated_at"`
+	// Partial says an update was left half-finished.
+	Partial    bool       `json:"partial"`
+	CheckedAt  *time.Time `json:"checked_at"`
+	CheckError string     `json:"check_error"`
+	// StatusError says why the installation could not be read.
+	StatusError string `json:"status_error"`
+	// Job is the game job running, else the newest queued; nil if none.
+	Job *apiJob `json:"job"`
 }
 
 // apiJobLine is one line of a job's output.
@@ -94,8 +131,38 @@ func (a *apiHandlers) toAPIServers(ctx context.Context, ss []store.Server) ([]ap
 }
 
 func toAPIJob(j *store.Job) apiJob {
-	return apiJob{
+	out := apiJob{
 		ID: j.ID, Server: j.ServerName, Operation: string(j.Operation), State: string(j.State), Reason: j.Error,
 		Attempts: j.Attempts, CreatedAt: apiTime(j.CreatedAt), StartedAt: apiTime(j.StartedAt), FinishedAt: apiTime(j.FinishedAt),
 	}
+	if p := j.Progress; p.Phase != "" {
+		out.Progress = &apiProgress{Phase: p.Phase, Percent: p.Percent, BytesDone: p.Done, BytesTotal: p.Total}
+	}
+	if !j.State.Finished() {
+		out.Prompt = j.Prompt
+	}
+	return out
+}
+
+func toAPIGame(g views.Game) apiGame {
+	out := apiGame{
+		Installed: g.Status.Installed, BuildID: g.Status.BuildID, LatestBuildID: g.LatestBuild(),
+		UpdateAvailable: g.UpdateAvailable(), SizeBytes: g.Status.SizeBytes, Path: g.Status.Path,
+		Program: g.Status.Program, Partial: g.Status.Partial, StatusError: g.Err,
+	}
+	if !g.Status.UpdatedAt.IsZero() {
+		t := g.Status.UpdatedAt.UTC()
+		out.UpdatedAt = &t
+	}
+	if !g.Supported {
+		out.StatusError = "This panel's host backend cannot install the game."
+	}
+	if g.Check != nil {
+		out.CheckedAt, out.CheckError = apiTime(g.Check.CheckedAt), g.Check.Error
+	}
+	if g.Job != nil {
+		j := toAPIJob(g.Job)
+		out.Job = &j
+	}
+	return out
 }

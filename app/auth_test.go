@@ -82,6 +82,12 @@ var matrix = map[string]access{
 	"GET /api/v1/servers/:name/log":      {anon: 401, operator: 200, admin: 200},
 	"GET /api/v1/jobs/:id":               {anon: 401, operator: 200, admin: 200},
 	"POST /api/v1/jobs/:id/cancel":       {anon: 401, operator: 200, admin: 200},
+	"POST /api/v1/jobs/:id/answer":       {anon: 401, operator: 403, admin: 409, json: `{"answer": "123456"}`},
+	"GET /api/v1/game":                   {anon: 401, operator: 200, admin: 200},
+	"POST /api/v1/game/install":          {anon: 401, operator: 403, admin: 202},
+	"POST /api/v1/game/update":           {anon: 401, operator: 403, admin: 202, json: `{"restart_servers": true}`},
+	"POST /api/v1/game/validate":         {anon: 401, operator: 403, admin: 202},
+	"POST /api/v1/game/check":            {anon: 401, operator: 403, admin: 202},
 }
 
 func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {

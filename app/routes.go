@@ -35,6 +35,12 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Get("/servers/:name/log", a.role(op), a.apiServerLog)
 	v1.Get("/jobs/:id", a.role(op), a.apiJob)
 	v1.Post("/jobs/:id/cancel", a.role(op), a.apiJobCancel)
+	v1.Post("/jobs/:id/answer", a.role(admin), a.apiJobAnswer)
+	v1.Get("/game", a.role(op), a.apiGame)
+	v1.Post("/game/install", a.role(admin), a.apiGameInstall)
+	v1.Post("/game/update", a.role(admin), a.apiGameUpdate)
+	v1.Post("/game/validate", a.role(admin), a.apiGameValidate)
+	v1.Post("/game/check", a.role(admin), a.apiGameCheck)
 	f.Use("/api", a.notFound)
 
 	f.Use(h.session, h.csrf)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# What a script does with left4me's JSON API (docs/api.md): create a
-# server, start it, follow the job until it succeeded, see the server
-# running, stop it, delete it. Needs curl and jq.
+# What a script does with left4me's JSON API (docs/api.md): install the
+# game if it is missing, create a server, start it, follow the job until
+# it succeeded, see the server running, stop it, delete it. Needs curl
+# and jq.
 #
 # Against `make run` (the fake host on ./var/left4me.db), from the
 # repository, with an admin called ann:
@@ -89,6 +90,15 @@ wait_state() {
 
 # Each answer is kept before jq reads it, so that a failed request stops
 # the script (set -e does not see a failure inside a pipeline).
+game=$(api GET /api/v1/game)
+if [ "$(printf '%s' "$game" | jq -r '.installed')" = true ]; then
+	printf '%s' "$game" | jq -r '"the game is installed: build \(.buildid), \(.size_bytes) bytes in \(.path)"'
+else
+	echo "install the game"
+	job=$(api POST /api/v1/game/install)
+	follow "$(printf '%s' "$job" | jq -r '.id')"
+fi
+
 echo "create $server"
 created=$(api POST /api/v1/servers "$(jq -nc --arg name "$server" '{name: $name, title: "made by api-example.sh"}')")
 printf '%s' "$created" | jq -r '"  port \(.port), blueprint \(.blueprint)"'

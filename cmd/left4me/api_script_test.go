@@ -18,8 +18,8 @@ import (
 // TestAPIScriptAgainstServe is what a provisioning script does, through
 // run() as the binary would: create an admin and a token from the shell,
 // start the panel on the fake host (the game installed), then over HTTP
-// create a server, start it, follow the job to succeeded, see it running,
-// stop it and delete it.
+// see the game installed, create a server, start it, follow the job to
+// succeeded, see it running, stop it and delete it.
 func TestAPIScriptAgainstServe(t *testing.T) {
 	dir := t.TempDir()
 	installFakeGame(t, dir)
@@ -126,6 +126,15 @@ func TestAPIScriptAgainstServe(t *testing.T) {
 		var s server
 		call("GET", "/api/v1/servers/coop-1", "", 200, &s)
 		return s.ActualState
+	}
+
+	var game struct {
+		Installed bool   `json:"installed"`
+		BuildID   string `json:"buildid"`
+	}
+	call("GET", "/api/v1/game", "", 200, &game)
+	if !game.Installed || game.BuildID == "" {
+		t.Fatalf("the game: %+v, want it installed", game)
 	}
 
 	var s server
