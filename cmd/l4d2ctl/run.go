@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/bytesize"
 )
 
 // Exit codes.
@@ -30,6 +31,9 @@ Commands:
   status [NAME...]       state of the named instances (default: all under the state root)
   list                   instances under the state root, with their states
   logs NAME [-n N] [-f]  the last N (default 50) log lines; -f keeps following
+  game status            the game installation: installed or not, build, size, path,
+                         the program that runs a server (install and update it from
+                         the panel's Game page or its API)
 
 Flags:
   --backend sudo|fake    host backend (env LEFT4ME_BACKEND, default sudo)
@@ -123,6 +127,11 @@ func runErr(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			}
 			return err
 		}
+	case "game":
+		if len(rest) != 1 || rest[0] != "status" {
+			return usagef("game takes one command: status")
+		}
+		action = func(b hostbackend.Backend) error { return gameStatus(ctx, b, stdout) }
 	default:
 		return usagef("unknown command %q", cmd)
 	}
@@ -250,6 +259,51 @@ func status(ctx context.Context, b hostbackend.Backend, names []string, stdout i
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, st, active, sub, since(u.Since, now))
 	}
 	return tw.Flush()
+}
+
+// gameStatus prints the game installation as the backend finds it. The
+// latest build is Steam's to say, which only the panel asks (its checks
+// are on its Game page).
+func gameStatus(ctx context.Context, b hostbackend.Backend, stdout io.Writer) error {
+	g, ok := b.(hostbackend.Game)
+	if !ok {
+		return errors.New("this host backend cannot report the game")
+	}
+	st, err := g.GameStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("read the game's installation: %w", err)
+	}
+	yesNo := map[bool]string{true: "yes", false: "no"}
+	size := "-"
+	if st.SizeBytes > 0 {
+		size = fmt.Sprintf("%s (%d bytes)", bytesize.Format(st.SizeBytes), st.SizeBytes)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "installed\t%s\n", yesNo[st.Installed])
+	fmt.Fprintf(tw, "build\t%s\n", orDash(st.BuildID))
+	fmt.Fprintf(tw, "size\t%s\n", size)
+	fmt.Fprintf(tw, "path\t%s\n", st.Path)
+	fmt.Fprintf(tw, "program\t%s\n", st.Program)
+	fmt.Fprintf(tw, "updated\t%s\n", since(st.UpdatedAt, time.Now()))
+	fmt.Fprintf(tw, "half-finished update\t%s\n", yesNo[st.Partial])
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case !st.Installed:
+		fmt.Fprintln(stdout, "The game is not installed: servers cannot start. Install it on the panel's Game page (or POST /api/v1/game/install).")
+	case st.Partial:
+		fmt.Fprintln(stdout, "An update was left half-finished: run Update or Validate on the panel's Game page.")
+	}
+	fmt.Fprintln(stdout, "The latest build Steam publishes: see the panel's Game page or GET /api/v1/game (l4d2ctl does not ask Steam).")
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func since(t, now time.Time) string {

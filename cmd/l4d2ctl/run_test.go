@@ -116,6 +116,9 @@ func TestBadUsageExitsTwoAndRunsNothing(t *testing.T) {
 		{"logs", "x", "y"},
 		{"logs", "-f", "$(id)"},
 		{"--bogus", "status"},
+		{"game"},
+		{"game", "install"},
+		{"game", "status", "now"},
 	}
 	for _, name := range hostbackendtest.HostileNames {
 		cases = append(cases, []string{"start", name})
@@ -208,5 +211,50 @@ func TestLogs(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("logs -f did not end on interrupt")
+	}
+}
+
+func TestGameStatusSaysWhatIsInstalled(t *testing.T) {
+	ctx := context.Background()
+	b := fake.New(fake.Options{StateRoot: t.TempDir()})
+	r := invoke(t, ctx, b, "game", "status")
+	if r.code != 0 || !regexpLine(r.stdout, "installed", "no") || !regexpLine(r.stdout, "build", "-") ||
+		!strings.Contains(r.stdout, "The game is not installed: servers cannot start") {
+		t.Fatalf("without the game: %+v", r)
+	}
+
+	if err := b.GameInstall(ctx, true, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.GameStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = invoke(t, ctx, b, "game", "status")
+	for _, fields := range [][]string{
+		{"installed", "yes"},
+		{"build", fake.DefaultGameBuild},
+		{"size", "10.2", "GiB", "(10912614400", "bytes)"},
+		{"path", st.Path},
+		{"program", st.Program},
+		{"half-finished", "update", "no"},
+	} {
+		if !regexpLine(r.stdout, fields...) {
+			t.Errorf("no line %q in:\n%s", fields, r.stdout)
+		}
+	}
+	if r.code != 0 || strings.Contains(r.stdout, "not installed") || !strings.Contains(r.stdout, "GET /api/v1/game") {
+		t.Fatalf("with the game: %+v", r)
+	}
+}
+
+func TestGameStatusNeedsABackendThatKnowsTheGame(t *testing.T) {
+	var out, errOut bytes.Buffer
+	open := func(string, hostbackend.Config) (hostbackend.Backend, error) {
+		return struct{ hostbackend.Backend }{fake.New(fake.Options{})}, nil // hides the Game methods
+	}
+	code := run(context.Background(), []string{"--backend", "fake", "game", "status"}, &out, &errOut, func(string) string { return "" }, open)
+	if code != 1 || !strings.Contains(errOut.String(), "cannot report the game") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
 }
