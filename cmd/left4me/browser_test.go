@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/hostbackend/fake"
 )
 
 // chromiumPath returns Debian's chromium, or "" when it is not installed.
@@ -25,15 +28,18 @@ func chromiumPath() string {
 	return ""
 }
 
-// TestBrowserStartsAndStopsAServerWithoutReloading drives headless
-// chromium through the whole panel on the fake backend: the setup link,
-// a new server, Start until the badge says running and Stop until it says
-// stopped, both seen through the dashboard's polling alone. It saves a
-// screenshot of the dashboard (dashboard.png, and dashboard-running.png
-// while the server runs) in the test's temp dir and, when
-// LEFT4ME_SCREENSHOT_DIR is set, there too. Without chromium it skips,
-// except in CI (CI=true), where it fails.
-func TestBrowserStartsAndStopsAServerWithoutReloading(t *testing.T) {
+// TestBrowserInstallsTheGameThenStartsAndStopsAServer drives headless
+// chromium through the whole panel on the fake backend, whose host has no
+// game: the setup link, the dashboard's banner saying so, Install on the
+// game page, the job's progress bar moving until the install succeeds and
+// the banner is gone, a new server, Start until the badge says running
+// and Stop until it says stopped, both seen through the dashboard's
+// polling alone. It saves screenshots (game.png, install.png while the
+// progress bar moves, dashboard-running.png while the server runs,
+// dashboard.png) in the test's temp dir and, when LEFT4ME_SCREENSHOT_DIR
+// is set, there too. Without chromium it skips, except in CI (CI=true),
+// where it fails.
+func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	chromium := chromiumPath()
 	if chromium == "" {
 		if os.Getenv("CI") == "true" {
@@ -42,9 +48,15 @@ func TestBrowserStartsAndStopsAServerWithoutReloading(t *testing.T) {
 		t.Skip("chromium is not installed (/usr/bin/chromium or chromium in PATH): apt-get install -y chromium to run the browser test")
 	}
 	start := time.Now()
-	// A 1 s poller interval: the badge reaches running through the poller
-	// after the fake's 2 s start delay, whatever the runner does after a job.
-	p := startPanel(t, "-state-poller-interval", "1s")
+	// The fake as make run has it, with no game and an install of about
+	// 6 s (60 progress reports), so that the job page's 1 s poll sees the
+	// bar move. A 1 s poller interval: the badge reaches running through
+	// the poller after the fake's 2 s start delay, whatever the runner
+	// does after a job.
+	p := startPanelOn(t, func(c hostbackend.Config) hostbackend.Backend {
+		return fake.New(fake.Options{StateRoot: c.StateRoot, StartDelay: 2 * time.Second, StopDelay: time.Second,
+			GameStepDelay: 100 * time.Millisecond})
+	}, "-state-poller-interval", "1s")
 	defer func() {
 		if err := p.Stop(); err != nil {
 			t.Errorf("serve: %v", err)
@@ -117,6 +129,33 @@ func TestBrowserStartsAndStopsAServerWithoutReloading(t *testing.T) {
 		click(`[data-testid="setup-form"] button[type="submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="nav-account"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-servers"]`)),
+	)
+	step("see the game missing and install it from the game page", 20*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="game-banner"][data-state="missing"]`)),
+		click(`[data-testid="game-banner-install"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="game-installed"][data-installed="false"]`)),
+	)
+	screenshot(t, ctx, dir, "game.png")
+	step("start the install and see its progress bar", 20*time.Second,
+		click(`[data-testid="game-install"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-progress-bar"]`)),
+	)
+	// The percents the bar shows, gathered while the page polls: two
+	// different ones mean it moved without a reload.
+	step("see the progress bar move", 30*time.Second,
+		chromedp.Poll[chromedp.Void](`(() => {
+			const seen = window.left4mePercents = window.left4mePercents || new Set();
+			const bar = document.querySelector('[data-testid="job-progress"]');
+			if (bar) { seen.add(bar.getAttribute("data-percent")); }
+			return seen.size >= 2;
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)),
+	)
+	screenshot(t, ctx, dir, "install.png")
+	step("see the install succeed and the banner gone", 30*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-status"][data-state="succeeded"]`)),
+		click(`[data-testid="nav-servers"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-servers"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="game-banner"]`)),
 	)
 	step("create a server", 20*time.Second,
 		click(`[data-testid="new-server"]`),

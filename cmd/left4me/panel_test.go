@@ -47,8 +47,18 @@ type panel struct {
 // the test did not Stop it.
 func startPanel(t *testing.T, flags ...string) *panel {
 	t.Helper()
+	return startPanelOn(t, nil, flags...)
+}
+
+// startPanelOn is startPanel on the backend newBackend makes from the
+// panel's host configuration (its state root is the temp dir), with no
+// game installed for it; nil is startPanel's fake.
+func startPanelOn(t *testing.T, newBackend func(hostbackend.Config) hostbackend.Backend, flags ...string) *panel {
+	t.Helper()
 	dir := t.TempDir()
-	installFakeGame(t, dir)
+	if newBackend == nil {
+		installFakeGame(t, dir)
+	}
 	cfg, err := app.LoadConfig(append([]string{"-addr", "127.0.0.1:0"}, flags...), func(k string) string {
 		return map[string]string{"LEFT4ME_BACKEND": "fake", "LEFT4ME_DB": filepath.Join(dir, "left4me.db"), "LEFT4ME_STATE_ROOT": dir}[k]
 	})
@@ -58,7 +68,14 @@ func startPanel(t *testing.T, flags ...string) *panel {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &panel{Dir: dir, Logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
-	go func() { p.done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(p.Logs, nil)), ready) }()
+	log := slog.New(slog.NewTextHandler(p.Logs, nil))
+	go func() {
+		if newBackend == nil {
+			p.done <- serve(ctx, cfg, log, ready)
+		} else {
+			p.done <- serveOn(ctx, cfg, newBackend(cfg.HostConfig()), log, ready)
+		}
+	}()
 	t.Cleanup(func() { p.Stop() })
 	select {
 	case p.Addr = <-ready:

@@ -81,6 +81,12 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	if err != nil {
 		return fmt.Errorf("%w: LEFT4ME_BACKEND: %v", errUsage, err)
 	}
+	return serveOn(ctx, cfg, backend, log, ready)
+}
+
+// serveOn is serve on backend, which cfg.Backend names (tests pass a fake
+// of their own making).
+func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, log *slog.Logger, ready chan<- string) error {
 	// One panel per database: a second one's workers and poller would
 	// fight the first's. Taken before the migrations; released last.
 	lock, err := store.LockPanel(cfg.DB)
