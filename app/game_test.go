@@ -383,3 +383,28 @@ func jobID(t *testing.T, path string) int64 {
 }
 
 func jobURLOf(id int64) string { return "/jobs/" + itoa(id) }
+
+func TestOnlyAnAdminCancelsAGameJob(t *testing.T) {
+	e := newEnv(t)
+	admin, op := e.as(store.RoleAdmin), e.as(store.RoleOperator)
+	bot, _ := e.apiAs("bot", store.RoleOperator)
+	loc := admin.post("/game/validate", nil).Header.Get("Location")
+
+	if _, doc := op.get(loc); testid(doc, "job-cancel").Length() != 0 {
+		t.Error("an operator is offered to cancel a game job")
+	}
+	if resp := op.post(loc+"/cancel", nil); resp.StatusCode != 403 {
+		t.Fatalf("an operator's cancel: %d", resp.StatusCode)
+	}
+	var eb apiErrorBody
+	bot.callJSON("POST", "/api/v1"+loc+"/cancel", nil, 403, &eb)
+	if _, doc := admin.get(loc); testid(doc, "job-cancel").Length() != 1 {
+		t.Fatal("an admin is not offered to cancel a game job")
+	}
+	if resp := admin.post(loc+"/cancel", nil); resp.StatusCode != 303 {
+		t.Fatalf("an admin's cancel: %d", resp.StatusCode)
+	}
+	if j, err := e.db.GetJob(context.Background(), jobID(t, loc)); err != nil || j.State != store.JobCancelled {
+		t.Fatalf("after the admin's cancel: %+v, %v", j, err)
+	}
+}

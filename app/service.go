@@ -237,9 +237,10 @@ func (s *Service) Enqueue(ctx context.Context, name string, op store.Operation, 
 
 // CancelJob cancels a queued or running job on behalf of by. Deleting a
 // server is an admin's operation, and so is cancelling it: a delete cut
-// short between its steps leaves the server half removed. Errors: a
-// missing job matches store.ErrNotFound, a finished one
-// store.ErrConflict, an operator cancelling a delete is a 403.
+// short between its steps leaves the server half removed. The same goes
+// for the game's jobs, which only admins ask for. Errors: a missing job
+// matches store.ErrNotFound, a finished one store.ErrConflict, an
+// operator cancelling a delete or a game job is a 403.
 func (s *Service) CancelJob(ctx context.Context, id int64, by *store.User) (*store.Job, error) {
 	j, err := s.db.GetJob(ctx, id)
 	if err != nil {
@@ -247,6 +248,9 @@ func (s *Service) CancelJob(ctx context.Context, id int64, by *store.User) (*sto
 	}
 	if j.Operation == store.OpDelete && (by == nil || by.Role != store.RoleAdmin) {
 		return nil, fiber.NewError(fiber.StatusForbidden, "Only an admin may cancel the deletion of a server.")
+	}
+	if j.Operation.IsGame() && (by == nil || by.Role != store.RoleAdmin) {
+		return nil, fiber.NewError(fiber.StatusForbidden, "Only an admin may cancel a job on the game.")
 	}
 	j, err = s.queue.Cancel(ctx, id)
 	if errors.Is(err, jobs.ErrFinished) {

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/left4me/left4me/hostbackend"
@@ -61,6 +62,12 @@ func ProgressNote(p store.JobProgress) string {
 		return p.Phase
 	}
 	return p.Phase + " " + strconv.FormatFloat(*p.Percent, 'f', 0, 64) + "%"
+}
+
+// mayCancel reports whether the viewer may cancel job: only admins cancel
+// the game's jobs (app.Service.CancelJob).
+func mayCancel(ctx context.Context, job store.Job) bool {
+	return !job.Operation.IsGame() || isAdmin(ctx)
 }
 
 // Installing is the game job that installs, updates or validates the game

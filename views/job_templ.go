@@ -715,7 +715,7 @@ func jobState(job store.Job, p Progress) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if !job.State.Finished() {
+		if !job.State.Finished() && mayCancel(ctx, job) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
