@@ -3,6 +3,7 @@ package hostbackend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -22,6 +23,27 @@ type Game interface {
 	// GameLatestBuild asks Steam for the newest public build id. It
 	// returns ErrBuildUnknown when Steam does not say.
 	GameLatestBuild(ctx context.Context, ev GameEvents) (string, error)
+}
+
+// ErrGameMissing is returned by CheckGameInstalled: a server cannot start
+// without the program that runs it.
+var ErrGameMissing = errors.New("the game is not installed yet")
+
+// CheckGameInstalled returns an error matching ErrGameMissing, naming the
+// missing program, when b has the Game capability and says the game is not
+// installed; nil otherwise (a backend without the capability cannot tell).
+// Starting a server checks it first, so the refusal is this sentence
+// rather than a unit failing inside systemd.
+func CheckGameInstalled(ctx context.Context, b Backend) error {
+	g, ok := b.(Game)
+	if !ok {
+		return nil
+	}
+	st, err := g.GameStatus(ctx)
+	if err != nil || st.Installed {
+		return nil // the start itself will say what is wrong
+	}
+	return fmt.Errorf("%w (%s is not an executable file): install it on the panel's Game page or with POST /api/v1/game/install", ErrGameMissing, st.Program)
 }
 
 // ErrBuildUnknown is returned by GameLatestBuild when Steam gave no build

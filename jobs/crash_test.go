@@ -60,7 +60,7 @@ func TestHelperWorkerProcess(t *testing.T) {
 	}
 	r := jobs.NewRunner(jobs.RunnerOpts{
 		Queue:             jobs.NewQueue(jobs.QueueOpts{DB: db}),
-		Backend:           countingEnable{fake.New(fake.Options{CallDelay: callDelay}), os.Getenv(envRuns)},
+		Backend:           countingEnable{fake.New(fake.Options{CallDelay: callDelay, GameInstalled: true}), os.Getenv(envRuns)},
 		Workers:           1,
 		LeaseDuration:     lease,
 		HeartbeatInterval: lease / 5,

@@ -25,7 +25,7 @@ func enqueueGame(t testing.TB, q *jobs.Queue, op store.Operation, options string
 }
 
 func TestAGameInstallReportsProgressWhileItRunsAndEndsInstalled(t *testing.T) {
-	e := newEnv(t, fake.Options{GameStepDelay: 5 * time.Millisecond})
+	e := newBareEnv(t, fake.Options{GameStepDelay: 5 * time.Millisecond})
 	startRunner(t, e.runner(jobs.RunnerOpts{LineFlushInterval: 5 * time.Millisecond}))
 	j := enqueueGame(t, e.q, store.OpGameInstall, "")
 	if j.ServerName != "" || j.ServerID != nil {
@@ -79,7 +79,7 @@ func TestGameJobsRunOneAtATimeAndCoalesce(t *testing.T) {
 }
 
 func TestAGameJobAsksAndNeverKeepsTheAnswer(t *testing.T) {
-	e := newEnv(t, fake.Options{})
+	e := newBareEnv(t, fake.Options{})
 	e.fake.AskOnGameInstall("Steam Guard code:", "K7Q2X")
 	startRunner(t, e.runner(jobs.RunnerOpts{LineFlushInterval: 5 * time.Millisecond}))
 	j := enqueueGame(t, e.q, store.OpGameInstall, "")
@@ -101,7 +101,7 @@ func TestAGameJobAsksAndNeverKeepsTheAnswer(t *testing.T) {
 }
 
 func TestAGameJobNobodyAnswersFails(t *testing.T) {
-	e := newEnv(t, fake.Options{})
+	e := newBareEnv(t, fake.Options{})
 	e.fake.AskOnGameInstall("Steam Guard code:", "K7Q2X")
 	startRunner(t, e.runner(jobs.RunnerOpts{PromptTimeout: 30 * time.Millisecond}))
 	j := enqueueGame(t, e.q, store.OpGameInstall, "")
@@ -112,7 +112,7 @@ func TestAGameJobNobodyAnswersFails(t *testing.T) {
 }
 
 func TestAGameJobCanBeCancelled(t *testing.T) {
-	e := newEnv(t, fake.Options{})
+	e := newBareEnv(t, fake.Options{})
 	e.fake.HangGameInstall(true)
 	startRunner(t, e.runner(jobs.RunnerOpts{LineFlushInterval: 5 * time.Millisecond}))
 	j := enqueueGame(t, e.q, store.OpGameInstall, "")
@@ -148,7 +148,7 @@ func TestAGameUpdateRefusesRunningServersUnlessAskedToRestartThem(t *testing.T) 
 	j := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, store.OptionRestartServers).ID, store.JobSucceeded)
 	var verbs []string
 	for _, c := range e.fake.Calls() {
-		if c.Verb != "show" && c.Verb != "game-status" {
+		if c.Verb != "show" {
 			verbs = append(verbs, c.Verb+" "+strings.Join(c.Names, ","))
 		}
 	}
@@ -186,10 +186,22 @@ func TestAGameCheckRecordsTheLatestBuildAndKeepsItWhenSteamIsSilent(t *testing.T
 }
 
 func TestTheRunnerQueuesAGameCheckWhenTheLastIsOld(t *testing.T) {
-	e := newEnv(t, fake.Options{})
+	e := newBareEnv(t, fake.Options{})
 	startRunner(t, e.runner(jobs.RunnerOpts{GameCheckInterval: time.Hour}))
 	waitFor(t, "a check job", func() bool {
 		js, _ := e.db.ListJobs(context.Background(), store.JobFilter{})
 		return len(js) == 1 && js[0].Operation == store.OpGameCheck
 	})
+}
+
+func TestAStartIsRefusedWhileTheGameIsMissing(t *testing.T) {
+	e := newBareEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	startRunner(t, e.runner(jobs.RunnerOpts{}))
+	got := waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobFailed)
+	if !strings.Contains(got.Error, "the game is not installed yet") || slices.Contains(callsOf(e.fake, "alpha"), "enable") {
+		t.Fatalf("error %q, calls %v: want the refusal before anything ran", got.Error, callsOf(e.fake, "alpha"))
+	}
+	waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameInstall, "").ID, store.JobSucceeded)
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
 }

@@ -34,7 +34,7 @@ func wantContact(t testing.TB, what string, c jobs.Contact, at time.Time, errPar
 func newLockableEnv(t testing.TB) *env {
 	t.Helper()
 	db := storetest.OpenWith(t, store.Options{BusyTimeout: 20 * time.Millisecond})
-	return &env{db: db, q: jobs.NewQueue(jobs.QueueOpts{DB: db}), fake: fake.New(fake.Options{})}
+	return &env{db: db, q: jobs.NewQueue(jobs.QueueOpts{DB: db}), fake: fake.New(fake.Options{GameInstalled: true})}
 }
 
 func TestContactNoteTellsWhenARunOfFailuresBeginsAndEnds(t *testing.T) {

@@ -120,7 +120,15 @@ type env struct {
 	fake *fake.Backend
 }
 
+// newEnv is an env whose fake host has the game installed, so servers
+// can start; newBareEnv's has none.
 func newEnv(t testing.TB, fo fake.Options) *env {
+	t.Helper()
+	fo.GameInstalled = true
+	return newBareEnv(t, fo)
+}
+
+func newBareEnv(t testing.TB, fo fake.Options) *env {
 	t.Helper()
 	db := storetest.Open(t)
 	return &env{db: db, q: jobs.NewQueue(jobs.QueueOpts{DB: db}), fake: fake.New(fo)}

@@ -587,6 +587,9 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) e
 	name := job.ServerName
 	switch job.Operation {
 	case store.OpStart, store.OpRestart:
+		if err := hostbackend.CheckGameInstalled(ctx, b); err != nil {
+			return err
+		}
 		spec, err := r.spec(ctx, job)
 		if err != nil {
 			return err

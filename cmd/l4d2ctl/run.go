@@ -187,6 +187,11 @@ var pastTense = map[string]string{"start": "started", "stop": "stopped", "restar
 
 func lifecycle(ctx context.Context, b hostbackend.Backend, cmd, name string, stdout, stderr io.Writer) error {
 	out := printLine(stdout, stderr)
+	if cmd != "stop" {
+		if err := hostbackend.CheckGameInstalled(ctx, b); err != nil {
+			return fmt.Errorf("%s %s: %w", cmd, name, err)
+		}
+	}
 	var err error
 	switch cmd {
 	case "start":

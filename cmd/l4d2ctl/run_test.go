@@ -39,7 +39,7 @@ func invoke(t *testing.T, ctx context.Context, b *fake.Backend, args ...string) 
 
 func TestLifecycleCommands(t *testing.T) {
 	ctx := context.Background()
-	b := fake.New(fake.Options{})
+	b := fake.New(fake.Options{GameInstalled: true})
 
 	r := invoke(t, ctx, b, "start", "coop-1")
 	if r.code != 0 || !strings.Contains(r.stdout, "started coop-1") {
@@ -88,7 +88,7 @@ func regexpLine(out string, fields ...string) bool {
 }
 
 func TestFailedOperationExitsOneWithSystemdsWords(t *testing.T) {
-	b := fake.New(fake.Options{})
+	b := fake.New(fake.Options{GameInstalled: true})
 	b.Fail("enable", "broken", "Job for left4me-server@broken.service failed because the control process exited with error code.")
 	r := invoke(t, context.Background(), b, "start", "broken")
 	if r.code != 1 {
@@ -124,7 +124,7 @@ func TestBadUsageExitsTwoAndRunsNothing(t *testing.T) {
 		cases = append(cases, []string{"start", name})
 	}
 	for _, args := range cases {
-		b := fake.New(fake.Options{})
+		b := fake.New(fake.Options{GameInstalled: true})
 		r := invoke(t, context.Background(), b, args...)
 		if r.code != 2 {
 			t.Errorf("l4d2ctl %q exited %d, want 2 (%+v)", args, r.code, r)
@@ -149,7 +149,7 @@ func TestUnknownBackendIsUsageError(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
-		r := invoke(t, context.Background(), fake.New(fake.Options{}), args...)
+		r := invoke(t, context.Background(), fake.New(fake.Options{GameInstalled: true}), args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: l4d2ctl") || !strings.Contains(r.stdout, hostbackend.NameRule) {
 			t.Errorf("%v: %+v", args, r)
 		}
@@ -159,7 +159,7 @@ func TestHelp(t *testing.T) {
 func TestListAndStatusOfAll(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	b := fake.New(fake.Options{StateRoot: root})
+	b := fake.New(fake.Options{StateRoot: root, GameInstalled: true})
 	if r := invoke(t, ctx, b, "list"); r.code != 0 || !strings.Contains(r.stdout, "no instances") {
 		t.Fatalf("empty list: %+v", r)
 	}
@@ -185,7 +185,7 @@ func TestListAndStatusOfAll(t *testing.T) {
 }
 
 func TestLogs(t *testing.T) {
-	b := fake.New(fake.Options{})
+	b := fake.New(fake.Options{GameInstalled: true})
 	b.SeedJournal("coop-1", []string{"l1", "l2", "l3"})
 	r := invoke(t, context.Background(), b, "logs", "coop-1", "-n", "2")
 	if r.code != 0 || r.stdout != "l2\nl3\n" {
@@ -251,10 +251,26 @@ func TestGameStatusSaysWhatIsInstalled(t *testing.T) {
 func TestGameStatusNeedsABackendThatKnowsTheGame(t *testing.T) {
 	var out, errOut bytes.Buffer
 	open := func(string, hostbackend.Config) (hostbackend.Backend, error) {
-		return struct{ hostbackend.Backend }{fake.New(fake.Options{})}, nil // hides the Game methods
+		return struct{ hostbackend.Backend }{fake.New(fake.Options{GameInstalled: true})}, nil // hides the Game methods
 	}
 	code := run(context.Background(), []string{"--backend", "fake", "game", "status"}, &out, &errOut, func(string) string { return "" }, open)
 	if code != 1 || !strings.Contains(errOut.String(), "cannot report the game") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestStartIsRefusedWhileTheGameIsMissing(t *testing.T) {
+	b := fake.New(fake.Options{})
+	for _, cmd := range []string{"start", "restart"} {
+		r := invoke(t, context.Background(), b, cmd, "coop-1")
+		if r.code != 1 || !strings.Contains(r.stderr, "the game is not installed yet") {
+			t.Fatalf("%s without the game: %+v", cmd, r)
+		}
+	}
+	if b.Enabled("coop-1") {
+		t.Fatal("a refused start enabled the unit")
+	}
+	if r := invoke(t, context.Background(), b, "stop", "coop-1"); r.code != 0 {
+		t.Fatalf("stop without the game: %+v", r)
 	}
 }

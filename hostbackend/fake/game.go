@@ -73,9 +73,9 @@ func (b *Backend) HangGameInstall(hang bool) {
 
 // GameStatus implements hostbackend.Game.
 func (b *Backend) GameStatus(ctx context.Context) (hostbackend.GameStatus, error) {
+	// Not recorded in Calls: the dashboard reads it at every reload.
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.calls = append(b.calls, Call{Verb: "game-status"})
 	b.loadGameLocked()
 	st := hostbackend.GameStatus{Path: b.gamePath(), Program: filepath.Join(b.gamePath(), "srcds_run")}
 	if b.game.installed {
@@ -175,7 +175,11 @@ func (b *Backend) GameInstall(ctx context.Context, validate bool, ev hostbackend
 		for i := 1; i <= ph.steps; i++ {
 			pct := float64(i) * 100 / float64(ph.steps)
 			done := int64(pct / 100 * float64(total))
-			ev.EmitLine(hostbackend.Stdout, fmt.Sprintf(" Update state (%s) %s, progress: %.2f (%d / %d)", ph.state, ph.word, pct, done, total))
+			if i == 1 {
+				// Like the sudo backend, only a phase's first progress line
+				// goes to the output; the rest is the job's progress.
+				ev.EmitLine(hostbackend.Stdout, fmt.Sprintf(" Update state (%s) %s, progress: %.2f (%d / %d)", ph.state, ph.word, pct, done, total))
+			}
 			ev.EmitProgress(hostbackend.GameProgress{Phase: ph.word, Percent: pct, Done: done, Total: total})
 			if g.hang {
 				<-ctx.Done()

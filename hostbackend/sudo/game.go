@@ -84,10 +84,25 @@ func (b *Backend) GameLatestBuild(ctx context.Context, ev hostbackend.GameEvents
 	return build, err
 }
 
-// gameHooks passes what steamcmd reports on to ev.
+// gameHooks passes what steamcmd reports on to ev. Of the progress lines
+// (hundreds in a real download) only the first of each phase goes to the
+// output: the rest is in the progress reports, and a job's stored output
+// is bounded, so they would push out the lines that matter (the result,
+// an error).
 func gameHooks(ev hostbackend.GameEvents) game.Hooks {
+	lastPhase := ""
 	return game.Hooks{
-		Line: func(line string) { ev.EmitLine(hostbackend.Stdout, line) },
+		Line: func(line string) {
+			if p, ok := game.ParseProgress(line); ok {
+				if p.Phase == lastPhase {
+					return
+				}
+				lastPhase = p.Phase
+			} else {
+				lastPhase = ""
+			}
+			ev.EmitLine(hostbackend.Stdout, line)
+		},
 		Step: func(sentence string) { ev.EmitLine(hostbackend.Stdout, sentence) },
 		Progress: func(p game.Progress) {
 			phase := p.Phase

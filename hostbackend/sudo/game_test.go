@@ -115,6 +115,15 @@ func TestTheGameIsInstalledUpdatedAndCheckedWithSteamcmd(t *testing.T) {
 	if len(passes) == 0 || !strings.Contains(strings.Join(passes, " "), "(pass 2 of 2)") {
 		t.Fatalf("progress phases %q: want both passes", phases)
 	}
+	// Of the progress lines, the output keeps a phase's first one only.
+	for i := 1; i < len(lines); i++ {
+		if strings.Contains(lines[i], "downloading, progress:") && strings.Contains(lines[i-1], "downloading, progress:") {
+			t.Fatalf("two progress lines of one phase in a row in the output: %q, %q", lines[i-1], lines[i])
+		}
+	}
+	if !slicesContain(lines, "Success! App '222860' fully installed.") {
+		t.Fatalf("the output lost the result line: %q", lines)
+	}
 
 	t.Setenv("FAKESTEAMCMD_BUILDID", "16500002")
 	if latest, err := b.GameLatestBuild(ctx, hostbackend.GameEvents{}); err != nil || latest != "16500002" {
@@ -153,4 +162,13 @@ func TestGameStatusNamesTheProgramServerEnvRuns(t *testing.T) {
 	if st, _ := b.GameStatus(ctx); st.Installed {
 		t.Fatalf("a stand-in that is not executable counts as installed: %+v", st)
 	}
+}
+
+func slicesContain(lines []string, want string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, want) {
+			return true
+		}
+	}
+	return false
 }
