@@ -79,11 +79,15 @@ LOADTEST_PANEL = LEFT4ME_BACKEND=fake LEFT4ME_DB="$$dir/left4me.db" LEFT4ME_STAT
 	LEFT4ME_ADDR=$(LOADTEST_ADDR) $(BIN)/left4me serve 2>>"$$dir/panel.log"
 
 .PHONY: loadtest
-loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart it, print its idle RSS, poll /servers/status from 50 clients for 10 s, then as 50 dashboards do (25/s), then 300 logins at once from 300 loopback addresses (peak RSS, /healthz)
-	@set -e; dir=$$(mktemp -d); pid=; export LEFT4ME_LOADTEST_PASSWORD=loadtest-password; \
+loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart it, print its idle RSS, poll /servers/status from 50 clients for 10 s, then as 50 dashboards do (25/s), then 300 logins at once from 300 loopback addresses (peak RSS, /healthz), then 600 start/stop/restart API requests at once, then kill -9 with 120 jobs queued or running and a restart
+	@set -e; dir=$$(mktemp -d); export dir; pid=; export LEFT4ME_LOADTEST_PASSWORD=loadtest-password; \
 	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT; \
 	echo "$$LEFT4ME_LOADTEST_PASSWORD" | LEFT4ME_DB="$$dir/left4me.db" $(BIN)/left4me create-user loadtest --admin >/dev/null; \
 	mkdir -p "$$dir/game" && echo 16548521 >"$$dir/game/.fake-installed"; \
+	for i in $$(seq 1 20); do \
+		echo "$$LEFT4ME_LOADTEST_PASSWORD" | LEFT4ME_DB="$$dir/left4me.db" $(BIN)/left4me create-user "act-$$i" >/dev/null; \
+		LEFT4ME_DB="$$dir/left4me.db" $(BIN)/left4me create-token "act-$$i" loadtest >>"$$dir/tokens"; \
+	done; \
 	$(LOADTEST_PANEL) & pid=$$!; \
 	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -seed 100 -duration 0 || { tail -n 20 "$$dir/panel.log"; exit 1; }; \
 	sleep 3; kill $$pid; wait $$pid || true; \
@@ -92,4 +96,8 @@ loadtest: build ## Seed a panel (fake host, temp DB) with 100 servers, restart i
 	echo; echo "50 dashboards polling every 2 s:"; \
 	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -rate 25 -duration 10s | grep -v '^the panel has'; \
 	echo; echo "A login storm:"; \
-	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -pid $$pid -logins 300 || { tail -n 20 "$$dir/panel.log"; exit 1; }
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -pid $$pid -logins 300 || { tail -n 20 "$$dir/panel.log"; exit 1; }; \
+	echo; echo "600 actions at once through the API (20 operators' tokens):"; \
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -tokens "$$dir/tokens" -actions 600 || { tail -n 20 "$$dir/panel.log"; exit 1; }; \
+	echo; echo "kill -9 mid-queue:"; \
+	$(BIN)/loadtest -addr $(LOADTEST_ADDR) -tokens "$$dir/tokens" -crash 120 -pid $$pid -restart '$(LOADTEST_PANEL)' || { tail -n 20 "$$dir/panel.log"; exit 1; }

@@ -36,9 +36,15 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	duration := fs.Duration("duration", 10*time.Second, "how long the load lasts; 0: only log in (and seed)")
 	rate := fs.Float64("rate", 0, "requests per second for all clients together, on a schedule; 0: each client as fast as it is answered")
 	path := fs.String("path", "/servers/status", "the page every client polls")
-	pid := fs.Int("pid", 0, "the panel's process id: print its resident memory (VmRSS) before the login and after the load, and its CPU time per request")
+	pid := fs.Int("pid", 0, "the panel's process id: print its resident memory (VmRSS) before the login and after the load, and its CPU time per request; with -crash, the panel to kill")
 	settle := fs.Duration("settle", 5*time.Second, "with -pid, how long the panel idles before its memory is read")
 	logins := fs.Int("logins", 0, "instead of the load: compare wrong-password logins for -user with names nobody has, then post this many logins at once, each from its own loopback address, and print the panel's peak RSS (with -pid) and /healthz's latency meanwhile")
+	tokens := fs.String("tokens", "", "for -actions and -crash: a file of API tokens (left4me create-token), one a line; each token's requests come from its own loopback address, 127.79.0.1 and on")
+	actions := fs.Int("actions", 0, "instead of the load: send this many start, stop and restart requests at once over the servers load-1, load-2, … through the API, wait for every job to end, and check that every accepted request has its job and every server ends as its last accepted request asked")
+	crash := fs.Int("crash", 0, "instead of the load: queue jobs on the servers load-1 … load-N/2 through the API, kill -9 the panel -pid when this many are queued or running, start it again with -restart, and check that every job ends and every server ends as its last request asked; needs -pid and -restart")
+	restart := fs.String("restart", "", "with -crash: the shell command that starts the panel again on the same database (run with sh -c; the load test stops it at the end)")
+	planSeed := fs.Uint64("plan-seed", 1, "for -actions and -crash: the seed of the random choice of operations")
+	wait := fs.Duration("wait", 3*time.Minute, "for -actions and -crash: how long the jobs may take to end, and the servers to settle")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -51,10 +57,21 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if *clients < 1 || *duration < 0 || *rate < 0 || !strings.HasPrefix(*path, "/") {
 		return errors.New("-clients must be at least 1, -duration and -rate not negative, and -path start with /")
 	}
+	if (*actions > 0 || *crash > 0) && *tokens == "" {
+		return errors.New("-actions and -crash need -tokens FILE: API tokens, one a line (left4me create-token USER NAME)")
+	}
+	if *crash > 0 && (*pid <= 0 || *restart == "") {
+		return errors.New("-crash needs -pid (the panel to kill) and -restart (the command that starts it again)")
+	}
 
 	b := newBrowser("http://" + *addr)
 	if err := b.waitReady(ctx, 20*time.Second); err != nil {
 		return err
+	}
+	if *actions > 0 || *crash > 0 {
+		return runAPIModes(ctx, stdout, "http://"+*addr, *tokens, *actions, crashOpts{
+			N: *crash, PID: *pid, Restart: *restart, Seed: *planSeed, Timeout: *wait, Output: os.Stderr,
+		})
 	}
 	if *pid > 0 && *logins == 0 {
 		// Before the login: a login hashes with argon2id, which takes
@@ -129,6 +146,25 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	}
 	if r.Errors > 0 {
 		return fmt.Errorf("%d of %d requests failed", r.Errors, r.Requests)
+	}
+	return nil
+}
+
+// runAPIModes runs -actions (when actions > 0), then -crash (when
+// co.N > 0), with the tokens in tokenFile.
+func runAPIModes(ctx context.Context, stdout io.Writer, base, tokenFile string, actions int, co crashOpts) error {
+	toks, err := readTokens(tokenFile)
+	if err != nil {
+		return err
+	}
+	if actions > 0 {
+		if err := runActions(ctx, stdout, actionsOpts{Base: base, Tokens: toks, N: actions, Seed: co.Seed, Timeout: co.Timeout}); err != nil {
+			return err
+		}
+	}
+	if co.N > 0 {
+		co.Base, co.Tokens = base, toks
+		return runCrash(ctx, stdout, co)
 	}
 	return nil
 }

@@ -41,6 +41,24 @@ func TestRunRefusesANonLoopbackTargetBeforeSendingAnything(t *testing.T) {
 	}
 }
 
+func TestTheActionModesRefuseMissingFlagsBeforeSendingAnything(t *testing.T) {
+	// No panel listens on 127.0.0.1:9: flags checked only after the wait
+	// for /healthz would fail 20 s later with another error.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-actions", "10"}, "-tokens"},
+		{[]string{"-crash", "10", "-tokens", "f", "-restart", "true"}, "-pid"},
+		{[]string{"-crash", "10", "-tokens", "f", "-pid", "1"}, "-restart"},
+	} {
+		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:9"}, tc.args...), io.Discard, func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run %q = %v, want a refusal naming %s", tc.args, err, tc.want)
+		}
+	}
+}
+
 func TestPercentilesAreNearestRank(t *testing.T) {
 	r := result{Elapsed: time.Second}
 	for i := 1; i <= 100; i++ {
