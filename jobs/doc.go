@@ -24,7 +24,10 @@
 //     rescuer, at start-up and every RescueInterval, takes back jobs whose
 //     lease expired: queued again while attempts < max_attempts, failed
 //     after, the reason in the job's error and output. No job stays
-//     running after a crash and none is lost.
+//     running after a crash and none is lost. A runner that owns the
+//     queue (RunnerOpts.OwnsQueue: left4me serve, which holds the
+//     database's lock) takes back every running job at start-up at once
+//     (Queue.RescueOrphans): they belong to a panel that died.
 //   - A job cut short is not a failed job: when the runner is stopping
 //     (grace over, or the operation failed while the panel shut down),
 //     the job goes back to the queue at once and the attempt is given

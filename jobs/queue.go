@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -396,23 +397,38 @@ SET state = CASE
     error = CASE
         WHEN cancel_requested THEN 'cancelled; its worker stopped before confirming'
         WHEN attempts >= max_attempts THEN printf(
-            'gave up: the worker stopped renewing its lease on attempt %d of %d', attempts, max_attempts)
+            'gave up: %s on attempt %d of %d', ?2, attempts, max_attempts)
         ELSE printf(
-            'the worker stopped renewing its lease on attempt %d of %d; queued again', attempts, max_attempts) END,
+            '%s on attempt %d of %d; queued again', ?2, attempts, max_attempts) END,
     finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts THEN ?0 ELSE NULL END,
     lease_until = NULL
-WHERE state = 'running' AND lease_until < ?0
+WHERE state = 'running' AND lease_until < ?1
 RETURNING *`
 
 // Rescue re-queues or fails the running jobs whose lease expired before
 // the queue's clock reading, records why in each job's error and output,
 // and returns them as they are now.
 func (q *Queue) Rescue(ctx context.Context) ([]store.Job, error) {
+	return q.rescue(ctx, q.nowMilli(), "the worker stopped renewing its lease")
+}
+
+// RescueOrphans takes back every running job at once, whatever its lease
+// says, as Rescue does with expired ones. Only for a process that knows no
+// other one runs jobs on the database (left4me serve holds the database's
+// lock): the jobs it finds running at start-up belong to a panel that
+// died, and waiting out their leases would only delay them.
+func (q *Queue) RescueOrphans(ctx context.Context) ([]store.Job, error) {
+	return q.rescue(ctx, math.MaxInt64, "the panel running it stopped before the job ended")
+}
+
+// rescue takes back the running jobs whose lease ends before cutoff, with
+// why in their error.
+func (q *Queue) rescue(ctx context.Context, cutoff int64, why string) ([]store.Job, error) {
 	now := q.nowMilli()
 	var rescued []store.Job
 	err := q.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		rescued = rescued[:0]
-		if err := tx.NewRaw(rescueSQL, now).Scan(ctx, &rescued); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := tx.NewRaw(rescueSQL, now, cutoff, why).Scan(ctx, &rescued); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		for i := range rescued {

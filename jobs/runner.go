@@ -78,6 +78,11 @@ type RunnerOpts struct {
 	// PollerSettleInterval is the poller's interval while a server is in
 	// motion (default DefaultSettleInterval).
 	PollerSettleInterval time.Duration
+	// OwnsQueue says no other process runs jobs on this database (left4me
+	// serve holds the database's lock): jobs found running at start-up
+	// belong to a panel that died and are taken back at once
+	// (Queue.RescueOrphans) rather than when their leases run out.
+	OwnsQueue bool
 	// Clock is the time source of leases and stamps (default: the
 	// queue's clock).
 	Clock func() time.Time
@@ -163,7 +168,11 @@ func (r *Runner) Start(ctx context.Context) error {
 		return nil
 	}
 	log := r.opts.Logger
-	r.rescue(ctx)
+	if r.opts.OwnsQueue {
+		r.rescueWith(ctx, r.q.RescueOrphans, "job rescuer: its panel stopped")
+	} else {
+		r.rescue(ctx)
+	}
 
 	// Jobs get their own context: cancelling ctx stops the claiming, not
 	// the jobs, which get the grace period.
@@ -239,7 +248,11 @@ func (r *Runner) Start(ctx context.Context) error {
 }
 
 func (r *Runner) rescue(ctx context.Context) {
-	jobs, err := r.q.Rescue(ctx)
+	r.rescueWith(ctx, r.q.Rescue, "job rescuer: lease expired")
+}
+
+func (r *Runner) rescueWith(ctx context.Context, rescue func(context.Context) ([]store.Job, error), msg string) {
+	jobs, err := rescue(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.opts.Logger.Error("job rescuer", "err", err)
@@ -247,7 +260,7 @@ func (r *Runner) rescue(ctx context.Context) {
 		return
 	}
 	for _, j := range jobs {
-		r.opts.Logger.Warn("job rescuer: lease expired", "job", j.ID, "server", j.ServerName, "state", j.State, "reason", j.Error)
+		r.opts.Logger.Warn(msg, "job", j.ID, "server", j.ServerName, "state", j.State, "reason", j.Error)
 	}
 }
 

@@ -361,3 +361,37 @@ func TestAJobWhoseStateCannotBeReadBackStillOutdatesOlderPolls(t *testing.T) {
 		t.Fatalf("state_version %d → %d after a job whose read-back failed; want it moved", before, after)
 	}
 }
+
+func TestARunnerThatOwnsTheQueueTakesBackADeadPanelsJobsAtOnce(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, fake.Options{})
+	e.q = jobs.NewQueue(jobs.QueueOpts{DB: e.db, Clock: clk.Now})
+	storetest.Server(t, e.db, "alpha", 27015)
+	storetest.Server(t, e.db, "beta", 27016)
+	a := enqueue(t, e.q, "alpha", store.OpStart)
+	b := enqueue(t, e.q, "beta", store.OpStart)
+	// A panel claimed both with a long lease and died.
+	for range 2 {
+		if _, err := e.q.Claim(context.Background(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Without OwnsQueue the leases are waited out (the clock stands still).
+	stop := startRunner(t, e.runner(jobs.RunnerOpts{Clock: clk.Now}))
+	stop()
+	if got := job(t, e.db, a.ID); got.State != store.JobRunning {
+		t.Fatalf("a runner that does not own the queue took a live lease: %s", got.State)
+	}
+
+	startRunner(t, e.runner(jobs.RunnerOpts{Clock: clk.Now, OwnsQueue: true}))
+	for _, id := range []int64{a.ID, b.ID} {
+		got := waitJob(t, e.db, id, store.JobSucceeded)
+		if got.Attempts != 2 {
+			t.Fatalf("job %d: attempts %d, want 2", id, got.Attempts)
+		}
+		if ls := jobLines(t, e.db, id); countContaining(ls, "rescuer: the panel running it stopped before the job ended on attempt 1 of 3; queued again") != 1 {
+			t.Fatalf("job %d output %q", id, ls)
+		}
+	}
+}

@@ -121,6 +121,9 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 		Queue: queue, Backend: backend, Workers: cfg.JobWorkers,
 		PollerInterval: cfg.PollerInterval, Grace: cfg.ShutdownGraceTime, Logger: log,
 		GameCheckInterval: cfg.GameUpdateCheck,
+		// serve holds the database's lock: a job found running now
+		// belongs to a panel that died.
+		OwnsQueue: true,
 	})
 	var running atomic.Bool
 	running.Store(cfg.JobWorkers > 0)
