@@ -27,10 +27,16 @@ fmt-check: ## Fail when gofmt would change a file
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 .PHONY: shellcheck
-shellcheck: ## sh -n and shellcheck on every shell script
-	@command -v shellcheck >/dev/null || { echo "shellcheck is not installed (apt-get install -y shellcheck)"; exit 1; }
+shellcheck: ## sh -n and shellcheck on every shell script (root with apt: installs shellcheck; otherwise skipped with a note, never under CI=true)
 	@for f in $(SH_FILES); do sh -n "$$f" || exit 1; done
-	shellcheck $(SH_FILES)
+	@if ! command -v shellcheck >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "shellcheck is not installed: apt-get install -y shellcheck"; \
+		apt-get install -y -qq --no-install-recommends shellcheck >/dev/null 2>&1 || \
+			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; }; \
+	fi; \
+	if command -v shellcheck >/dev/null; then echo "shellcheck $(SH_FILES)"; shellcheck $(SH_FILES); \
+	elif [ "$$CI" = true ]; then echo "shellcheck is not installed (apt-get install -y shellcheck); CI=true must not skip it"; exit 1; \
+	else echo "SKIP: shellcheck is not installed (apt-get install -y shellcheck, or make test as root): the shell scripts had sh -n only"; fi
 
 .PHONY: generate-check
 generate-check: ## Fail when generated templ code is stale
