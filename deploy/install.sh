@@ -2,20 +2,28 @@
 # install.sh: installs left4me's host files on a Debian host.
 #
 #   sudo deploy/install.sh [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run]
+#                          [--steamcmd PATH | --with-steamcmd [--accept-steam-license]]
 #
 # It is idempotent: a second run changes nothing. It never overwrites the
 # operator's configuration in /etc/left4me, never installs a sudoers file
 # that visudo rejects, and starts nothing unless --enable-web is given.
-# See deploy/README.md.
+# On a Debian amd64 host it adds the i386 architecture and installs the
+# 32-bit runtime the game server needs (lib32gcc-s1, lib32stdc++6,
+# libc6-i386), and with --with-steamcmd Debian's steamcmd (non-free),
+# whose licence question is Valve's to ask and the operator's to answer:
+# it is accepted on their behalf only with --accept-steam-license.
+# --steamcmd names Valve's own steamcmd.sh instead, for the panel's
+# web.env. See deploy/README.md.
 #
 # Environment:
-#   DESTDIR         install under this directory instead of /, without
-#                   creating users, changing owners or calling systemctl
-#                   (those steps are only printed)
-#   LEFT4ME_BINARY  same as --binary
-#   LEFT4ME_SRCDS   same as --srcds
-#   LEFT4ME_SRC     the deploy directory to install from (default: the
-#                   directory holding this script)
+#   DESTDIR           install under this directory instead of /, without
+#                     creating users, changing owners, installing packages
+#                     or calling systemctl (those steps are only printed)
+#   LEFT4ME_BINARY    same as --binary
+#   LEFT4ME_SRCDS     same as --srcds
+#   LEFT4ME_STEAMCMD  same as --steamcmd
+#   LEFT4ME_SRC       the deploy directory to install from (default: the
+#                     directory holding this script)
 set -eu
 export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -23,10 +31,21 @@ export PATH
 umask 022
 
 prog=install.sh
-default_srcds=/var/lib/left4me/game/srcds_run
+state=/var/lib/left4me
+default_srcds=$state/game/srcds_run
+usage_line="usage: $prog [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run] [--steamcmd PATH | --with-steamcmd [--accept-steam-license]]"
+# The game server (srcds) is a 32-bit x86 program: these bring its C and
+# C++ runtime to an amd64 host, from Debian's main.
+game_libs='lib32gcc-s1 lib32stdc++6 libc6-i386'
+# Debian's steamcmd: i386 only, in non-free. Its wrapper,
+# /usr/games/steamcmd, keeps everything in the home of the user running
+# it (~/.local/share/Steam, ~/.steam), and the panel finds it there
+# without LEFT4ME_STEAMCMD.
+steamcmd_pkg=steamcmd:i386
+debian_steamcmd=/usr/games/steamcmd
 
 usage() {
-	echo "usage: $prog [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run]" >&2
+	echo "$usage_line" >&2
 	exit 2
 }
 
@@ -45,6 +64,9 @@ warn() {
 
 binary=${LEFT4ME_BINARY:-}
 srcds=${LEFT4ME_SRCDS:-$default_srcds}
+steamcmd=${LEFT4ME_STEAMCMD:-}
+with_steamcmd=0
+accept_license=0
 enable_web=0
 dry_run=0
 while [ "$#" -gt 0 ]; do
@@ -67,6 +89,23 @@ while [ "$#" -gt 0 ]; do
 		srcds=${1#--srcds=}
 		shift
 		;;
+	--steamcmd)
+		[ "$#" -ge 2 ] || usage
+		steamcmd=$2
+		shift 2
+		;;
+	--steamcmd=*)
+		steamcmd=${1#--steamcmd=}
+		shift
+		;;
+	--with-steamcmd)
+		with_steamcmd=1
+		shift
+		;;
+	--accept-steam-license)
+		accept_license=1
+		shift
+		;;
 	--enable-web)
 		enable_web=1
 		shift
@@ -76,7 +115,7 @@ while [ "$#" -gt 0 ]; do
 		shift
 		;;
 	-h | --help)
-		echo "usage: $prog [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run]"
+		echo "$usage_line"
 		exit 0
 		;;
 	*)
@@ -302,6 +341,188 @@ write_config() {
 	say "wrote: $dest (mode $1)"
 }
 
+# set_config_key FILE KEY VALUE: adds KEY=VALUE to the operator's
+# configuration FILE when it does not set KEY yet. FILE is written by
+# write_config when missing; an existing one keeps every line it has, its
+# mode and its owner, and gets the new line at its end (through a copy
+# and a rename). A KEY it sets already is never changed: a different
+# value is only reported.
+set_config_key() {
+	dest=$destdir$1
+	if [ ! -e "$dest" ] && [ ! -L "$dest" ]; then
+		return # a dry run, which wrote nothing
+	fi
+	if [ -L "$dest" ] || [ ! -f "$dest" ]; then
+		warn "$dest is not a regular file; add $2=$3 to it yourself"
+		return
+	fi
+	if grep -q "^[[:space:]]*$2[[:space:]]*=" "$dest"; then
+		current=$(sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$dest" | tail -n 1)
+		case $current in
+		\"*\" | \'*\')
+			current=${current#?}
+			current=${current%?}
+			;;
+		esac
+		if [ "$current" = "$3" ]; then
+			say "unchanged: $2 in $dest"
+		else
+			warn "$dest sets $2=$current; kept (existing settings are never overwritten), edit it yourself to use $3"
+		fi
+		return
+	fi
+	if [ "$dry_run" = 1 ]; then
+		say "would add: $2=$3 to $dest"
+		return
+	fi
+	tmp=$(mktemp "${dest%/*}/.${dest##*/}.XXXXXX")
+	cat "$dest" >"$tmp"
+	if [ -n "$(tail -c 1 "$dest")" ]; then
+		echo >>"$tmp" # the last line had no newline
+	fi
+	printf '%s=%s\n' "$2" "$3" >>"$tmp"
+	chmod "$(mode_of "$dest")" "$tmp"
+	set_owner "$(owner_of "$dest")" "$tmp" "$dest"
+	mv -f "$tmp" "$dest"
+	tmp=
+	say "added: $2=$3 to $dest"
+}
+
+# installed PACKAGE: whether dpkg has PACKAGE installed.
+installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# debian_amd64: whether this host can have the game's packages installed
+# by this script: Debian's dpkg and apt-get, on amd64.
+debian_amd64() {
+	command -v dpkg >/dev/null && command -v apt-get >/dev/null &&
+		[ "$(dpkg --print-architecture)" = amd64 ]
+}
+
+# steamcmd_missing: whether --with-steamcmd has anything to install.
+steamcmd_missing() {
+	[ "$with_steamcmd" = 1 ] && [ -z "$destdir" ] && ! installed "$steamcmd_pkg"
+}
+
+# preseed_license: answers the steamcmd package's debconf question
+# before it is asked, as the operator said with --accept-steam-license.
+preseed_license() {
+	what='debconf-set-selections: steamcmd steam/question select I AGREE, steamcmd steam/license seen'
+	if [ -n "$destdir" ]; then
+		say "would run (skipped with DESTDIR): $what"
+	elif [ "$dry_run" = 1 ]; then
+		say "would run: $what"
+	else
+		say "run: $what (--accept-steam-license)"
+		printf '%s\n' 'steamcmd steam/question select I AGREE' 'steamcmd steam/license note ' |
+			debconf-set-selections
+	fi
+}
+
+# game_packages: the i386 architecture, the game's 32-bit runtime and,
+# with --with-steamcmd, Debian's steamcmd: whatever of it is missing.
+game_packages() {
+	if [ -n "$destdir" ]; then
+		say "would run (skipped with DESTDIR): dpkg --add-architecture i386"
+		say "would run (skipped with DESTDIR): apt-get install -y --no-install-recommends $game_libs"
+		if [ "$with_steamcmd" = 1 ]; then
+			if [ "$accept_license" = 1 ]; then
+				preseed_license
+			fi
+			say "would run (skipped with DESTDIR): apt-get install -y $steamcmd_pkg"
+		fi
+		return
+	fi
+	if ! debian_amd64; then
+		warn "not a Debian amd64 host: install the game server's 32-bit runtime yourself (glibc, libgcc and libstdc++ for i386)"
+		return
+	fi
+	added=0
+	if ! dpkg --print-foreign-architectures | grep -qx i386; then
+		run dpkg --add-architecture i386
+		added=1
+	fi
+	missing=
+	for p in $game_libs; do
+		if ! installed "$p"; then
+			missing="$missing $p"
+		fi
+	done
+	if [ -z "$missing" ] && ! steamcmd_missing; then
+		if [ "$added" = 0 ]; then
+			say "unchanged: the i386 architecture and the game's 32-bit runtime ($game_libs)"
+		fi
+		return
+	fi
+	# What is installed needs package lists that know it: fresh ones. One
+	# source failing (a mirror in the middle of a sync, a third-party
+	# repository) need not stop an install from the others; apt-get
+	# install says whether what is needed was found.
+	if ! run apt-get update; then
+		warn "apt-get update failed (above); going on with the package lists there are"
+	fi
+	if [ -n "$missing" ]; then
+		# shellcheck disable=SC2086 # one word per package
+		run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing ||
+			die "could not install the game's 32-bit runtime:$missing (check the network and APT's sources, then run $prog again)"
+	fi
+	if ! steamcmd_missing; then
+		return
+	fi
+	# A dry run added no architecture, so its lists may not know i386.
+	if [ "$dry_run" = 0 ] && ! apt-cache show "$steamcmd_pkg" >/dev/null 2>&1; then
+		die "APT knows no $steamcmd_pkg: Debian has it in the non-free component. Add non-free to Components: in /etc/apt/sources.list.d/debian.sources (or to the deb lines of /etc/apt/sources.list), then run $prog again"
+	fi
+	if [ "$accept_license" = 1 ]; then
+		preseed_license
+		run env DEBIAN_FRONTEND=noninteractive apt-get install -y "$steamcmd_pkg" ||
+			die "could not install $steamcmd_pkg"
+	else
+		say "Debian's steamcmd asks you to accept Valve's Steam License Agreement (debconf): read it, and answer I AGREE to install it"
+		run apt-get install -y "$steamcmd_pkg" ||
+			die "$steamcmd_pkg was not installed (I DECLINE stops it); run $prog --with-steamcmd again to be asked again"
+	fi
+}
+
+# check_home: steamcmd keeps its files in the left4me user's home
+# (Debian's in ~/.local/share/Steam and ~/.steam, Valve's partly in
+# ~/.steam), and the game server loads ~/.steam/sdk32/steamclient.so from
+# there. left4me-web.service may write only below /var/lib/left4me
+# (ProtectSystem=strict) and sees nothing in /home (ProtectHome=yes), so
+# the home must be /var/lib/left4me, as useradd above makes it. A user
+# made by hand may have another.
+check_home() {
+	if [ -n "$destdir" ] || ! getent passwd left4me >/dev/null; then
+		return
+	fi
+	home=$(getent passwd left4me | cut -d: -f6)
+	if [ "$home" != "$state" ]; then
+		warn "the left4me user's home is $home, not $state: steamcmd writes there and the game server looks for ~/.steam/sdk32/steamclient.so there, where left4me-web.service cannot write (ProtectSystem=strict, ProtectHome=yes); run: usermod -d $state left4me"
+	fi
+}
+
+# check_steamcmd: where the panel is to run --steamcmd from.
+check_steamcmd() {
+	case $steamcmd in
+	"$debian_steamcmd") ;; # Debian's wrapper keeps its files in the home
+	"$state"/*)
+		if [ -z "$destdir" ] && [ -e "$steamcmd" ] && getent passwd left4me >/dev/null &&
+			! runuser -u left4me -- test -w "${steamcmd%/*}"; then
+			warn "left4me cannot write ${steamcmd%/*}: Valve's steamcmd.sh updates itself there and keeps linux32/ and appcache/ beside itself; make the directory left4me's"
+		fi
+		;;
+	*)
+		warn "$steamcmd is outside $state, the only place left4me-web.service may write (ProtectSystem=strict): Valve's steamcmd.sh updates itself and keeps linux32/ and appcache/ beside itself, so put it in $state/steamcmd, or give its directory to the unit in a drop-in (ReadWritePaths=${steamcmd%/*})"
+		;;
+	esac
+	if [ -z "$destdir" ] && [ ! -e "$steamcmd" ]; then
+		say "note: $steamcmd is not there yet: unpack Valve's steamcmd_linux.tar.gz into ${steamcmd%/*} as left4me (deploy/README.md)"
+	elif [ -z "$destdir" ] && [ ! -x "$steamcmd" ]; then
+		warn "$steamcmd is not executable"
+	fi
+}
+
 # Check everything before changing anything.
 for f in libexec/left4me-systemctl libexec/left4me-journalctl libexec/left4me-srcds \
 	sudoers/left4me systemd/left4me-server@.service systemd/left4me-web.service; do
@@ -321,6 +542,35 @@ case $srcds in
 	die "--srcds $srcds: use letters, digits and / . _ + - only"
 	;;
 esac
+if [ -n "$steamcmd" ]; then
+	case $steamcmd in
+	/*) ;;
+	*) die "--steamcmd must be an absolute path, got '$steamcmd'" ;;
+	esac
+	case $steamcmd in
+	*[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-]*)
+		die "--steamcmd $steamcmd: use letters, digits and / . _ + - only"
+		;;
+	/home/* | /root/* | /run/user/*)
+		die "--steamcmd $steamcmd: left4me-web.service cannot see it (ProtectHome=yes); put Valve's steamcmd in $state/steamcmd"
+		;;
+	esac
+	[ "$with_steamcmd" = 0 ] ||
+		die "--steamcmd names Valve's steamcmd.sh, --with-steamcmd installs Debian's: choose one"
+fi
+if [ "$accept_license" = 1 ] && [ "$with_steamcmd" = 0 ]; then
+	die "--accept-steam-license accepts the licence of Debian's steamcmd package; it goes with --with-steamcmd"
+fi
+if [ "$with_steamcmd" = 1 ] && [ -z "$destdir" ]; then
+	debian_amd64 ||
+		die "--with-steamcmd installs Debian's steamcmd package, which needs dpkg and apt-get on an amd64 host; use Valve's steamcmd.sh with --steamcmd PATH"
+	# debconf asks on the terminal; without one (or told not to ask) it
+	# answers nothing, and the package's preinst refuses to install.
+	if [ "$accept_license" = 0 ] && steamcmd_missing &&
+		{ [ ! -t 0 ] || [ "${DEBIAN_FRONTEND:-}" = noninteractive ]; }; then
+		die "Debian's steamcmd asks you to accept Valve's Steam License Agreement, and there is no terminal to ask on: run $prog --with-steamcmd on a terminal to read and answer it, or add --accept-steam-license to accept it yourself (it is at store.steampowered.com/subscriber_agreement)"
+	fi
+fi
 if [ -z "$destdir" ] && [ "$dry_run" = 0 ] && [ "$(id -u)" != 0 ]; then
 	die "run as root (sudo $0), or set DESTDIR to install into a directory"
 fi
@@ -334,6 +584,10 @@ if [ -n "$destdir" ] && [ ! -d "$destdir" ]; then
 	run mkdir -p "$destdir"
 fi
 
+# The game's packages first: a host that cannot fetch them gets nothing
+# else half-installed.
+game_packages
+
 # The user and group the panel and the game servers run as.
 if [ -n "$destdir" ]; then
 	say "would create the system user and group left4me if missing (skipped with DESTDIR)"
@@ -346,6 +600,7 @@ else
 			--no-create-home --shell /usr/sbin/nologin --comment 'left4me game servers' left4me
 	fi
 fi
+check_home
 
 # Directories.
 ensure_dir 750 left4me:left4me /var/lib/left4me
@@ -392,11 +647,17 @@ EOF
 
 write_config 600 /etc/left4me/web.env <<'EOF'
 # Settings for left4me-web.service, read by systemd (EnvironmentFile=).
-# install.sh writes this file once and never overwrites it. A variable
-# set here overrides the unit's Environment= defaults, which are:
+# install.sh writes this file once and never changes a setting in it (it
+# adds LEFT4ME_STEAMCMD for --steamcmd when none is set). A variable set
+# here overrides the unit's Environment= defaults, which are:
 #LEFT4ME_DB=/var/lib/left4me/left4me.db
 #LEFT4ME_BACKEND=sudo
 EOF
+# Valve's steamcmd.sh, for the panel (Debian's is found without).
+if [ -n "$steamcmd" ]; then
+	check_steamcmd
+	set_config_key /etc/left4me/web.env LEFT4ME_STEAMCMD "$steamcmd"
+fi
 
 # Tell systemd about the units; start the panel only when asked.
 if [ -z "$destdir" ] && [ ! -d /run/systemd/system ]; then

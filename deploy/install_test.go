@@ -171,7 +171,7 @@ func TestInstallIntoDestdir(t *testing.T) {
 
 	t.Run("nothing touches the running system", func(t *testing.T) {
 		for _, l := range strings.Split(out, "\n") {
-			for _, cmd := range []string{"useradd", "groupadd", "chown", "systemctl"} {
+			for _, cmd := range []string{"useradd", "groupadd", "chown", "systemctl", "dpkg", "apt-get", "env", "debconf"} {
 				if strings.HasPrefix(l, "run: "+cmd) {
 					t.Errorf("with DESTDIR, install.sh ran %q", l)
 				}
@@ -181,6 +181,8 @@ func TestInstallIntoDestdir(t *testing.T) {
 			"would run (skipped with DESTDIR): systemctl daemon-reload",
 			"would run (skipped with DESTDIR): chown left4me:left4me " + dest + "/var/lib/left4me",
 			"would create the system user and group left4me if missing",
+			"would run (skipped with DESTDIR): dpkg --add-architecture i386",
+			"would run (skipped with DESTDIR): apt-get install -y --no-install-recommends lib32gcc-s1 lib32stdc++6 libc6-i386",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -188,6 +190,9 @@ func TestInstallIntoDestdir(t *testing.T) {
 		}
 		if strings.Contains(out, "enable --now") && !strings.Contains(out, "'systemctl enable --now left4me-web.service'") {
 			t.Errorf("install.sh enabled the panel without --enable-web:\n%s", out)
+		}
+		if strings.Contains(out, "steamcmd") {
+			t.Errorf("install.sh mentions steamcmd without --with-steamcmd or --steamcmd:\n%s", out)
 		}
 	})
 
@@ -494,6 +499,13 @@ func TestInstallRefusesBadInvocations(t *testing.T) {
 		{"a --srcds with a space is refused", nil, []string{"--srcds", "/opt/my game/srcds_run"}, 1},
 		{"a --srcds with a quote is refused", nil, []string{"--srcds", `/opt/"x"/srcds_run`}, 1},
 		{"--enable-web without a binary is refused", nil, []string{"--enable-web"}, 1},
+		{"--steamcmd without a path is a usage error", nil, []string{"--steamcmd"}, 2},
+		{"a relative --steamcmd is refused", nil, []string{"--steamcmd", "steamcmd/steamcmd.sh"}, 1},
+		{"a relative LEFT4ME_STEAMCMD is refused", []string{"LEFT4ME_STEAMCMD=steamcmd.sh"}, nil, 1},
+		{"a --steamcmd with a space is refused", nil, []string{"--steamcmd", "/opt/steam cmd/steamcmd.sh"}, 1},
+		{"a --steamcmd the panel's unit cannot see is refused", nil, []string{"--steamcmd", "/home/steam/steamcmd/steamcmd.sh"}, 1},
+		{"--steamcmd and --with-steamcmd are refused together", nil, []string{"--steamcmd", steamcmdPath, "--with-steamcmd"}, 1},
+		{"--accept-steam-license without --with-steamcmd is refused", nil, []string{"--accept-steam-license"}, 1},
 		{"a missing source directory is refused", []string{"LEFT4ME_SRC=/nonexistent"}, nil, 1},
 	}
 	for _, tt := range tests {
@@ -516,4 +528,343 @@ func TestInstallRefusesBadInvocations(t *testing.T) {
 			t.Errorf("install.sh created ./relative")
 		}
 	})
+}
+
+// steamcmdPath is where deploy/README.md says to unpack Valve's steamcmd.
+const steamcmdPath = "/var/lib/left4me/steamcmd/steamcmd.sh"
+
+func TestInstallWritesTheChosenSteamcmdIntoWebEnv(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	dest := t.TempDir()
+	code, out := runInstall(t, []string{"DESTDIR=" + dest})
+	if code != 0 {
+		t.Fatalf("install.sh exited %d:\n%s", code, out)
+	}
+	plain, err := os.ReadFile(filepath.Join(dest, "etc/left4me/web.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(plain), "\nLEFT4ME_STEAMCMD") {
+		t.Errorf("web.env sets LEFT4ME_STEAMCMD without --steamcmd:\n%s", plain)
+	}
+	for _, tt := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"the --steamcmd option", nil, []string{"--steamcmd", steamcmdPath}},
+		{"the --steamcmd=PATH form", nil, []string{"--steamcmd=" + steamcmdPath}},
+		{"the LEFT4ME_STEAMCMD variable", []string{"LEFT4ME_STEAMCMD=" + steamcmdPath}, nil},
+	} {
+		t.Run(tt.name+" sets LEFT4ME_STEAMCMD in a new web.env", func(t *testing.T) {
+			t.Parallel()
+			dest := t.TempDir()
+			code, out := runInstall(t, append([]string{"DESTDIR=" + dest}, tt.env...), tt.args...)
+			if code != 0 {
+				t.Fatalf("install.sh exited %d:\n%s", code, out)
+			}
+			webEnv := filepath.Join(dest, "etc/left4me/web.env")
+			got, err := os.ReadFile(webEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "web.env", string(got), string(plain)+"LEFT4ME_STEAMCMD="+steamcmdPath+"\n")
+			wantMode(t, webEnv, 0o600)
+			if strings.Contains(out, "warning") {
+				t.Errorf("a warning for a steamcmd below the state root:\n%s", out)
+			}
+			before := snapshot(t, dest)
+			code, out = runInstall(t, append([]string{"DESTDIR=" + dest}, tt.env...), tt.args...)
+			if code != 0 {
+				t.Fatalf("second run exited %d:\n%s", code, out)
+			}
+			equal(t, "tree after the second run", snapshot(t, dest), before)
+			if !strings.Contains(out, "unchanged: LEFT4ME_STEAMCMD in "+webEnv) {
+				t.Errorf("the second run does not say LEFT4ME_STEAMCMD is unchanged:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestInstallAddsSteamcmdToAnExistingWebEnvOnly(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	for _, tt := range []struct {
+		name, webEnv string
+		dryRun       bool
+		want         string // web.env afterwards
+		say          string // in the output
+	}{
+		{"a web.env without LEFT4ME_STEAMCMD gets it at its end",
+			"# mine\nLEFT4ME_LISTEN=:9000\n", false,
+			"# mine\nLEFT4ME_LISTEN=:9000\nLEFT4ME_STEAMCMD=" + steamcmdPath + "\n", "added: LEFT4ME_STEAMCMD=" + steamcmdPath},
+		{"a last line without a newline keeps its value",
+			"LEFT4ME_LISTEN=:9000", false,
+			"LEFT4ME_LISTEN=:9000\nLEFT4ME_STEAMCMD=" + steamcmdPath + "\n", "added: "},
+		{"a dry run only says what it would add",
+			"LEFT4ME_LISTEN=:9000\n", true,
+			"LEFT4ME_LISTEN=:9000\n", "would add: LEFT4ME_STEAMCMD=" + steamcmdPath},
+		{"the same value, quoted, is left as it is",
+			"LEFT4ME_STEAMCMD=\"" + steamcmdPath + "\"\n", false,
+			"LEFT4ME_STEAMCMD=\"" + steamcmdPath + "\"\n", "unchanged: LEFT4ME_STEAMCMD"},
+		{"another value is kept, with a warning",
+			"LEFT4ME_STEAMCMD=/opt/steamcmd/steamcmd.sh\nLEFT4ME_LISTEN=:9000\n", false,
+			"LEFT4ME_STEAMCMD=/opt/steamcmd/steamcmd.sh\nLEFT4ME_LISTEN=:9000\n",
+			"install.sh: warning: DEST/etc/left4me/web.env sets LEFT4ME_STEAMCMD=/opt/steamcmd/steamcmd.sh; kept"},
+		{"a commented-out setting is no setting",
+			"#LEFT4ME_STEAMCMD=/opt/steamcmd/steamcmd.sh\n", false,
+			"#LEFT4ME_STEAMCMD=/opt/steamcmd/steamcmd.sh\nLEFT4ME_STEAMCMD=" + steamcmdPath + "\n", "added: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dest := t.TempDir()
+			webEnv := filepath.Join(dest, "etc/left4me/web.env")
+			if err := os.MkdirAll(filepath.Dir(webEnv), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(webEnv, []byte(tt.webEnv), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--steamcmd", steamcmdPath}
+			if tt.dryRun {
+				args = append(args, "--dry-run")
+			}
+			code, out := runInstall(t, []string{"DESTDIR=" + dest}, args...)
+			if code != 0 {
+				t.Fatalf("install.sh exited %d:\n%s", code, out)
+			}
+			got, err := os.ReadFile(webEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "web.env", string(got), tt.want)
+			wantMode(t, webEnv, 0o640)
+			if say := strings.ReplaceAll(tt.say, "DEST", dest); !strings.Contains(out, say) {
+				t.Errorf("output lacks %q:\n%s", say, out)
+			}
+		})
+	}
+	t.Run("a symlink is not followed", func(t *testing.T) {
+		t.Parallel()
+		dest := t.TempDir()
+		mine := filepath.Join(t.TempDir(), "mine.env")
+		if err := os.WriteFile(mine, []byte("LEFT4ME_LISTEN=:9000\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		webEnv := filepath.Join(dest, "etc/left4me/web.env")
+		if err := os.MkdirAll(filepath.Dir(webEnv), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(mine, webEnv); err != nil {
+			t.Fatal(err)
+		}
+		code, out := runInstall(t, []string{"DESTDIR=" + dest}, "--steamcmd", steamcmdPath)
+		equal(t, "exit status", code, 0)
+		got, err := os.ReadFile(mine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "the file the link points to", string(got), "LEFT4ME_LISTEN=:9000\n")
+		if !strings.Contains(out, "install.sh: warning: "+webEnv+" is not a regular file; add LEFT4ME_STEAMCMD="+steamcmdPath) {
+			t.Errorf("no warning about the link:\n%s", out)
+		}
+	})
+}
+
+func TestInstallSaysWhereSteamcmdCannotWork(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	for _, tt := range []struct {
+		path, warning string
+	}{
+		{steamcmdPath, ""},
+		{"/var/lib/left4me/Steam/steamcmd.sh", ""},
+		// Debian's wrapper keeps its files in the home.
+		{"/usr/games/steamcmd", ""},
+		{"/opt/steamcmd/steamcmd.sh", "install.sh: warning: /opt/steamcmd/steamcmd.sh is outside /var/lib/left4me, the only place left4me-web.service may write (ProtectSystem=strict)"},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			code, out := runInstall(t, []string{"DESTDIR=" + t.TempDir()}, "--steamcmd", tt.path)
+			equal(t, "exit status", code, 0)
+			if tt.warning == "" && strings.Contains(out, "warning") {
+				t.Errorf("a warning:\n%s", out)
+			}
+			if tt.warning != "" && !strings.Contains(out, tt.warning) {
+				t.Errorf("output lacks %q:\n%s", tt.warning, out)
+			}
+		})
+	}
+}
+
+func TestInstallWithDebiansSteamcmd(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	const (
+		install = "would run (skipped with DESTDIR): apt-get install -y steamcmd:i386"
+		accept  = "would run (skipped with DESTDIR): debconf-set-selections: steamcmd steam/question select I AGREE"
+	)
+	for _, tt := range []struct {
+		name      string
+		args      []string
+		wantLines []string
+		noLines   []string
+	}{
+		{"the licence is the operator's to accept", []string{"--with-steamcmd"}, []string{install}, []string{accept, "I AGREE"}},
+		{"--accept-steam-license answers debconf's question first", []string{"--with-steamcmd", "--accept-steam-license"}, []string{accept + ", steamcmd steam/license seen\n" + install}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dest := t.TempDir()
+			code, out := runInstall(t, []string{"DESTDIR=" + dest}, tt.args...)
+			if code != 0 {
+				t.Fatalf("install.sh exited %d:\n%s", code, out)
+			}
+			for _, want := range tt.wantLines {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			for _, no := range tt.noLines {
+				if strings.Contains(out, no) {
+					t.Errorf("output has %q:\n%s", no, out)
+				}
+			}
+			env, err := os.ReadFile(filepath.Join(dest, "etc/left4me/web.env"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The panel finds Debian's /usr/games/steamcmd by itself.
+			if strings.Contains(string(env), "\nLEFT4ME_STEAMCMD") {
+				t.Errorf("web.env sets LEFT4ME_STEAMCMD:\n%s", env)
+			}
+		})
+	}
+}
+
+// runInstallUnprivileged runs install.sh as nobody, without DESTDIR:
+// it may look at this host but cannot change it, whatever it tries.
+func runInstallUnprivileged(t *testing.T, env []string, args ...string) (int, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return runInstall(t, env, args...)
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("running as root without setpriv to become nobody")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	argv := append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "./install.sh"}, args...)
+	cmd := exec.CommandContext(ctx, setpriv, argv...)
+	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, out.String()
+	case errors.As(err, &exitErr):
+		return exitErr.ExitCode(), out.String()
+	}
+	t.Fatalf("run install.sh as nobody: %v", err)
+	return 0, ""
+}
+
+// needDebianAmd64 skips unless this host is one install.sh installs the
+// game's packages on, and returns dpkg's view of it.
+func needDebianAmd64(t *testing.T) (foreign string) {
+	t.Helper()
+	arch, err := exec.Command("dpkg", "--print-architecture").Output()
+	if err != nil || strings.TrimSpace(string(arch)) != "amd64" {
+		t.Skip("not a Debian amd64 host")
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		t.Skip("no apt-get")
+	}
+	out, err := exec.Command("dpkg", "--print-foreign-architectures").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func dpkgInstalled(t *testing.T, pkg string) bool {
+	t.Helper()
+	out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", pkg).Output()
+	return string(out) == "install ok installed"
+}
+
+func TestInstallDryRunNamesTheMissingGamePackages(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	foreign := needDebianAmd64(t)
+	code, out := runInstallUnprivileged(t, nil, "--dry-run")
+	if code != 0 {
+		t.Fatalf("install.sh --dry-run exited %d:\n%s", code, out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "run: ") {
+			t.Errorf("a dry run ran %q", l)
+		}
+	}
+	addArch := "would run: dpkg --add-architecture i386\n"
+	equal(t, "adds the i386 architecture", strings.Contains(out, addArch),
+		!slicesContain(strings.Fields(foreign), "i386"))
+	var missing []string
+	for _, p := range []string{"lib32gcc-s1", "lib32stdc++6", "libc6-i386"} {
+		if !dpkgInstalled(t, p) {
+			missing = append(missing, p)
+		}
+	}
+	install := "would run: env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends " + strings.Join(missing, " ") + "\n"
+	if len(missing) == 0 {
+		equal(t, "installs nothing", strings.Contains(out, "apt-get"), false)
+	} else {
+		if !strings.Contains(out, "would run: apt-get update\n"+install) {
+			t.Errorf("output lacks %q after apt-get update:\n%s", install, out)
+		}
+	}
+}
+
+func slicesContain(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestInstallLeavesTheSteamLicenceToTheOperator(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	needDebianAmd64(t)
+	if dpkgInstalled(t, "steamcmd:i386") {
+		t.Skip("steamcmd is installed here: nothing would ask")
+	}
+	const refusal = "install.sh: Debian's steamcmd asks you to accept Valve's Steam License Agreement, and there is no terminal to ask on: run install.sh --with-steamcmd on a terminal"
+	for _, tt := range []struct {
+		name string
+		env  []string
+	}{
+		{"no terminal", nil},
+		{"DEBIAN_FRONTEND=noninteractive", []string{"DEBIAN_FRONTEND=noninteractive"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// As nobody (whom a real run refuses after this check), and
+			// with stdin not a terminal: debconf could not ask.
+			code, out := runInstallUnprivileged(t, tt.env, "--with-steamcmd")
+			equal(t, "exit status", code, 1)
+			if !strings.Contains(out, refusal) {
+				t.Errorf("output lacks %q:\n%s", refusal, out)
+			}
+			if strings.Contains(out, "would run") || strings.Contains(out, "run: ") {
+				t.Errorf("install.sh went on:\n%s", out)
+			}
+		})
+	}
 }

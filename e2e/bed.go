@@ -34,7 +34,19 @@ var rootPackages = []string{
 	"iproute2",
 	"procps", // ps, pgrep, kill for the checks
 	"curl",   // GET /healthz from inside
+	// What install.sh installs for the game (its 32-bit runtime), and
+	// dpkg knows the i386 architecture (foreignArch): the container has
+	// no network, so install.sh finds them there, as on a host where it
+	// ran before, and installs nothing.
+	"lib32gcc-s1",
+	"lib32stdc++6",
+	"libc6-i386",
 }
+
+// foreignArch is added to dpkg's architectures after the packages are
+// in, as install.sh adds it. Not through mmdebstrap's --architectures,
+// which would fetch i386 package lists no package here needs.
+const foreignArch = "i386"
 
 // hostTools are the host commands the bed runs, with the Debian package
 // that brings each one.
@@ -124,7 +136,7 @@ func rootfsTarball(ctx context.Context, log io.Writer) (string, error) {
 		return "", fmt.Errorf("find a cache directory: %w", err)
 	}
 	cache = filepath.Join(cache, "left4me-e2e")
-	sum := sha256.Sum256([]byte(strings.Join(append([]string{rootfsVersion, suite, variant}, rootPackages...), " ")))
+	sum := sha256.Sum256([]byte(strings.Join(append([]string{rootfsVersion, suite, variant, foreignArch}, rootPackages...), " ")))
 	path := filepath.Join(cache, "rootfs-"+suite+"-"+hex.EncodeToString(sum[:6])+".tar.zst")
 	if _, err := os.Stat(path); err == nil {
 		fmt.Fprintf(log, "# root file system: cached %s\n", path)
@@ -139,6 +151,7 @@ func rootfsTarball(ctx context.Context, log io.Writer) (string, error) {
 	os.Remove(tmp)
 	out, err := command(ctx, "mmdebstrap", "--quiet", "--variant="+variant,
 		"--include="+strings.Join(rootPackages, ","),
+		`--customize-hook=chroot "$1" dpkg --add-architecture `+foreignArch,
 		`--aptopt=Acquire::Retries "3"`, suite, tmp)
 	if err != nil {
 		os.Remove(tmp)
