@@ -149,7 +149,8 @@ func setUp(ctx context.Context, r *report) (*container, func(), error) {
 		return nil, cleanup, err
 	}
 	// What an operator has: a checkout with deploy/ and the built panel,
-	// and the CLI and the stand-in game server installed by hand.
+	// and the CLI, the stand-in game server and the stand-in steamcmd
+	// (step 14 puts it where Valve's would go) installed by hand.
 	if err := copyDeploy(repo, filepath.Join(root, checkout, "deploy")); err != nil {
 		return nil, cleanup, err
 	}
@@ -157,6 +158,7 @@ func setUp(ctx context.Context, r *report) (*container, func(), error) {
 		{"left4me", checkout + "/bin/left4me"},
 		{"l4d2ctl", "/usr/local/bin/l4d2ctl"},
 		{"fakesrcds", "/usr/local/bin/fakesrcds"},
+		{"fakesteamcmd", "/usr/local/bin/fakesteamcmd"},
 	} {
 		if err := copyFile(filepath.Join(bin, f[0]), filepath.Join(root, f[1]), 0o755); err != nil {
 			return nil, cleanup, err
@@ -312,6 +314,12 @@ func (b *bed) scenario(ctx context.Context) {
 	}
 	b.r.step("13. SIGKILL three times, 7 s apart, with the poller at its default 30 s")
 	b.crashesAtTheDefaultInterval(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
+	b.r.step("14. install the game through the API (fakesteamcmd as steamcmd), run the installed srcds_run, update it under a running server")
+	b.installTheGame(ctx)
 }
 
 // sh runs a shell command line inside the container as root.
