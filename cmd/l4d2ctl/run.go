@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/buildinfo"
 	"github.com/left4me/left4me/internal/bytesize"
 )
 
@@ -30,7 +33,8 @@ Commands:
   restart NAME           restart the instance
   status [NAME...]       state of the named instances (default: all under the state root)
   list                   instances under the state root, with their states
-  logs NAME [-n N] [-f]  the last N (default 50) log lines; -f keeps following
+  logs NAME [-n N] [-f]  the last N (default 50) log lines of an instance under the
+                         state root; -f keeps following
   game status            the game installation: installed or not, build, size, path,
                          the program that runs a server (install and update it from
                          the panel's Game page or its API)
@@ -39,9 +43,11 @@ Flags:
   --backend sudo|fake    host backend (env LEFT4ME_BACKEND, default sudo)
   --state-root DIR       state root holding instances/ (env LEFT4ME_STATE_ROOT, default /var/lib/left4me)
   --help                 show this help
+  --version              show the build (version, commit, Go)
 
 Instance names: ` + hostbackend.NameRule + `.
-Exit status: 0 success, 1 the operation failed, 2 bad usage or name (nothing was run).
+Exit status: 0 success, 1 the operation failed (or the state root or instance is
+not there), 2 bad usage or name (nothing was run).
 `
 
 // usageError is bad usage; run prints it with a hint and exits 2.
@@ -74,17 +80,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 func runErr(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, open opener) error {
-	fs := flag.NewFlagSet("l4d2ctl", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	backendName := fs.String("backend", envOr(getenv, "LEFT4ME_BACKEND", "sudo"), "")
-	stateRoot := fs.String("state-root", envOr(getenv, "LEFT4ME_STATE_ROOT", "/var/lib/left4me"), "")
-	if err := fs.Parse(args); err != nil {
+	flags := flag.NewFlagSet("l4d2ctl", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	backendName := flags.String("backend", envOr(getenv, "LEFT4ME_BACKEND", "sudo"), "")
+	stateRoot := flags.String("state-root", envOr(getenv, "LEFT4ME_STATE_ROOT", "/var/lib/left4me"), "")
+	version := flags.Bool("version", false, "")
+	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err.Error()}
 	}
-	rest := fs.Args()
+	if *version {
+		_, err := fmt.Fprintln(stdout, buildinfo.Version("l4d2ctl"))
+		return err
+	}
+	rest := flags.Args()
 	if len(rest) == 0 {
 		return usagef("no command given")
 	}
@@ -121,6 +132,9 @@ func runErr(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return err
 		}
 		action = func(b hostbackend.Backend) error {
+			if err := instanceExists(ctx, b, name, *stateRoot); err != nil {
+				return err
+			}
 			err := b.Journal(ctx, name, lines, follow, printLine(stdout, stderr))
 			if follow && errors.Is(err, context.Canceled) {
 				return nil // Ctrl-C ends a follow; that is success
@@ -140,7 +154,43 @@ func runErr(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if err := checkStateRoot(*stateRoot); err != nil {
+		return err
+	}
 	return action(b)
+}
+
+// checkStateRoot fails when the state root is not a directory: every
+// instance and the game live below it, so without it "no instances" would
+// be a wrong answer rather than an empty one.
+func checkStateRoot(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the state root %s does not exist: is left4me installed here? "+
+			"Name the right one with --state-root or LEFT4ME_STATE_ROOT (make run's is ./var)", dir)
+	case err != nil:
+		return fmt.Errorf("the state root: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("the state root %s is not a directory (--state-root, LEFT4ME_STATE_ROOT)", dir)
+	}
+	return nil
+}
+
+// instanceExists fails unless name is an instance under the state root:
+// systemd answers for any name of the unit template, so its log would be
+// empty rather than unknown.
+func instanceExists(ctx context.Context, b hostbackend.Backend, name, stateRoot string) error {
+	names, err := b.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("there is no instance %s under the state root %s ('l4d2ctl list' shows those there are)", name, stateRoot)
 }
 
 func envOr(getenv func(string) string, key, def string) string {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +19,11 @@ type result struct {
 	stdout, stderr string
 }
 
-// invoke runs l4d2ctl against b and reports what it printed.
+// invoke runs l4d2ctl against b, with a state root of the test's own
+// unless args name one, and reports what it printed.
 func invoke(t *testing.T, ctx context.Context, b *fake.Backend, args ...string) result {
 	t.Helper()
+	root := t.TempDir()
 	var out, errOut bytes.Buffer
 	open := func(name string, cfg hostbackend.Config) (hostbackend.Backend, error) {
 		if name != "fake" {
@@ -28,8 +32,11 @@ func invoke(t *testing.T, ctx context.Context, b *fake.Backend, args ...string) 
 		return b, nil
 	}
 	env := func(k string) string {
-		if k == "LEFT4ME_BACKEND" {
+		switch k {
+		case "LEFT4ME_BACKEND":
 			return "fake"
+		case "LEFT4ME_STATE_ROOT":
+			return root
 		}
 		return ""
 	}
@@ -186,6 +193,9 @@ func TestListAndStatusOfAll(t *testing.T) {
 
 func TestLogs(t *testing.T) {
 	b := fake.New(fake.Options{GameInstalled: true})
+	if err := b.Provision(context.Background(), hostbackend.InstanceSpec{Name: "coop-1", Port: 27015}); err != nil {
+		t.Fatal(err)
+	}
 	b.SeedJournal("coop-1", []string{"l1", "l2", "l3"})
 	r := invoke(t, context.Background(), b, "logs", "coop-1", "-n", "2")
 	if r.code != 0 || r.stdout != "l2\nl3\n" {
@@ -193,11 +203,12 @@ func TestLogs(t *testing.T) {
 	}
 
 	// -f follows until interrupted, and an interrupt is success.
+	b.ResetCalls()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() { done <- invoke(t, ctx, b, "logs", "-f", "coop-1") }()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(b.Calls()) < 2 {
+	for !called(b, "journal") {
 		if time.Now().After(deadline) {
 			t.Fatal("logs -f never called the journal")
 		}
@@ -253,7 +264,7 @@ func TestGameStatusNeedsABackendThatKnowsTheGame(t *testing.T) {
 	open := func(string, hostbackend.Config) (hostbackend.Backend, error) {
 		return struct{ hostbackend.Backend }{fake.New(fake.Options{GameInstalled: true})}, nil // hides the Game methods
 	}
-	code := run(context.Background(), []string{"--backend", "fake", "game", "status"}, &out, &errOut, func(string) string { return "" }, open)
+	code := run(context.Background(), []string{"--backend", "fake", "--state-root", t.TempDir(), "game", "status"}, &out, &errOut, func(string) string { return "" }, open)
 	if code != 1 || !strings.Contains(errOut.String(), "cannot report the game") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
@@ -272,5 +283,72 @@ func TestStartIsRefusedWhileTheGameIsMissing(t *testing.T) {
 	}
 	if r := invoke(t, context.Background(), b, "stop", "coop-1"); r.code != 0 {
 		t.Fatalf("stop without the game: %+v", r)
+	}
+}
+
+// called reports whether b recorded a call of verb.
+func called(b *fake.Backend, verb string) bool {
+	for _, c := range b.Calls() {
+		if c.Verb == verb {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLogsOfAnUnknownInstanceExitsOne(t *testing.T) {
+	b := fake.New(fake.Options{GameInstalled: true})
+	b.SeedJournal("gone", []string{"a line systemd still has"})
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"nosuch", []string{"logs", "nosuch"}},
+		{"gone", []string{"logs", "gone", "-n", "5"}},
+		{"gone", []string{"logs", "-f", "gone"}},
+	} {
+		args := tt.args
+		r := invoke(t, context.Background(), b, args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "there is no instance "+tt.name+" under the state root") {
+			t.Errorf("l4d2ctl %q: %+v, want exit 1 saying there is no such instance", args, r)
+		}
+		if r.stdout != "" {
+			t.Errorf("l4d2ctl %q printed %q", args, r.stdout)
+		}
+	}
+	if called(b, "journal") {
+		t.Errorf("the journal of an unknown instance was read: %+v", b.Calls())
+	}
+}
+
+func TestAMissingStateRootExitsOne(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		root, want string
+	}{
+		{missing, "the state root " + missing + " does not exist"},
+		{file, "the state root " + file + " is not a directory"},
+	} {
+		for _, cmd := range [][]string{{"status"}, {"list"}, {"status", "coop-1"}, {"logs", "coop-1"}, {"start", "coop-1"}, {"game", "status"}} {
+			b := fake.New(fake.Options{GameInstalled: true})
+			r := invoke(t, context.Background(), b, append([]string{"--state-root", tt.root}, cmd...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stdout, "no instances") {
+				t.Errorf("l4d2ctl %q with the state root %s: %+v, want exit 1 and %q", cmd, tt.root, r, tt.want)
+			}
+			if calls := b.Calls(); len(calls) != 0 {
+				t.Errorf("l4d2ctl %q ran %+v", cmd, calls)
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := invoke(t, context.Background(), fake.New(fake.Options{}), "--version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "l4d2ctl ") || !strings.Contains(r.stdout, "go1.") || r.stderr != "" {
+		t.Fatalf("--version: %+v", r)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/left4me/left4me/app"
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/buildinfo"
 	"github.com/left4me/left4me/internal/connlimit"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
@@ -29,6 +30,7 @@ Commands:
   create-token USER NAME     create an API token called NAME for USER and print it
                              (shown once; revoke it on the account page)
   help                       show this help
+  version                    show the build (version, commit, Go); also --version
 
 left4me serve flags (each also read from the environment variable beside it):
 `
@@ -53,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage+app.ConfigHelp())
 		return nil
+	case "version", "-version", "--version":
+		_, err := fmt.Fprintln(stdout, buildinfo.Version("left4me"))
+		return err
 	case "serve":
 		cfg, err := app.LoadConfig(args[1:], getenv)
 		if errors.Is(err, flag.ErrHelp) {

@@ -134,3 +134,15 @@ func TestServeOnABusyAddressRunsNoJob(t *testing.T) {
 		t.Fatalf("the job is %s after %d attempts; a panel that could not listen must not run it", got.State, got.Attempts)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "version"} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), []string{arg}, &out, &errOut, func(string) string { return "" }); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		if !strings.HasPrefix(out.String(), "left4me ") || !strings.Contains(out.String(), "go1.") || errOut.Len() != 0 {
+			t.Errorf("%s printed %q, stderr %q", arg, out.String(), errOut.String())
+		}
+	}
+}
