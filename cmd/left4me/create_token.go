@@ -15,8 +15,9 @@ import (
 // createToken runs `left4me create-token USER NAME`: it creates an API
 // token called NAME for USER in the database named by LEFT4ME_DB, as the
 // account page does, and prints only the token, so that a provisioning
-// script can say TOKEN=$(left4me create-token ann deploy).
-func createToken(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+// script can say TOKEN=$(left4me create-token ann deploy); which database
+// it used goes to stderr.
+func createToken(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") {
 			return fmt.Errorf("%w: create-token: unknown flag %q", errUsage, a)
@@ -33,7 +34,7 @@ func createToken(ctx context.Context, args []string, stdout io.Writer, getenv fu
 	defer db.Close()
 	u, err := db.GetUserByName(ctx, userName)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: create-token: there is no user %s (left4me create-user %s adds one)", errUsage, userName, userName)
+		return fmt.Errorf("%w: create-token: there is no user %s in %s (left4me create-user %s adds one)", errUsage, userName, db.where(), userName)
 	}
 	if err != nil {
 		return err
@@ -41,7 +42,7 @@ func createToken(ctx context.Context, args []string, stdout io.Writer, getenv fu
 	if u.Disabled {
 		return fmt.Errorf("%w: create-token: %s is disabled; a disabled user's tokens do not work", errUsage, u.Name)
 	}
-	svc := app.NewService(app.ServiceOptions{DB: db, Queue: jobs.NewQueue(jobs.QueueOpts{DB: db})})
+	svc := app.NewService(app.ServiceOptions{DB: db.DB, Queue: jobs.NewQueue(jobs.QueueOpts{DB: db.DB})})
 	token, _, err := svc.CreateToken(ctx, u.ID, tokenName)
 	var fe app.FieldErrors
 	if errors.As(err, &fe) {
@@ -50,6 +51,9 @@ func createToken(ctx context.Context, args []string, stdout io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(stdout, token)
-	return err
+	if _, err := fmt.Fprintln(stdout, token); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "created the token \"%s\" for %s in %s\n", tokenName, u.Name, db.where())
+	return nil
 }

@@ -37,8 +37,11 @@ func TestCreateTokenPrintsOnlyTheToken(t *testing.T) {
 	if err := run(context.Background(), []string{"create-token", "ann", "deploy bot"}, &out, &errOut, getenv); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^l4m_[A-Za-z0-9_-]{43}\n$`).MatchString(out.String()) || errOut.Len() != 0 {
-		t.Fatalf("stdout %q, stderr %q: want the token alone on a line", out.String(), errOut.String())
+	if !regexp.MustCompile(`^l4m_[A-Za-z0-9_-]{43}\n$`).MatchString(out.String()) {
+		t.Fatalf("stdout %q: want the token alone on a line", out.String())
+	}
+	if want := "created the token \"deploy bot\" for ann in the database " + dbPath + "\n"; errOut.String() != want {
+		t.Fatalf("stderr %q, want %q", errOut.String(), want)
 	}
 	tok, err := db.GetAPITokenByHash(context.Background(), store.HashAPIToken(strings.TrimSpace(out.String())))
 	if err != nil || tok.Name != "deploy bot" {

@@ -20,7 +20,8 @@ import (
 var stdin io.Reader = os.Stdin
 
 // createUser runs `left4me create-user NAME [--admin]`: it adds a user to
-// the database named by LEFT4ME_DB, an operator unless --admin is given.
+// the database named by LEFT4ME_DB, an operator unless --admin is given,
+// and says which database it used.
 // The password is asked twice without echo on a terminal, or read as the
 // first line of stdin otherwise.
 func createUser(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
@@ -50,7 +51,7 @@ func createUser(ctx context.Context, args []string, stdout io.Writer, getenv fun
 		return err
 	}
 	defer db.Close()
-	svc := app.NewService(app.ServiceOptions{DB: db, Queue: jobs.NewQueue(jobs.QueueOpts{DB: db})})
+	svc := app.NewService(app.ServiceOptions{DB: db.DB, Queue: jobs.NewQueue(jobs.QueueOpts{DB: db.DB})})
 	u, err := svc.CreateUser(ctx, app.UserInput{Name: name, Role: role, Password: password, PasswordConfirm: confirm})
 	var fe app.FieldErrors
 	if errors.As(err, &fe) {
@@ -59,7 +60,7 @@ func createUser(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "created %s %s\n", u.Role, u.Name)
+	fmt.Fprintf(stdout, "created %s %s in %s\n", u.Role, u.Name, db.where())
 	return nil
 }
 

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,6 +66,68 @@ func TestCreateUserReadsThePasswordFromStdin(t *testing.T) {
 			if u.Role != tt.wantRole || !app.CheckPassword(u.PasswordHash, pw) || app.CheckPassword(u.PasswordHash, pw+"x") {
 				t.Fatalf("user %+v does not have role %s and the password", u, tt.wantRole)
 			}
+			// The first user made the database; each says which it used.
+			where := "the database "
+			if tt.args[1] == "ann" {
+				where = "the new database "
+			}
+			if want := "created " + string(tt.wantRole) + " " + tt.args[1] + " in " + where + dbPath + "\n"; out.String() != want {
+				t.Errorf("stdout %q, want %q", out.String(), want)
+			}
 		})
+	}
+}
+
+// TestShellCommandsMakeNoDatabaseWhereNoPanelLooks: without LEFT4ME_DB
+// they use serve's default, but only when it is there.
+func TestShellCommandsMakeNoDatabaseWhereNoPanelLooks(t *testing.T) {
+	old, oldIn := defaultDB, stdin
+	t.Cleanup(func() { defaultDB, stdin = old, oldIn })
+	defaultDB = filepath.Join(t.TempDir(), "left4me.db")
+	noEnv := func(string) string { return "" }
+
+	for _, args := range [][]string{{"create-user", "ann", "--admin"}, {"create-token", "ann", "bot"}} {
+		stdin = strings.NewReader("correct horse\n")
+		var out bytes.Buffer
+		err := run(context.Background(), args, &out, &out, noEnv)
+		if err == nil || !strings.Contains(err.Error(), "there is no database at "+defaultDB+" (the default): set LEFT4ME_DB") || exitCode(err) != 1 {
+			t.Fatalf("%q without a database: %v (exit %d), want exit 1 naming the default and LEFT4ME_DB", args, err, exitCode(err))
+		}
+		if _, err := os.Stat(defaultDB); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%q made %s (%v)", args, defaultDB, err)
+		}
+	}
+
+	// Once serve has made it, they use it and say so.
+	db, err := store.Open(context.Background(), defaultDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	stdin = strings.NewReader("correct horse\n")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"create-user", "ann", "--admin"}, &out, &out, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if want := "created admin ann in the database " + defaultDB + "\n"; out.String() != want {
+		t.Fatalf("stdout %q, want %q", out.String(), want)
+	}
+}
+
+// TestShellCommandsSayARelativeDatabaseInFull: make run's
+// LEFT4ME_DB=var/left4me.db, from the checkout.
+func TestShellCommandsSayARelativeDatabaseInFull(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	oldIn := stdin
+	t.Cleanup(func() { stdin = oldIn })
+	stdin = strings.NewReader("correct horse\n")
+	getenv := func(k string) string { return map[string]string{"LEFT4ME_DB": "left4me.db"}[k] }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"create-user", "ann"}, &out, &out, getenv); err != nil {
+		t.Fatal(err)
+	}
+	if want := "created operator ann in the new database " + filepath.Join(dir, "left4me.db") + "\n"; out.String() != want {
+		t.Fatalf("stdout %q, want %q", out.String(), want)
 	}
 }

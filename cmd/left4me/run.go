@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -72,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "create-user":
 		return createUser(ctx, args[1:], stdout, getenv)
 	case "create-token":
-		return createToken(ctx, args[1:], stdout, getenv)
+		return createToken(ctx, args[1:], stdout, stderr, getenv)
 	default:
 		return fmt.Errorf("%w: unknown command %q (try left4me help)", errUsage, args[0])
 	}
@@ -223,16 +226,48 @@ func warnDescriptors(log *slog.Logger, maxConns int) {
 	}
 }
 
-// openDB opens the database named by LEFT4ME_DB (default as `serve`'s),
-// for the commands that work on it from the shell.
-func openDB(ctx context.Context, getenv func(string) string) (*store.DB, error) {
+// defaultDB is the database the shell commands open without LEFT4ME_DB,
+// serve's default; tests replace it.
+var defaultDB = app.DefaultConfig().DB
+
+// shellDB is the database a shell command works on.
+type shellDB struct {
+	*store.DB
+	Path string // absolute
+	New  bool   // the command made the file
+}
+
+// where says which database a command used, for its message.
+func (d shellDB) where() string {
+	if d.New {
+		return "the new database " + d.Path
+	}
+	return "the database " + d.Path
+}
+
+// openDB opens the database named by LEFT4ME_DB for the commands that work
+// on it from the shell, making it when LEFT4ME_DB names a file not there
+// yet. Without LEFT4ME_DB it opens serve's default only when that exists:
+// a new database there would be one no panel reads (make run's is
+// var/left4me.db).
+func openDB(ctx context.Context, getenv func(string) string) (shellDB, error) {
 	path := getenv("LEFT4ME_DB")
-	if path == "" {
-		path = app.DefaultConfig().DB
+	named := path != ""
+	if !named {
+		path = defaultDB
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	_, err := os.Stat(path)
+	isNew := errors.Is(err, fs.ErrNotExist)
+	if isNew && !named {
+		return shellDB{}, fmt.Errorf("there is no database at %s (the default): set LEFT4ME_DB to the panel's "+
+			"(LEFT4ME_DB=var/left4me.db for make run's), or start left4me serve once to make it", path)
 	}
 	db, err := store.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return shellDB{}, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return db, nil
+	return shellDB{DB: db, Path: path, New: isNew}, nil
 }
