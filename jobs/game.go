@@ -135,7 +135,7 @@ func (r *Runner) runGame(ctx context.Context, job *store.Job, lines *lineSink) e
 	}
 	// The servers come back whether the update worked or not: the old
 	// files are still there when it failed.
-	startErr := r.startAfterGame(context.WithoutCancel(ctx), stopped, lines)
+	startErr := r.startAfterGame(context.WithoutCancel(ctx), job, stopped, lines)
 	return errors.Join(gameErr, startErr)
 }
 
@@ -190,9 +190,10 @@ func (r *Runner) stopForGame(ctx context.Context, job *store.Job, lines *lineSin
 		lines.system("%s: stopping it for the game's update (it stays wanted running)", s.Name)
 		if err := r.opts.Backend.Disable(ctx, s.Name, lines.lineFunc()); err != nil {
 			// Start again what was stopped before giving up.
-			startErr := r.startAfterGame(context.WithoutCancel(ctx), stopped, lines)
+			startErr := r.startAfterGame(context.WithoutCancel(ctx), job, stopped, lines)
 			return nil, errors.Join(fmt.Errorf("stop %s for the update: %w", s.Name, err), startErr)
 		}
+		r.recordState(context.WithoutCancel(ctx), job, s, "stopped for the game's update", lines)
 		stopped = append(stopped, s)
 	}
 	return stopped, nil
@@ -200,7 +201,7 @@ func (r *Runner) stopForGame(ctx context.Context, job *store.Job, lines *lineSin
 
 // startAfterGame starts again the servers stopForGame stopped, those still
 // wanted running, and says for each what it did.
-func (r *Runner) startAfterGame(ctx context.Context, stopped []gameServer, lines *lineSink) error {
+func (r *Runner) startAfterGame(ctx context.Context, job *store.Job, stopped []gameServer, lines *lineSink) error {
 	var errs []error
 	for _, s := range stopped {
 		var desired store.DesiredState
@@ -222,11 +223,41 @@ func (r *Runner) startAfterGame(ctx context.Context, stopped []gameServer, lines
 			continue
 		}
 		lines.system("%s: started again", s.Name)
+		r.recordState(ctx, job, s, "started again after the game's update", lines)
 	}
 	if len(stopped) > 0 && r.poller != nil {
 		r.poller.Settle()
 	}
 	return errors.Join(errs...)
+}
+
+// recordState reads a server's unit back after the game job stopped or
+// started it and writes the state through the state writer, with the job
+// as its reason, so the history puts the change down to the job rather
+// than to something outside the panel (the poller leaves such servers
+// alone while the job runs).
+func (r *Runner) recordState(ctx context.Context, job *store.Job, s gameServer, what string, lines *lineSink) {
+	srv, unit := r.observe(ctx, s.ID, s.Name, lines)
+	if unit == nil {
+		return
+	}
+	err := writeTx(ctx, r.q.db, func(ctx context.Context, tx bun.Tx) error {
+		w, err := newStateWriter(ctx, tx, r.opts.Clock().UnixMilli(), false)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		_, err = w.write(ctx, observation{
+			serverID: srv.ID, oldState: srv.ActualState, version: srv.StateVersion, oldRestarts: srv.NRestarts,
+			unit: unit, state: unit.State(), always: true,
+			reason: fmt.Sprintf("after job %d (%s): %s", job.ID, job.Operation, what),
+		})
+		return err
+	})
+	r.health.storeContact(r.opts.Clock(), err)
+	if err != nil {
+		lines.system("%s: could not record its state: %v", s.Name, err)
+	}
 }
 
 // asker answers steamcmd's questions through Queue.Answer: the job shows

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -166,6 +167,44 @@ func TestAGameUpdateRefusesRunningServersUnlessAskedToRestartThem(t *testing.T) 
 		if srv := server(t, e.db, n); srv.DesiredState != store.DesiredRunning || !e.fake.Enabled(n) {
 			t.Errorf("%s: desired %s, enabled %v", n, srv.DesiredState, e.fake.Enabled(n))
 		}
+		// The history puts the stop and the start down to the job.
+		hs := history(t, e.db, n)
+		if len(hs) < 2 || !strings.Contains(hs[1].Reason, "stopped for the game's update") ||
+			!strings.Contains(hs[0].Reason, "started again after the game's update") || !strings.HasPrefix(hs[0].Reason, fmt.Sprintf("after job %d", j.ID)) {
+			t.Errorf("%s: history %+v", n, hs)
+		}
+	}
+}
+
+func TestThePollerLeavesServersAloneWhileAnUpdateMayRestartThem(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	storetest.Server(t, e.db, "alpha", 27015)
+	e.fake.ExternalEnable("alpha")
+	p := newPoller(e, nil, nil)
+	ctx := context.Background()
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	j := enqueueGame(t, e.q, store.OpGameUpdate, store.OptionRestartServers)
+	if _, err := e.q.Claim(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.ExternalDisable("alpha") // as the job's stop does
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if srv := server(t, e.db, "alpha"); srv.ActualState != hostbackend.StateRunning {
+		t.Fatalf("while job %d runs the poller wrote %s", j.ID, srv.ActualState)
+	}
+	// Once it has ended, the poller looks again.
+	if _, err := e.db.Writer().NewRaw(`UPDATE jobs SET state = 'cancelled', lease_until = NULL WHERE id = ?`, j.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if srv := server(t, e.db, "alpha"); srv.ActualState != hostbackend.StateStopped {
+		t.Fatalf("after the job the poller did not look: %s", srv.ActualState)
 	}
 }
 

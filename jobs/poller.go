@@ -176,11 +176,9 @@ func (p *Poller) Tick(ctx context.Context) error {
 
 	var servers []polled
 	err := p.opts.DB.Reader().NewRaw(`
-		SELECT s.id, s.name, s.actual_state, s.state_version, s.n_restarts FROM servers AS s
-		WHERE NOT EXISTS (
-			SELECT 1 FROM jobs AS j
-			WHERE j.server_name = s.name AND j.state IN ('queued', 'running'))
-		ORDER BY s.id`).Scan(ctx, &servers)
+		SELECT servers.id, servers.name, servers.actual_state, servers.state_version, servers.n_restarts FROM servers
+		WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE `+busyJob+`)
+		ORDER BY servers.id`).Scan(ctx, &servers)
 	if err != nil {
 		return fmt.Errorf("state poller: list servers: %w", err)
 	}

@@ -61,11 +61,19 @@ SET actual_state = ?,
 WHERE id = ? AND state_version = ?`
 
 // idleOnly keeps the poller's writes off servers that got a job after the
-// poller listed them: the job's own refresh will say what happened.
+// poller listed them (or while a game update that may stop and start them
+// runs, see busyJob): the job's own refresh will say what happened.
 const idleOnly = `
   AND NOT EXISTS (
       SELECT 1 FROM jobs
-      WHERE jobs.server_name = servers.name AND jobs.state IN ('queued', 'running'))`
+      WHERE ` + busyJob + `)`
+
+// busyJob, in a query over jobs and servers, matches a job that makes the
+// poller leave the server alone: one of its own queued or running, or a
+// running game job allowed to stop and start every server
+// (store.OptionRestartServers), which records their states itself.
+const busyJob = `(jobs.server_name = servers.name AND jobs.state IN ('queued', 'running'))
+         OR (jobs.server_name = '' AND jobs.state = 'running' AND jobs.options = 'restart-servers')`
 
 // newStateWriter prepares the statements on tx. With onlyIdle, a write is
 // skipped for a server that has a queued or running job.
