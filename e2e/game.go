@@ -165,9 +165,25 @@ func (b *bed) installTheGame(ctx context.Context) {
 		b.r.note("took %s", time.Since(t).Round(100*time.Millisecond))
 	}
 	b.r.check(fmt.Sprintf("GET /api/v1/servers/%s: running within %s, and still wanted running", gameServer, pollInterval+pollSlack), err)
-	if hs, err := b.api.historyOf(ctx, gameServer, updated); err == nil {
+	hs, err := b.api.historyOf(ctx, gameServer, updated)
+	if err == nil {
 		b.r.note("history of %s since the update: %s", gameServer, joinHistory(hs))
+		stoppedByJob, startedByJob := false, false
+		for _, h := range hs {
+			switch {
+			case strings.Contains(h.Reason, "outside the panel"):
+				err = fmt.Errorf("the update's stop or start is put down to something outside the panel: %s", h)
+			case strings.Contains(h.Reason, "stopped for the game's update"):
+				stoppedByJob = true
+			case strings.Contains(h.Reason, "started again after the game's update"):
+				startedByJob = true
+			}
+		}
+		if err == nil && (!stoppedByJob || !startedByJob) {
+			err = fmt.Errorf("no rows of the update job's stop and start: %s", joinHistory(hs))
+		}
 	}
+	b.r.check(fmt.Sprintf("GET …/history of %s: the stop and the start are the update job's, nothing outside the panel", gameServer), err)
 }
 
 // fleetStopped stops the servers of steps 11 to 13 through the API: they
