@@ -125,8 +125,8 @@ func TestPagesLoadOnlyOwnEmbeddedAssets(t *testing.T) {
 			t.Errorf("GET %s = %v %v", u, resp.StatusCode, err)
 		}
 	})
-	if n != 4 {
-		t.Errorf("%d assets, want htmx, pico, app.js and app.css", n)
+	if n != 5 {
+		t.Errorf("%d assets, want htmx, idiomorph, pico, app.js and app.css", n)
 	}
 	if doc.Find("script:not([src]), style, [style]").Length() != 0 {
 		t.Error("a page has inline script or style, which the CSP forbids")

@@ -88,3 +88,58 @@ func TestTheStatusTablesTimesFollowTheClock(t *testing.T) {
 		t.Fatalf("a minute later the drift = %q, want 3 min ago", got)
 	}
 }
+
+// TestTheStatusTableMorphsWithStableIDsAndNamedButtons: the poll morphs
+// the region (so focus and selection survive it), every row and button
+// keeps the same id from one poll to the next, buttons say which server
+// they act on, and each row's state is announced politely with the
+// server's name.
+func TestTheStatusTableMorphsWithStableIDsAndNamedButtons(t *testing.T) {
+	e := newEnv(t)
+	storetest.Server(t, e.db, "coop-1", 27015)
+	storetest.Server(t, e.db, "vs-2", 27016)
+	c := e.as(store.RoleOperator)
+
+	ids := func(doc *goquery.Document) []string {
+		var out []string
+		doc.Find(`[data-testid="status-region"] [id]`).Each(func(_ int, s *goquery.Selection) {
+			out = append(out, s.AttrOr("id", ""))
+		})
+		return out
+	}
+	_, page := c.get("/")
+	region := page.Find(`[data-testid="status-region"]`)
+	if region.AttrOr("hx-ext", "") != "morph" || region.AttrOr("hx-swap", "") != "morph" {
+		t.Errorf("the status region swaps with hx-ext=%q hx-swap=%q, want morph", region.AttrOr("hx-ext", ""), region.AttrOr("hx-swap", ""))
+	}
+	// The boosted action forms inside swap a whole page into <body>; a
+	// morph inherited from the region would morph <body> away.
+	if region.AttrOr("hx-disinherit", "") != "hx-swap" {
+		t.Errorf("the region's hx-disinherit = %q: its forms inherit the morph", region.AttrOr("hx-disinherit", ""))
+	}
+	first := ids(page)
+	_, frag := c.get("/servers/status")
+	if got := ids(frag); strings.Join(got, " ") != strings.Join(first, " ") {
+		t.Errorf("ids in the page %v, in the poll %v", first, got)
+	}
+	for _, name := range []string{"coop-1", "vs-2"} {
+		row := frag.Find(`[data-testid="server-row"][data-name="` + name + `"]`)
+		if row.AttrOr("id", "") != "server-"+name {
+			t.Errorf("row %s has id %q", name, row.AttrOr("id", ""))
+		}
+		for _, tc := range []struct{ testid, label, id string }{
+			{"action-start", "Start " + name, "start-" + name},
+			{"action-stop", "Stop " + name, "stop-" + name},
+			{"action-restart", "Restart " + name, "restart-" + name},
+		} {
+			b := row.Find(`[data-testid="` + tc.testid + `"]`)
+			if b.AttrOr("aria-label", "") != tc.label || b.AttrOr("id", "") != tc.id {
+				t.Errorf("%s: aria-label %q id %q, want %q %q", tc.testid, b.AttrOr("aria-label", ""), b.AttrOr("id", ""), tc.label, tc.id)
+			}
+		}
+		cell := row.Find(`[data-testid="state-cell"]`)
+		if cell.AttrOr("aria-live", "") != "polite" || !strings.HasPrefix(strings.TrimSpace(cell.Text()), name+":") {
+			t.Errorf("state cell of %s: aria-live %q, text %q", name, cell.AttrOr("aria-live", ""), cell.Text())
+		}
+	}
+}

@@ -1,5 +1,6 @@
-// Package static embeds the panel's scripts and styles: htmx and Pico CSS
-// vendored at pinned versions from the npm registry, and the panel's own
+// Package static embeds the panel's scripts and styles: htmx, its
+// idiomorph extension (the "morph" swap) and Pico CSS vendored at pinned
+// versions from the npm registry, unchanged, and the panel's own
 // app.js and app.css. Files are served under URLs that contain a hash of
 // their content, so they can be cached for a year and still change the
 // moment a file does. Nothing is loaded from a CDN.
@@ -20,8 +21,9 @@ import (
 
 // Versions of the vendored libraries, as in their file names.
 const (
-	HTMXVersion = "2.0.11"
-	PicoVersion = "2.1.1"
+	HTMXVersion      = "2.0.11"
+	IdiomorphVersion = "0.8.0" // dist/idiomorph-ext.min.js, 0BSD
+	PicoVersion      = "2.1.1"
 )
 
 //go:embed app.js app.css vendor/*.js vendor/*.css
@@ -79,6 +81,12 @@ func URL(name string) string {
 
 // HTMX is the URL of the vendored htmx.
 func HTMX() string { return URL("vendor/htmx-" + HTMXVersion + ".min.js") }
+
+// Idiomorph is the URL of the vendored idiomorph with its htmx extension
+// (hx-ext="morph", hx-swap="morph"): a polled fragment swapped this way
+// keeps the elements that did not change, and with them focus and
+// selection.
+func Idiomorph() string { return URL("vendor/idiomorph-ext-" + IdiomorphVersion + ".min.js") }
 
 // Pico is the URL of the vendored Pico CSS.
 func Pico() string { return URL("vendor/pico-" + PicoVersion + ".min.css") }

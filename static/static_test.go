@@ -15,7 +15,7 @@ import (
 func TestFilesAreServedUnderVersionedURLsWithLongCaching(t *testing.T) {
 	f := fiber.New()
 	static.Register(f)
-	for _, u := range []string{static.HTMX(), static.Pico(), static.URL("app.js"), static.URL("app.css")} {
+	for _, u := range []string{static.HTMX(), static.Idiomorph(), static.Pico(), static.URL("app.js"), static.URL("app.css")} {
 		if !regexp.MustCompile(`^/static/[0-9a-f]{12}/`).MatchString(u) {
 			t.Errorf("URL %s has no content hash", u)
 		}
@@ -35,7 +35,8 @@ func TestFilesAreServedUnderVersionedURLsWithLongCaching(t *testing.T) {
 			t.Errorf("GET %s Content-Type = %q", u, ct)
 		}
 	}
-	if !strings.Contains(static.HTMX(), "htmx-"+static.HTMXVersion) || !strings.Contains(static.Pico(), "pico-"+static.PicoVersion) {
+	if !strings.Contains(static.HTMX(), "htmx-"+static.HTMXVersion) || !strings.Contains(static.Pico(), "pico-"+static.PicoVersion) ||
+		!strings.Contains(static.Idiomorph(), "idiomorph-ext-"+static.IdiomorphVersion) {
 		t.Error("vendored URLs do not carry the pinned versions")
 	}
 }

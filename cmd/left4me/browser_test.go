@@ -171,6 +171,35 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		// A page load would drop this; it must survive every step below.
 		chromedp.Evaluate[chromedp.Void](`window.left4meNoReload = "still here"; undefined`),
 	)
+	// Focus on a row's button and a selected server name survive three
+	// polls of the status table (the poll morphs it; a replacing swap sent
+	// focus back to <body> every 2 s).
+	step("focus a row's button and select its name through three polls", 20*time.Second,
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			window.left4mePolls = [];
+			document.body.addEventListener("htmx:afterSettle", (e) => {
+				if (e.target.id !== "status") { return; }
+				const a = document.activeElement;
+				window.left4mePolls.push((a && a.id) + "|" + String(getSelection()));
+			});
+			const name = document.querySelector('tr[data-name="coop-1"] code');
+			const r = document.createRange();
+			r.selectNodeContents(name);
+			getSelection().removeAllRanges();
+			getSelection().addRange(r);
+			document.getElementById("restart-coop-1").focus();
+		})()`),
+		chromedp.Poll[chromedp.Void](`window.left4mePolls.length >= 3`, chromedp.WithPollingInterval(100*time.Millisecond)),
+	)
+	if polls, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.left4mePolls`)); err != nil {
+		t.Fatal(err)
+	} else {
+		for i, p := range polls {
+			if p != "restart-coop-1|coop-1" {
+				t.Errorf("after poll %d, focus|selection = %q, want restart-coop-1|coop-1", i+1, p)
+			}
+		}
+	}
 	step("start the server and see it running without a reload", 30*time.Second,
 		click(row+`[data-testid="action-start"]`),
 		chromedp.WaitVisible(chromedp.CSS(badge("running"))),
