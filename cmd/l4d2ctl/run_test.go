@@ -352,3 +352,35 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("--version: %+v", r)
 	}
 }
+
+// TestTheFakeHostOutlivesEachRun: l4d2ctl --backend fake keeps its
+// simulated host under the state root, so one run's start is the next
+// run's status.
+func TestTheFakeHostOutlivesEachRun(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "game"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "game", ".fake-installed"), []byte(fake.DefaultGameBuild+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l4d2ctl := func(args ...string) result {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"--backend", "fake", "--state-root", root}, args...), &out, &errOut,
+			func(string) string { return "" }, hostbackend.Open)
+		return result{code, out.String(), errOut.String()}
+	}
+	if r := l4d2ctl("start", "coop-1"); r.code != 0 {
+		t.Fatalf("start: %+v", r)
+	}
+	r := l4d2ctl("status", "coop-1")
+	if r.code != 0 || !regexpLine(r.stdout, "coop-1", "starting", "activating", "start") && !regexpLine(r.stdout, "coop-1", "running", "active", "running") {
+		t.Fatalf("status in the next run: %+v, want coop-1 starting or running", r)
+	}
+	if r := l4d2ctl("stop", "coop-1"); r.code != 0 {
+		t.Fatalf("stop: %+v", r)
+	}
+	if r := l4d2ctl("status", "coop-1"); r.code != 0 || !regexpLine(r.stdout, "coop-1", "stopped", "inactive", "dead") {
+		t.Fatalf("status after the stop: %+v", r)
+	}
+}

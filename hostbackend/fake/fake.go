@@ -12,6 +12,7 @@ package fake
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -34,8 +35,10 @@ const StartLimitBurst = 5
 // instance files in memory, the real clock.
 type Options struct {
 	// StateRoot, when set, makes Provision, Purge and List work on real
-	// files under StateRoot/instances, as the sudo backend does. Empty
-	// keeps instance specs in memory.
+	// files under StateRoot/instances, as the sudo backend does, and keeps
+	// the units in StateRoot/fake-units.json, so that every process on
+	// that root (a restarted panel, l4d2ctl) sees one host. Empty keeps
+	// instance specs and units in memory.
 	StateRoot string
 	// StartDelay is how long a unit stays activating before it is active.
 	StartDelay time.Duration
@@ -82,9 +85,13 @@ type Backend struct {
 	nextPID   int
 	journalCh chan struct{} // closed and replaced whenever a journal grows
 	game      gameSim
+
+	flock *os.File // unitsLock, held between lock and unlock
+	saved []byte   // unitsFile as this process last read or wrote it
 }
 
 type unit struct {
+	name      string
 	known     bool
 	enabled   bool
 	active    string
@@ -99,8 +106,18 @@ type unit struct {
 	loopAttempts int
 	// A pending timed transition, applied by advance once nextAt passed.
 	nextAt time.Time
-	next   func(u *unit, at time.Time)
+	next   transition
 }
+
+// transition is a unit's pending timed change.
+type transition uint8
+
+const (
+	noTransition transition = iota
+	toRunning               // activating/start over: running (or the crash loop's next crash)
+	toRestarted             // activating/auto-restart over: counted, then started
+	toStopped               // deactivating over: inactive/dead
+)
 
 var _ hostbackend.Backend = (*Backend)(nil)
 
@@ -199,16 +216,16 @@ func (b *Backend) Unhang(verb, name string) {
 
 // Enabled reports whether the unit is enabled (would come back after a reboot).
 func (b *Backend) Enabled(name string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	u := b.units[name]
 	return u != nil && u.enabled
 }
 
 // Unit returns the unit's current status without recording a call.
 func (b *Backend) Unit(name string) hostbackend.UnitStatus {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	return b.statusLocked(name, b.opts.Now())
 }
 
@@ -216,8 +233,8 @@ func (b *Backend) Unit(name string) hostbackend.UnitStatus {
 // failure, so the unit goes to activating/auto-restart and, after
 // RestartDelay, back to running with NRestarts counted.
 func (b *Backend) Crash(name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	if u.active != "active" {
@@ -233,8 +250,8 @@ func (b *Backend) Crash(name string) {
 // systemd's start limit fails it (after StartLimitBurst restarts), or
 // until a later Enable, Restart or Reboot starts it cleanly.
 func (b *Backend) CrashLoop(name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	u.crashLoop = true
@@ -247,8 +264,8 @@ func (b *Backend) CrashLoop(name string) {
 // OOMKill makes the kernel's OOM killer end the unit: it is failed with
 // Result=oom-kill.
 func (b *Backend) OOMKill(name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	b.logLocked(u, "A process of this unit has been killed by the OOM killer.")
@@ -260,8 +277,8 @@ func (b *Backend) OOMKill(name string) {
 
 // ExternalDisable is `systemctl disable --now` run outside the panel.
 func (b *Backend) ExternalDisable(name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	u.enabled = false
@@ -273,8 +290,8 @@ func (b *Backend) ExternalDisable(name string) {
 
 // ExternalEnable is `systemctl enable --now` run outside the panel.
 func (b *Backend) ExternalEnable(name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	u.enabled = true
@@ -284,12 +301,12 @@ func (b *Backend) ExternalEnable(name string) {
 // Reboot stops every unit and starts the enabled ones again, as a host
 // reboot does.
 func (b *Backend) Reboot() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	now := b.opts.Now()
 	for name, u := range b.units {
 		b.advance(u, now)
-		u.next = nil
+		u.next = noTransition
 		u.crashLoop = false
 		u.nRestarts = 0
 		u.result = "success"
@@ -304,8 +321,8 @@ func (b *Backend) Reboot() {
 
 // SeedJournal replaces the unit's log lines.
 func (b *Backend) SeedJournal(name string, lines []string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	u := b.unitLocked(name, b.opts.Now())
 	u.known = true
 	u.journal = append([]string(nil), lines...)
@@ -314,8 +331,8 @@ func (b *Backend) SeedJournal(name string, lines []string) {
 
 // AppendJournal adds lines to the unit's log; following readers get them.
 func (b *Backend) AppendJournal(name string, lines []string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
 	u := b.unitLocked(name, b.opts.Now())
 	u.known = true
 	u.journal = append(u.journal, lines...)
@@ -327,7 +344,10 @@ func (b *Backend) Enable(ctx context.Context, name string, out hostbackend.LineF
 	if err := b.begin(ctx, "enable", name, out); err != nil {
 		return err
 	}
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return err
+	}
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	wasEnabled := u.enabled
@@ -336,7 +356,7 @@ func (b *Backend) Enable(ctx context.Context, name string, out hostbackend.LineF
 	if u.active != "active" && u.active != "activating" {
 		b.startLocked(u, name, now)
 	}
-	b.mu.Unlock()
+	b.unlock()
 	if !wasEnabled && out != nil {
 		out(hostbackend.Line{Stream: hostbackend.Stderr, Text: "Created symlink /etc/systemd/system/multi-user.target.wants/" +
 			hostbackend.UnitName(name) + " → /etc/systemd/system/left4me-server@.service."})
@@ -350,14 +370,17 @@ func (b *Backend) Disable(ctx context.Context, name string, out hostbackend.Line
 	if err := b.begin(ctx, "disable", name, out); err != nil {
 		return err
 	}
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return err
+	}
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	wasEnabled := u.enabled
 	u.enabled = false
 	u.crashLoop = false
 	stopping := b.stopLocked(u, name, now)
-	b.mu.Unlock()
+	b.unlock()
 	if wasEnabled && out != nil {
 		out(hostbackend.Line{Stream: hostbackend.Stderr, Text: "Removed \"/etc/systemd/system/multi-user.target.wants/" + hostbackend.UnitName(name) + "\"."})
 	}
@@ -372,21 +395,27 @@ func (b *Backend) Restart(ctx context.Context, name string, out hostbackend.Line
 	if err := b.begin(ctx, "restart", name, out); err != nil {
 		return err
 	}
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return err
+	}
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
 	u.crashLoop = false
 	stopping := b.stopLocked(u, name, now)
-	b.mu.Unlock()
+	b.unlock()
 	if stopping {
 		if err := b.waitStopped(ctx, name); err != nil {
 			return err
 		}
 	}
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return err
+	}
 	now = b.opts.Now()
 	b.startLocked(b.unitLocked(name, now), name, now)
-	b.mu.Unlock()
+	b.unlock()
 	return nil
 }
 
@@ -403,16 +432,19 @@ func (b *Backend) Show(ctx context.Context, names ...string) ([]hostbackend.Unit
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return nil, err
+	}
 	b.calls = append(b.calls, Call{Verb: "show", Names: append([]string(nil), names...)})
 	if b.showErr != nil {
 		err := b.showErr
-		b.mu.Unlock()
+		b.unlock()
 		return nil, err
 	}
 	for _, n := range names {
 		if msg, ok := b.failureLocked("show", n); ok {
-			b.mu.Unlock()
+			b.unlock()
 			return nil, &hostbackend.CommandError{Verb: "show", ExitCode: 1, Stderr: msg}
 		}
 	}
@@ -421,7 +453,7 @@ func (b *Backend) Show(ctx context.Context, names ...string) ([]hostbackend.Unit
 		hang = hang || b.hangLocked("show", n)
 	}
 	if hang {
-		b.mu.Unlock()
+		b.unlock()
 		<-ctx.Done()
 		return nil, fmt.Errorf("show: %w", ctx.Err())
 	}
@@ -430,7 +462,7 @@ func (b *Backend) Show(ctx context.Context, names ...string) ([]hostbackend.Unit
 	for i, n := range names {
 		out[i] = b.statusLocked(n, now)
 	}
-	b.mu.Unlock()
+	b.unlock()
 	return out, nil
 }
 
@@ -445,7 +477,10 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 	if err := b.begin(ctx, "journal", name, out); err != nil {
 		return err
 	}
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return err
+	}
 	u := b.unitLocked(name, b.opts.Now())
 	start := len(u.journal) - lines
 	if start < 0 {
@@ -454,7 +489,13 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 	pending := append([]string(nil), u.journal[start:]...)
 	sent := len(u.journal)
 	wake := b.journalCh
-	b.mu.Unlock()
+	b.unlock()
+	var poll <-chan time.Time // another process's lines come through the file
+	if b.opts.StateRoot != "" && follow {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		poll = t.C
+	}
 	for {
 		for _, l := range pending {
 			if out != nil {
@@ -468,16 +509,20 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-wake:
+		case <-poll:
 		}
-		b.mu.Lock()
-		u = b.units[name]
+		if err := b.lock(); err != nil {
+			b.unlock()
+			return err
+		}
+		u = b.unitLocked(name, b.opts.Now())
 		if sent > len(u.journal) { // the journal was replaced
 			sent = 0
 		}
 		pending = append(pending[:0], u.journal[sent:]...)
 		sent = len(u.journal)
 		wake = b.journalCh
-		b.mu.Unlock()
+		b.unlock()
 	}
 }
 
@@ -489,8 +534,11 @@ func (b *Backend) Provision(ctx context.Context, spec hostbackend.InstanceSpec) 
 	if err := b.begin(ctx, "provision", spec.Name, nil); err != nil {
 		return err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return err
+	}
+	defer b.unlock()
 	b.unitLocked(spec.Name, b.opts.Now()).known = true
 	if b.opts.StateRoot != "" {
 		return hostbackend.InstanceFiles{Root: b.opts.StateRoot}.Write(spec)
@@ -599,14 +647,17 @@ func (b *Backend) waitStopped(ctx context.Context, name string) error {
 		return ctx.Err()
 	case <-t.C:
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if err := b.lock(); err != nil {
+		b.unlock()
+		return err
+	}
+	defer b.unlock()
 	u := b.unitLocked(name, b.opts.Now())
-	if u.active == "deactivating" && u.next != nil {
+	if u.active == "deactivating" && u.next != noTransition {
 		// The injected clock may not have moved; a real stop has finished.
-		f := u.next
-		u.next = nil
-		f(u, b.opts.Now())
+		t := u.next
+		u.next = noTransition
+		b.fire(u, t, b.opts.Now())
 	}
 	return nil
 }
@@ -628,7 +679,7 @@ func (b *Backend) hangLocked(verb, name string) bool {
 func (b *Backend) unitLocked(name string, now time.Time) *unit {
 	u := b.units[name]
 	if u == nil {
-		u = &unit{active: "inactive", sub: "dead", result: "success", since: now}
+		u = &unit{name: name, active: "inactive", sub: "dead", result: "success", since: now}
 		b.units[name] = u
 	}
 	b.advance(u, now)
@@ -651,10 +702,26 @@ func (b *Backend) statusLocked(name string, now time.Time) hostbackend.UnitStatu
 }
 
 func (b *Backend) advance(u *unit, now time.Time) {
-	for u.next != nil && !now.Before(u.nextAt) {
-		f, at := u.next, u.nextAt
-		u.next = nil
-		f(u, at)
+	for u.next != noTransition && !now.Before(u.nextAt) {
+		t, at := u.next, u.nextAt
+		u.next = noTransition
+		b.fire(u, t, at)
+	}
+}
+
+// fire makes the transition t happen to u at the time at.
+func (b *Backend) fire(u *unit, t transition, at time.Time) {
+	switch t {
+	case toRunning:
+		b.runningLocked(u, u.name, at)
+	case toRestarted:
+		u.nRestarts++
+		b.logLocked(u, fmt.Sprintf("Scheduled restart job, restart counter is at %d.", u.nRestarts))
+		b.runningLocked(u, u.name, at)
+	case toStopped:
+		u.mainPID = 0
+		b.setLocked(u, "inactive", "dead", at)
+		b.logLocked(u, "Stopped left4me-server@"+u.name+".service - Left 4 Dead 2 server "+u.name+".")
 	}
 }
 
@@ -665,21 +732,19 @@ func (b *Backend) setLocked(u *unit, active, sub string, at time.Time) {
 	u.active, u.sub = active, sub
 }
 
-func (b *Backend) schedule(u *unit, at time.Time, f func(u *unit, at time.Time)) {
-	u.nextAt, u.next = at, f
+func (b *Backend) schedule(u *unit, at time.Time, t transition) {
+	u.nextAt, u.next = at, t
 	b.advance(u, b.opts.Now())
 }
 
 // startLocked moves the unit through activating/start to active/running.
 func (b *Backend) startLocked(u *unit, name string, now time.Time) {
 	u.known = true
-	u.next = nil
+	u.next = noTransition
 	u.result = "success"
 	b.setLocked(u, "activating", "start", now)
 	b.logLocked(u, "Starting left4me-server@"+name+".service - Left 4 Dead 2 server "+name+"...")
-	b.schedule(u, now.Add(b.opts.StartDelay), func(u *unit, at time.Time) {
-		b.runningLocked(u, name, at)
-	})
+	b.schedule(u, now.Add(b.opts.StartDelay), toRunning)
 }
 
 func (b *Backend) runningLocked(u *unit, name string, at time.Time) {
@@ -709,17 +774,13 @@ func (b *Backend) runningLocked(u *unit, name string, at time.Time) {
 func (b *Backend) autoRestartLocked(u *unit, name string, now time.Time) {
 	u.mainPID = 0
 	b.setLocked(u, "activating", "auto-restart", now)
-	b.schedule(u, now.Add(b.opts.RestartDelay), func(u *unit, at time.Time) {
-		u.nRestarts++
-		b.logLocked(u, fmt.Sprintf("Scheduled restart job, restart counter is at %d.", u.nRestarts))
-		b.runningLocked(u, name, at)
-	})
+	b.schedule(u, now.Add(b.opts.RestartDelay), toRestarted)
 }
 
 // stopLocked starts stopping the unit and reports whether the caller has
 // to wait for StopDelay.
 func (b *Backend) stopLocked(u *unit, name string, now time.Time) bool {
-	u.next = nil
+	u.next = noTransition
 	if u.active == "inactive" || u.active == "failed" {
 		// systemctl stop of a failed unit leaves it failed until reset;
 		// disable --now on it ends in inactive, which is what we model.
@@ -729,11 +790,7 @@ func (b *Backend) stopLocked(u *unit, name string, now time.Time) bool {
 	}
 	b.setLocked(u, "deactivating", "stop-sigterm", now)
 	b.logLocked(u, "Stopping left4me-server@"+name+".service - Left 4 Dead 2 server "+name+"...")
-	b.schedule(u, now.Add(b.opts.StopDelay), func(u *unit, at time.Time) {
-		u.mainPID = 0
-		b.setLocked(u, "inactive", "dead", at)
-		b.logLocked(u, "Stopped left4me-server@"+name+".service - Left 4 Dead 2 server "+name+".")
-	})
+	b.schedule(u, now.Add(b.opts.StopDelay), toStopped)
 	return b.opts.StopDelay > 0 && u.active == "deactivating"
 }
 
