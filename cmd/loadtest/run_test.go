@@ -95,16 +95,16 @@ func TestLoadSendsTheSessionAndKeepsToTheRate(t *testing.T) {
 	r := load(context.Background(), loadOpts{URL: srv.URL, Session: "tok", Clients: 4, Duration: time.Second, Rate: 100})
 	// A handler may still be finishing a request the load has given up on.
 	mu.Lock()
-	got, bad := got, bad
+	seen, wrong := got, bad
 	mu.Unlock()
-	if r.Errors != 0 || bad != 0 {
-		t.Fatalf("errors %d (%s), requests without the session or HX-Request %d", r.Errors, r.FirstErr, bad)
+	if r.Errors != 0 || wrong != 0 {
+		t.Fatalf("errors %d (%s), requests without the session or HX-Request %d", r.Errors, r.FirstErr, wrong)
 	}
 	if r.Requests < 80 || r.Requests > 104 {
 		t.Errorf("%d requests in 1 s at 100/s, want about 100", r.Requests)
 	}
-	if got < r.Requests {
-		t.Errorf("the server saw %d requests, the load counted %d", got, r.Requests)
+	if seen < r.Requests {
+		t.Errorf("the server saw %d requests, the load counted %d", seen, r.Requests)
 	}
 }
 
