@@ -152,9 +152,8 @@ func jobIDs(answers []answer) []int64 {
 // rate limit, which says to ask again later); a request accepted
 // without its job, or with a job for something else; a job not ended,
 // or failed or cancelled without a reason; a server whose desired or
-// actual state is not what its last accepted request asked for. Servers
-// in skip are not checked.
-func check(answers []answer, jobs map[int64]apiJob, servers []apiServer, skip map[string]bool) []string {
+// actual state is not what its last accepted request asked for.
+func check(answers []answer, jobs map[int64]apiJob, servers []apiServer) []string {
 	var problems []string
 	for _, a := range answers {
 		switch {
@@ -182,22 +181,18 @@ func check(answers []answer, jobs map[int64]apiJob, servers []apiServer, skip ma
 			problems = append(problems, fmt.Sprintf("job %d (%s %s) %s without a reason", j.ID, j.Operation, j.Server, j.State))
 		}
 	}
-	return append(problems, unsettled(lastAccepted(answers), servers, skip)...)
+	return append(problems, unsettled(lastAccepted(answers), servers)...)
 }
 
-// unsettled lists the servers of last (but those in skip) whose desired
-// or actual state is not what their last accepted request (its job in
-// last) asked for.
-func unsettled(last map[string]apiJob, servers []apiServer, skip map[string]bool) []string {
+// unsettled lists the servers of last whose desired or actual state is
+// not what their last accepted request (its job in last) asked for.
+func unsettled(last map[string]apiJob, servers []apiServer) []string {
 	byName := map[string]apiServer{}
 	for _, s := range servers {
 		byName[s.Name] = s
 	}
 	var problems []string
 	for _, name := range slices.Sorted(maps.Keys(last)) {
-		if skip[name] {
-			continue
-		}
 		j, want := last[name], opState[last[name].Operation]
 		s, ok := byName[name]
 		switch {
@@ -258,13 +253,13 @@ func waitJobs(ctx context.Context, p *pool, ids []int64, timeout time.Duration) 
 }
 
 // waitConverged reads the servers every half second until every server
-// of last (but those in skip) is as its last job asked, or until timeout
-// has passed; it returns the servers as last read.
-func waitConverged(ctx context.Context, p *pool, last map[string]apiJob, skip map[string]bool, timeout time.Duration) ([]apiServer, error) {
+// of last is as its last job asked, or until timeout has passed; it
+// returns the servers as last read.
+func waitConverged(ctx context.Context, p *pool, last map[string]apiJob, timeout time.Duration) ([]apiServer, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		servers, err := p.get().servers(ctx)
-		if err != nil || len(unsettled(last, servers, skip)) == 0 || time.Now().After(deadline) {
+		if err != nil || len(unsettled(last, servers)) == 0 || time.Now().After(deadline) {
 			return servers, err
 		}
 		select {
@@ -391,7 +386,7 @@ func runActions(ctx context.Context, stdout io.Writer, o actionsOpts) error {
 	}
 	tJobs := time.Since(t0)
 	last := lastAccepted(answers)
-	final, err := waitConverged(ctx, p, last, nil, o.Timeout)
+	final, err := waitConverged(ctx, p, last, o.Timeout)
 	if err != nil {
 		return err
 	}
@@ -403,7 +398,7 @@ func runActions(ctx context.Context, stdout io.Writer, o actionsOpts) error {
 	}
 	fmt.Fprintf(stdout, "  %d accepted: %d jobs (%d requests given a queued job back); %s; all ended %s after the last answer\n",
 		accepted, len(ids), accepted-len(ids), jobCounts(jobs), tJobs.Round(100*time.Millisecond))
-	problems := check(answers, jobs, final, nil)
+	problems := check(answers, jobs, final)
 	return report(stdout, problems, fmt.Sprintf("every server as its last accepted request asked (%d servers) %s after the last answer",
 		len(last), time.Since(t0).Round(100*time.Millisecond)))
 }
