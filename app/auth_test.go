@@ -45,6 +45,7 @@ var matrix = map[string]access{
 	"GET /servers/:name":          {anon: 303, operator: 200, admin: 200},
 	"GET /servers/:name/state":    {anon: 401, operator: 200, admin: 200},
 	"GET /servers/:name/log":      {anon: 401, operator: 200, admin: 200},
+	"GET /servers/:name/log.txt":  {anon: 303, operator: 200, admin: 200},
 	"GET /jobs/:id":               {anon: 303, operator: 200, admin: 200},
 	"GET /jobs/:id/output":        {anon: 401, operator: 200, admin: 200},
 	"POST /jobs/:id/cancel":       {anon: 303, operator: 303, admin: 303},

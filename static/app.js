@@ -36,6 +36,47 @@
     }
   });
 
+  // The server page's log opens at its newest line and follows new lines
+  // while the reader is at the bottom. Scrolled up, it stays where the
+  // reader is through the 3 s poll (which replaces the box) and the note
+  // above it says it does not follow, until they are back at the bottom.
+  var log = { url: null, follow: true, top: 0 };
+  function logAtBottom(box) {
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 4;
+  }
+  function logNote() {
+    var note = document.querySelector('[data-testid="log-paused"]');
+    if (note) {
+      note.hidden = log.follow;
+    }
+  }
+  document.addEventListener("scroll", function (evt) {
+    var box = evt.target;
+    if (box.matches && box.matches('[data-testid="log-box"]')) {
+      log.follow = logAtBottom(box);
+      log.top = box.scrollTop;
+      logNote();
+    }
+  }, true);
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    if (evt.detail.target === document.body) {
+      log.url = null; // another page: its log starts at the newest line
+    }
+  });
+  document.addEventListener("htmx:load", function () {
+    var box = document.querySelector('[data-testid="log-box"]');
+    var region = box && box.closest("[hx-get]");
+    if (!region) {
+      return;
+    }
+    var url = region.getAttribute("hx-get");
+    if (url !== log.url) {
+      log = { url: url, follow: true, top: 0 };
+    }
+    box.scrollTop = log.follow ? box.scrollHeight : log.top;
+    logNote();
+  });
+
   // Forms and buttons marked data-confirm ask before they act, with or
   // without htmx.
   document.addEventListener("submit", function (evt) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,9 +54,11 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	// bar move. A 1 s poller interval: the badge reaches running through
 	// the poller after the fake's 2 s start delay, whatever the runner
 	// does after a job.
+	var host *fake.Backend // the log view's steps write its journal
 	p := startPanelOn(t, func(c hostbackend.Config) hostbackend.Backend {
-		return fake.New(fake.Options{StateRoot: c.StateRoot, StartDelay: 2 * time.Second, StopDelay: time.Second,
+		host = fake.New(fake.Options{StateRoot: c.StateRoot, StartDelay: 2 * time.Second, StopDelay: time.Second,
 			GameStepDelay: 100 * time.Millisecond})
+		return host
 	}, "-state-poller-interval", "1s")
 	defer func() {
 		if err := p.Stop(); err != nil {
@@ -226,7 +229,59 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	)
 	noReload("while the server stopped")
 	screenshot(t, ctx, dir, "dashboard.png")
+
+	// The log view opens at the newest line, follows new lines while the
+	// reader is at the bottom, keeps their place through the 3 s poll
+	// when they scrolled up (and says it does not follow), and follows
+	// again once they are back at the bottom.
+	logLines := func(from, to int) []string {
+		var l []string
+		for i := from; i <= to; i++ {
+			l = append(l, fmt.Sprintf("log line %d", i))
+		}
+		return l
+	}
+	host.AppendJournal("coop-1", logLines(1, 150))
+	const logState = `(() => {
+		const box = document.querySelector('[data-testid="log-box"]');
+		const note = document.querySelector('[data-testid="log-paused"]');
+		if (!box || !note) { return "no log"; }
+		const lines = box.querySelectorAll('[data-testid="log-line"]');
+		const bottom = box.scrollHeight - box.scrollTop - box.clientHeight < 4;
+		return lines[lines.length-1].textContent.trim() + (bottom ? "|bottom" : "|top=" + Math.round(box.scrollTop)) +
+			(note.hidden ? "|following" : "|paused");
+	})()`
+	waitLog := func(name, want string) {
+		t.Helper()
+		step(name, 15*time.Second, chromedp.Poll[chromedp.Void](logState+` === `+strconvQuote(want),
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+	}
+	step("open the server page", 20*time.Second,
+		click(row+`a[href="/servers/coop-1"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="log-box"]`)),
+	)
+	waitLog("the log opens at the newest line", "log line 150|bottom|following")
+	host.AppendJournal("coop-1", logLines(151, 151))
+	waitLog("the log follows a new line", "log line 151|bottom|following")
+	step("scroll the log up", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="log-box"]').scrollTop = 200; undefined`))
+	waitLog("the log says it does not follow", "log line 151|top=200|paused")
+	host.AppendJournal("coop-1", logLines(152, 152))
+	waitLog("a poll brings a new line and keeps the reader's place", "log line 152|top=200|paused")
+	screenshot(t, ctx, dir, "server-log.png")
+	step("scroll the log back to the bottom", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`(() => { const b = document.querySelector('[data-testid="log-box"]'); b.scrollTop = b.scrollHeight; })()`))
+	waitLog("the log follows again", "log line 152|bottom|following")
+	host.AppendJournal("coop-1", logLines(153, 153))
+	waitLog("the log follows the next line", "log line 153|bottom|following")
+	noReload("on the server page")
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// strconvQuote quotes s as a JavaScript string.
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // clickWhenProcessed clicks the element SELECTOR and is true once htmx has
