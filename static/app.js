@@ -40,7 +40,37 @@
   // while the reader is at the bottom. Scrolled up, it stays where the
   // reader is through the 3 s poll (which replaces the box) and the note
   // above it says it does not follow, until they are back at the bottom.
-  var log = { url: null, follow: true, top: 0 };
+  // The box holds the last lines only, so older lines leave its top as new
+  // ones come: the reader's place is the first line they see (its text
+  // and how many lines follow it), not a pixel offset.
+  var log = { url: null, follow: true, top: 0, anchor: null };
+  function logLines(box) {
+    return box.querySelectorAll('[data-testid="log-line"]');
+  }
+  function logAnchor(box) {
+    var lines = logLines(box);
+    var top = box.getBoundingClientRect().top;
+    for (var i = 0; i < lines.length; i++) {
+      var r = lines[i].getBoundingClientRect();
+      if (r.bottom > top) {
+        return { text: lines[i].textContent, fromEnd: lines.length - 1 - i, offset: r.top - top };
+      }
+    }
+    return null;
+  }
+  // logPlace scrolls a new box to the line of the anchor: the same text,
+  // the nearest to the end that is not nearer than it was (new lines only
+  // push it away from the end). It is false when that line is gone.
+  function logPlace(box, a) {
+    var lines = logLines(box);
+    for (var i = lines.length - 1 - a.fromEnd; i >= 0; i--) {
+      if (lines[i].textContent === a.text) {
+        box.scrollTop += lines[i].getBoundingClientRect().top - box.getBoundingClientRect().top - a.offset;
+        return true;
+      }
+    }
+    return false;
+  }
   function logAtBottom(box) {
     return box.scrollHeight - box.scrollTop - box.clientHeight < 4;
   }
@@ -62,6 +92,10 @@
     if (evt.detail.target === document.body) {
       log.url = null; // another page: its log starts at the newest line
     }
+    var box = document.querySelector('[data-testid="log-box"]');
+    if (box && evt.detail.target.contains(box)) {
+      log.anchor = log.follow ? null : logAnchor(box);
+    }
   });
   document.addEventListener("htmx:load", function () {
     var box = document.querySelector('[data-testid="log-box"]');
@@ -71,9 +105,14 @@
     }
     var url = region.getAttribute("hx-get");
     if (url !== log.url) {
-      log = { url: url, follow: true, top: 0 };
+      log = { url: url, follow: true, top: 0, anchor: null };
     }
-    box.scrollTop = log.follow ? box.scrollHeight : log.top;
+    if (log.follow) {
+      box.scrollTop = box.scrollHeight;
+    } else if (!(log.anchor && logPlace(box, log.anchor))) {
+      box.scrollTop = log.top;
+    }
+    log.anchor = null;
     logNote();
   });
 

@@ -248,7 +248,9 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		if (!box || !note) { return "no log"; }
 		const lines = box.querySelectorAll('[data-testid="log-line"]');
 		const bottom = box.scrollHeight - box.scrollTop - box.clientHeight < 4;
-		return lines[lines.length-1].textContent.trim() + (bottom ? "|bottom" : "|top=" + Math.round(box.scrollTop)) +
+		const top = box.getBoundingClientRect().top;
+		const first = Array.from(lines).find((l) => l.getBoundingClientRect().bottom > top + 1);
+		return lines[lines.length-1].textContent.trim() + (bottom ? "|bottom" : "|from " + first.textContent.trim()) +
 			(note.hidden ? "|following" : "|paused");
 	})()`
 	waitLog := func(name, want string) {
@@ -263,17 +265,23 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	waitLog("the log opens at the newest line", "log line 150|bottom|following")
 	host.AppendJournal("coop-1", logLines(151, 151))
 	waitLog("the log follows a new line", "log line 151|bottom|following")
-	step("scroll the log up", 10*time.Second,
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="log-box"]').scrollTop = 200; undefined`))
-	waitLog("the log says it does not follow", "log line 151|top=200|paused")
-	host.AppendJournal("coop-1", logLines(152, 152))
-	waitLog("a poll brings a new line and keeps the reader's place", "log line 152|top=200|paused")
+	// The box holds the last 100 lines: a new line pushes the oldest out
+	// of its top, and the reader's first line must stay their first line.
+	step("scroll the log up to a line", 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const box = document.querySelector('[data-testid="log-box"]');
+			const line = Array.from(box.querySelectorAll('[data-testid="log-line"]')).find((l) => l.textContent.trim() === "log line 100");
+			box.scrollTop += line.getBoundingClientRect().top - box.getBoundingClientRect().top;
+		})()`))
+	waitLog("the log says it does not follow", "log line 151|from log line 100|paused")
+	host.AppendJournal("coop-1", logLines(152, 153))
+	waitLog("a poll brings new lines and keeps the reader's place", "log line 153|from log line 100|paused")
 	screenshot(t, ctx, dir, "server-log.png")
 	step("scroll the log back to the bottom", 10*time.Second,
 		chromedp.Evaluate[chromedp.Void](`(() => { const b = document.querySelector('[data-testid="log-box"]'); b.scrollTop = b.scrollHeight; })()`))
-	waitLog("the log follows again", "log line 152|bottom|following")
-	host.AppendJournal("coop-1", logLines(153, 153))
-	waitLog("the log follows the next line", "log line 153|bottom|following")
+	waitLog("the log follows again", "log line 153|bottom|following")
+	host.AppendJournal("coop-1", logLines(154, 154))
+	waitLog("the log follows the next line", "log line 154|bottom|following")
 	noReload("on the server page")
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
 }
