@@ -88,6 +88,12 @@ func (c *statusCache) snapshot(ctx context.Context) (*statusSnapshot, error) {
 		c.mu.Lock()
 		l := c.loading
 		if l == nil {
+			// A load may have finished between the look above and the
+			// lock: it published its snapshot before it cleared loading.
+			if s := c.cur.Load(); s != nil && c.covers(s.gen, s.at, gen, now) {
+				c.mu.Unlock()
+				return s, nil
+			}
 			l = &statusLoad{gen: c.changes(), at: c.now(), done: make(chan struct{})}
 			c.loading = l
 			c.mu.Unlock()
