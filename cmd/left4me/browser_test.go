@@ -283,6 +283,28 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	host.AppendJournal("coop-1", logLines(154, 154))
 	waitLog("the log follows the next line", "log line 154|bottom|following")
 	noReload("on the server page")
+
+	// A 390 px phone: no page scrolls sideways (tables scroll in their own
+	// box, long names wrap). Each page's widest element is named on failure.
+	step("at 390 px", 10*time.Second, chromedp.EmulateViewport(390, 844))
+	for _, page := range []string{"/", "/servers/coop-1", "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game"} {
+		step("open "+page+" at 390 px", 10*time.Second,
+			chromedp.Navigate(base+page),
+			chromedp.WaitVisible(chromedp.CSS(`main`)),
+		)
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		wide, err := chromedp.Run(sctx, chromedp.Evaluate[string](sidewaysScroll))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wide != "" {
+			t.Errorf("%s scrolls sideways at 390 px: %s", page, wide)
+		}
+		if page == "/" {
+			screenshot(t, ctx, dir, "dashboard-390.png")
+		}
+	}
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
 }
 
@@ -304,6 +326,20 @@ const clickWhenProcessed = `(() => {
 	}
 	el.click();
 	return true;
+})()`
+
+// sidewaysScroll is "" when the page is no wider than the viewport, else
+// the widths and the element reaching furthest right.
+const sidewaysScroll = `(() => {
+	const w = document.documentElement.clientWidth, sw = document.documentElement.scrollWidth;
+	if (sw <= w) { return ""; }
+	let far = null, right = 0;
+	for (const el of document.body.querySelectorAll("*")) {
+		const r = el.getBoundingClientRect().right;
+		if (r > right) { right = r; far = el; }
+	}
+	return "scrollWidth " + sw + " > " + w + "; furthest: <" + far.tagName.toLowerCase() + " class=\"" + far.className +
+		"\" data-testid=\"" + (far.getAttribute("data-testid") || "") + "\"> at " + Math.round(right) + " px: " + far.outerHTML.slice(0, 120);
 })()`
 
 // screenshot saves a full-page PNG of the current page as name in dir and,
