@@ -100,8 +100,25 @@ func TestDashboardActionsQueueJobsAndSpellOutDrift(t *testing.T) {
 	if d, _ := row.Find(`[data-testid="desired"]`).Attr("data-desired"); d != "running" {
 		t.Fatalf("desired %q after start, want running", d)
 	}
-	if !strings.Contains(row.Find(`[data-testid="active-job"]`).Text(), "start queued") {
-		t.Fatalf("the row does not show the queued job: %q", row.Text())
+	if got := row.Find(`[data-testid="active-job"]`).Text(); got != "starting… job 1 queued" {
+		t.Fatalf("the row shows the queued job as %q, want \"starting… job 1 queued\"", got)
+	}
+	if got := row.Find(`[data-testid="badge"]`).AttrOr("data-state", ""); got != "starting" {
+		t.Fatalf("badge %q while the start is queued, want starting", got)
+	}
+	// The unit is still stopped while the start waits: that is no drift.
+	if _, err := e.db.Writer().ExecContext(context.Background(),
+		`UPDATE servers SET actual_state = 'stopped' WHERE id = ?`, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, doc = c.get("/servers/status")
+	if d := testid(doc, "drift"); d.Length() != 0 {
+		t.Fatalf("a queued start shows a drift sentence: %q", d.Text())
+	}
+	// The start then succeeds (as a worker would record it).
+	if _, err := e.db.Writer().ExecContext(context.Background(),
+		`UPDATE jobs SET state = 'succeeded', finished_at = ? WHERE id = 1`, e.clock.Now().UnixMilli()); err != nil {
+		t.Fatal(err)
 	}
 
 	// The unit then dies of an OOM kill, as the poller would record it.

@@ -50,7 +50,7 @@ func TestStatusFragmentShowsThisProcesssWritesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	row := statusRow(t, c, "coop-1")
-	if !strings.Contains(row.Find(`[data-testid="active-job"]`).Text(), "start queued") {
+	if !strings.Contains(row.Find(`[data-testid="active-job"]`).Text(), "starting…") {
 		t.Fatalf("a job enqueued through the queue is missing from the next fragment: %q", row.Text())
 	}
 	if d, _ := row.Find(`[data-testid="desired"]`).Attr("data-desired"); d != "running" {

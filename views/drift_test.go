@@ -50,3 +50,24 @@ func TestDriftIsSpelledOut(t *testing.T) {
 		})
 	}
 }
+
+func TestTransitionNamesWhatAJobIsDoing(t *testing.T) {
+	tests := []struct {
+		name string
+		job  *store.Job
+		want string
+	}{
+		{"no job is no transition", nil, ""},
+		{"a start is starting", &store.Job{Operation: store.OpStart, State: store.JobQueued}, "starting…"},
+		{"a stop is stopping", &store.Job{Operation: store.OpStop, State: store.JobRunning}, "stopping…"},
+		{"a restart is restarting", &store.Job{Operation: store.OpRestart, State: store.JobQueued}, "restarting…"},
+		{"a delete is deleting", &store.Job{Operation: store.OpDelete, State: store.JobRunning}, "deleting…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := views.Transition(tt.job); got != tt.want {
+				t.Errorf("Transition = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
