@@ -30,9 +30,11 @@ func (h *handlers) server(c *fiber.Ctx) error {
 	if v.History, err = h.DB.ListServerHistory(ctx, s.ID, 20); err != nil {
 		return err
 	}
-	if len(v.History) > 0 {
-		v.Changed = v.History[0].At.Time
+	changed, err := h.DB.LastStateChange(ctx, s.ID)
+	if err != nil {
+		return err
 	}
+	v.Changed = changed.Time
 	jobs, err := h.DB.ListJobs(ctx, store.JobFilter{ServerID: s.ID, Limit: 10})
 	if err != nil {
 		return err

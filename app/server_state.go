@@ -1,8 +1,6 @@
 package app
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/left4me/left4me/views"
@@ -17,13 +15,9 @@ func (h *handlers) serverState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	hist, err := h.DB.ListServerHistory(ctx, s.ID, 1)
+	changed, err := h.DB.LastStateChange(ctx, s.ID)
 	if err != nil {
 		return err
 	}
-	var changed time.Time
-	if len(hist) > 0 {
-		changed = hist[0].At.Time
-	}
-	return render(c, fiber.StatusOK, views.ServerState(*s, changed))
+	return render(c, fiber.StatusOK, views.ServerState(*s, changed.Time))
 }

@@ -87,6 +87,31 @@ func TestCreateServerTakesTheLowestFreePort(t *testing.T) {
 	}
 }
 
+func TestDriftTimeIsWhenTheStateChangedNotTheLastRestart(t *testing.T) {
+	e := newEnv(t)
+	s := storetest.Server(t, e.db, "coop-1", 27015)
+	now := e.clock.Now()
+	// The unit failed 5 min ago; systemd restarted it 1 min ago and it
+	// failed again (a history row for the restart, old state = new state).
+	if _, err := e.db.Writer().ExecContext(context.Background(),
+		`UPDATE servers SET desired_state = 'running', actual_state = 'failed' WHERE id = ?`, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Writer().ExecContext(context.Background(),
+		`INSERT INTO server_history (server_id, at, old_state, new_state, reason) VALUES
+			(?0, ?1, 'running', 'failed', 'x'), (?0, ?2, 'failed', 'failed', 'restarted by systemd')`,
+		s.ID, now.Add(-5*time.Minute).UnixMilli(), now.Add(-time.Minute).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	c := e.as(store.RoleOperator)
+	for _, path := range []string{"/", "/servers/coop-1", "/servers/coop-1/state"} {
+		_, doc := c.get(path)
+		if got := testid(doc, "drift").Text(); got != "should be running — failed 5 min ago" {
+			t.Errorf("%s: drift = %q, want the time it became failed", path, got)
+		}
+	}
+}
+
 func TestDashboardActionsQueueJobsAndSpellOutDrift(t *testing.T) {
 	e := newEnv(t)
 	s := storetest.Server(t, e.db, "coop-1", 27015)

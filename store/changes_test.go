@@ -65,6 +65,43 @@ func TestLastStateChangesTakesTheNewestRowOfEachServer(t *testing.T) {
 	}
 }
 
+func TestALastStateChangeSkipsRestartsSystemdMade(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	a := storetest.Server(t, db, "a", 27015)
+	b := storetest.Server(t, db, "b", 27016)
+	// a became failed at 5000; systemd restarted it twice since (old state
+	// = new state). b only ever had a restart row.
+	err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO server_history (server_id, at, old_state, new_state) VALUES
+			(?0, 1000, 'unknown', 'running'), (?0, 5000, 'running', 'failed'),
+			(?0, 7000, 'failed', 'failed'), (?0, 9000, 'failed', 'failed'), (?1, 4000, 'running', 'running')`, a.ID, b.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.LastStateChanges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || m[a.ID].UnixMilli() != 5000 {
+		t.Fatalf("LastStateChanges = %v, want a at 5000 only", m)
+	}
+	for _, tt := range []struct {
+		id   int64
+		want int64
+	}{{a.ID, 5000}, {b.ID, 0}} {
+		at, err := db.LastStateChange(ctx, tt.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := at.UnixMilli(); (tt.want == 0) != at.IsZero() || (tt.want != 0 && got != tt.want) {
+			t.Errorf("LastStateChange(%d) = %v, want %d (0: never)", tt.id, at, tt.want)
+		}
+	}
+}
+
 func TestChangesMovesWithEveryWriteAndNotWithReads(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := context.Background()

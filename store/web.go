@@ -80,9 +80,12 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, ch UserChange) (Ended, e
 }
 
 // LastStateChanges returns, for every server with history, when its
-// actual_state last changed: the time of its newest history row. It reads
-// one row per server through the server_history (server_id, id) index, so
-// its cost does not grow with the history.
+// actual_state last changed: the time of its newest history row that
+// changed the state. A row for a restart systemd made (old state = new
+// state, written when n_restarts rose) changed nothing: "failed 5 min ago"
+// is when the unit became failed, not when it was last restarted. It
+// reads through the server_history (server_id, id) index from each
+// server's last entry, so its cost does not grow with the history.
 func (db *DB) LastStateChanges(ctx context.Context) (map[int64]Time, error) {
 	var rows []struct {
 		ServerID int64 `bun:"server_id"`
@@ -104,5 +107,22 @@ func (db *DB) LastStateChanges(ctx context.Context) (map[int64]Time, error) {
 // (ORDER BY id DESC LIMIT 1 walks the index backwards from the server's
 // last entry) instead of grouping every history row.
 const lastStateChangesSQL = `SELECT s.id AS server_id,
-	(SELECT h.at FROM server_history AS h WHERE h.server_id = s.id ORDER BY h.id DESC LIMIT 1) AS at
+	(SELECT h.at FROM server_history AS h WHERE h.server_id = s.id AND h.old_state <> h.new_state
+		ORDER BY h.id DESC LIMIT 1) AS at
 FROM servers AS s`
+
+// LastStateChange returns when server serverID's actual_state last
+// changed, as LastStateChanges counts it, or the zero Time when it never
+// did.
+func (db *DB) LastStateChange(ctx context.Context, serverID int64) (Time, error) {
+	var at Time
+	err := db.reader.NewRaw(`SELECT at FROM server_history WHERE server_id = ? AND old_state <> new_state
+		ORDER BY id DESC LIMIT 1`, serverID).Scan(ctx, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Time{}, nil
+	}
+	if err != nil {
+		return Time{}, fmt.Errorf("last state change: %w", err)
+	}
+	return at, nil
+}
