@@ -66,6 +66,10 @@ type Options struct {
 	// PollerLastTick returns when the state poller last finished a tick;
 	// nil or a zero time means never.
 	PollerLastTick func() time.Time
+	// LookState reads a server's state from the host now and writes it
+	// (jobs.Poller.Look): a new server shows its state at once. nil
+	// leaves a new server "unknown" until the poller's next tick.
+	LookState func(ctx context.Context, serverID int64) error
 	// Health returns what the job runner and its poller last learned
 	// about reaching systemd and writing the database (jobs.Runner.Health);
 	// /healthz and the admins' banner report it. nil means nothing asks
@@ -136,7 +140,7 @@ func New(opts Options) *fiber.App {
 		Options: opts,
 		svc: NewService(ServiceOptions{
 			DB: opts.DB, Queue: opts.Queue, PortRangeStart: opts.PortRangeStart, PortRangeEnd: opts.PortRangeEnd,
-			Logger: opts.Logger, Hashing: opts.Hashing, Backend: opts.Backend,
+			Logger: opts.Logger, Hashing: opts.Hashing, Backend: opts.Backend, LookState: opts.LookState,
 		}),
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
 		csrfKey: make([]byte, 32),

@@ -49,6 +49,9 @@ type ServiceOptions struct {
 	// nil, or one without the capability, refuses game jobs and lets
 	// servers start without asking.
 	Backend hostbackend.Backend
+	// LookState reads a new server's state (Options.LookState); nil
+	// does not.
+	LookState func(ctx context.Context, serverID int64) error
 }
 
 // Service is the panel's operations, shared by the HTML handlers and the
@@ -60,6 +63,8 @@ type Service struct {
 	bookkeeping        *bookkeeping
 	hashing            *HashGate
 	game               hostbackend.Game // nil without the capability
+	lookState          func(ctx context.Context, serverID int64) error
+	log                *slog.Logger
 }
 
 // NewService returns a service. It panics without a DB or Queue.
@@ -75,7 +80,8 @@ func NewService(opts ServiceOptions) *Service {
 	}
 	g, _ := opts.Backend.(hostbackend.Game)
 	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd,
-		bookkeeping: &bookkeeping{log: opts.Logger}, hashing: opts.Hashing, game: g}
+		bookkeeping: &bookkeeping{log: opts.Logger}, hashing: opts.Hashing, game: g,
+		lookState: opts.LookState, log: opts.Logger}
 }
 
 // reservedNames are instance names that would hide a page of the panel.
@@ -213,7 +219,19 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*store.Serv
 		}
 		return nil, FieldErrors{field: se.Msg}
 	}
-	return srv, err
+	if err != nil || s.lookState == nil {
+		return srv, err
+	}
+	// Its state now rather than "unknown" until the next tick. The server
+	// exists either way: a failure here is the poller's to retry.
+	if err := s.lookState(ctx, srv.ID); err != nil {
+		s.log.Warn("read the new server's state", "server", srv.Name, "err", err)
+		return srv, nil
+	}
+	if read, err := s.db.GetServerByName(ctx, srv.Name); err == nil {
+		srv = read
+	}
+	return srv, nil
 }
 
 // Enqueue asks for op on the named server on behalf of user byUser and

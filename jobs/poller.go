@@ -173,12 +173,34 @@ func (p *Poller) Tick(ctx context.Context) error {
 	defer func() { p.lastTick.Store(p.opts.Clock().UnixNano()) }()
 	moving := false
 	defer func() { p.moving.Store(moving) }()
+	return p.look(ctx, 0, &moving)
+}
 
+// Look reads server serverID's state from the backend now and writes it
+// as a tick would (unless a job for it is queued or running): a server
+// just created shows its state at once instead of "unknown" until the
+// next tick. A backend that cannot be asked is returned as the error and
+// counts toward nothing: the ticks decide when states become unknown. A
+// server found in motion makes the next tick come soon (Settle).
+func (p *Poller) Look(ctx context.Context, serverID int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	moving := false
+	err := p.look(ctx, serverID, &moving)
+	if moving {
+		p.Settle()
+	}
+	return err
+}
+
+// look is a tick over every server (only = 0) or over server only; it
+// sets *moving when a server it read is in motion.
+func (p *Poller) look(ctx context.Context, only int64, moving *bool) error {
 	var servers []polled
 	err := p.opts.DB.Reader().NewRaw(`
 		SELECT servers.id, servers.name, servers.actual_state, servers.state_version, servers.n_restarts FROM servers
-		WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE `+busyJob+`)
-		ORDER BY servers.id`).Scan(ctx, &servers)
+		WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE `+busyJob+`) AND (?0 = 0 OR servers.id = ?0)
+		ORDER BY servers.id`, only).Scan(ctx, &servers)
 	if err != nil {
 		return fmt.Errorf("state poller: list servers: %w", err)
 	}
@@ -207,6 +229,9 @@ func (p *Poller) Tick(ctx context.Context) error {
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if only != 0 {
+			return fmt.Errorf("state poller: %w", err)
 		}
 		p.health.hostContact(p.opts.Clock(), err)
 		p.failures++
@@ -239,7 +264,7 @@ func (p *Poller) Tick(ctx context.Context) error {
 			continue
 		}
 		st := u.State()
-		moving = moving || inMotion(st)
+		*moving = *moving || inMotion(st)
 		o := observation{serverID: s.ID, oldState: s.ActualState, version: s.StateVersion,
 			oldRestarts: s.NRestarts, unit: u, state: st, reason: pollReason(s.ActualState, st, u)}
 		if u.NRestarts > s.NRestarts {

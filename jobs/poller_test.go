@@ -452,3 +452,39 @@ func TestExitCauseNamesHowTheMainProcessEnded(t *testing.T) {
 		}
 	}
 }
+
+func TestLookReadsOneServerAndCountsNoFailure(t *testing.T) {
+	e := newEnv(t, fake.Options{})
+	one := storetest.Server(t, e.db, "one", 27015)
+	storetest.Server(t, e.db, "other", 27016)
+	e.fake.ExternalEnable("one")
+	p := newPoller(e, nil, nil)
+
+	if err := p.Look(context.Background(), one.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := shows(e.fake); !reflect.DeepEqual(got, [][]string{{"one"}}) {
+		t.Fatalf("show calls %v, want one for the looked-at server only", got)
+	}
+	if got := server(t, e.db, "one").ActualState; got != hostbackend.StateRunning {
+		t.Fatalf("one is %s after Look, want running", got)
+	}
+	if got := server(t, e.db, "other").ActualState; got != hostbackend.StateUnknown {
+		t.Fatalf("other is %s, want untouched", got)
+	}
+
+	// Failed looks are not failed ticks: one failed tick after any number
+	// of them keeps the states (the second in a row would mark unknown).
+	e.fake.FailShow(errors.New("sudo: a password is required"))
+	for range 3 {
+		if err := p.Look(context.Background(), one.ID); err == nil {
+			t.Fatal("Look with systemd unreachable returned no error")
+		}
+	}
+	if err := p.Tick(context.Background()); err == nil {
+		t.Fatal("Tick with systemd unreachable returned no error")
+	}
+	if got := server(t, e.db, "one").ActualState; got != hostbackend.StateRunning {
+		t.Fatalf("one is %s after failed looks and one failed tick, want running kept", got)
+	}
+}
