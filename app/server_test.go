@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/left4me/left4me/app"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
@@ -58,6 +59,26 @@ func TestCreateServerValidatesEveryFieldAndKeepsWhatWasTyped(t *testing.T) {
 				t.Errorf("%d servers after a refused form, want 1", len(ss))
 			}
 		})
+	}
+}
+
+func TestANewServersStateIsReadWhenItIsCreated(t *testing.T) {
+	var poller *jobs.Poller
+	e := newEnv(t, func(o *app.Options) {
+		o.LookState = func(ctx context.Context, id int64) error { return poller.Look(ctx, id) }
+	})
+	poller = jobs.NewPoller(jobs.PollerOpts{DB: e.db, Backend: e.backend, Clock: e.clock.Now})
+	c := e.as(store.RoleAdmin)
+	if resp := c.post("/servers", url.Values{"name": {"b"}, "blueprint": {"1"}}); resp.StatusCode != 303 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	_, doc := c.get("/")
+	if st := testid(doc, "badge").AttrOr("data-state", ""); st != "stopped" {
+		t.Errorf("a new server's badge is %q before any tick, want stopped (read when it was created)", st)
+	}
+	_, doc = c.get("/servers/b")
+	if st := testid(doc, "badge").AttrOr("data-state", ""); st != "stopped" {
+		t.Errorf("the new server's page says %q, want stopped", st)
 	}
 }
 
