@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/left4me/left4me/app"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
@@ -129,6 +131,40 @@ func TestDriftTimeIsWhenTheStateChangedNotTheLastRestart(t *testing.T) {
 		_, doc := c.get(path)
 		if got := testid(doc, "drift").Text(); got != "should be running — failed 5 min ago" {
 			t.Errorf("%s: drift = %q, want the time it became failed", path, got)
+		}
+	}
+}
+
+func TestStartAndStopAreOfferedOnlyWhenThereIsSomethingToDo(t *testing.T) {
+	e := newEnv(t)
+	for i, st := range []struct{ name, desired, actual string }{
+		{"up", "running", "running"}, {"down", "stopped", "stopped"},
+		{"crashed", "running", "failed"}, {"stray", "stopped", "running"},
+	} {
+		s := storetest.Server(t, e.db, st.name, 27015+i)
+		if _, err := e.db.Writer().ExecContext(context.Background(),
+			`UPDATE servers SET desired_state = ?, actual_state = ? WHERE id = ?`, st.desired, st.actual, s.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.as(store.RoleOperator)
+	tests := []struct{ name, wantButtons string }{
+		{"up", "stop restart"}, {"down", "start restart"}, {"crashed", "start stop restart"}, {"stray", "start stop restart"},
+	}
+	_, dash := c.get("/")
+	for _, tt := range tests {
+		_, page := c.get("/servers/" + tt.name)
+		for where, sel := range map[string]*goquery.Selection{
+			"dashboard": dash.Find(`[data-testid="server-row"][data-name="` + tt.name + `"]`),
+			"its page":  page.Selection,
+		} {
+			var got []string
+			sel.Find(`[data-testid^="action-"]`).Each(func(_ int, b *goquery.Selection) {
+				got = append(got, strings.TrimPrefix(b.AttrOr("data-testid", ""), "action-"))
+			})
+			if strings.Join(got, " ") != tt.wantButtons {
+				t.Errorf("%s on %s: buttons %q, want %q", tt.name, where, strings.Join(got, " "), tt.wantButtons)
+			}
 		}
 	}
 }
