@@ -286,8 +286,19 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 
 	// A 390 px phone: no page scrolls sideways (tables scroll in their own
 	// box, long names wrap). Each page's widest element is named on failure.
-	step("at 390 px", 10*time.Second, chromedp.EmulateViewport(390, 844))
-	for _, page := range []string{"/", "/servers/coop-1", "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game"} {
+	// A server with the longest name and a title of one long word must
+	// wrap, not widen the page.
+	const longName = "a-very-long-server-name-for-390p" // 32 characters, the most a name has
+	step("at 390 px, create a server with a long name", 20*time.Second,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/servers/new"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="server-form"] input[name="name"]`), longName),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="server-form"] input[name="title"]`), "Supercalifragilisticexpialidociouscoopnightmarathon"),
+		click(`[data-testid="server-form"] button[type="submit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-title"]`)),
+	)
+	for _, page := range []string{"/", "/servers/coop-1", "/servers/" + longName, "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game"} {
 		step("open "+page+" at 390 px", 10*time.Second,
 			chromedp.Navigate(base+page),
 			chromedp.WaitVisible(chromedp.CSS(`main`)),
@@ -329,15 +340,26 @@ const clickWhenProcessed = `(() => {
 })()`
 
 // sidewaysScroll is "" when the page is no wider than the viewport, else
-// the widths and the element reaching furthest right.
+// the widths and the element reaching furthest right (outside any box that
+// scrolls or clips): the deepest one whose content overflows it, if any.
 const sidewaysScroll = `(() => {
 	const w = document.documentElement.clientWidth, sw = document.documentElement.scrollWidth;
 	if (sw <= w) { return ""; }
 	let far = null, right = 0;
+	const inScrollBox = (el) => {
+		for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+			if (getComputedStyle(a).overflowX !== "visible") { return true; }
+		}
+		return false;
+	};
+	let over = null; // the deepest element whose content is wider than itself
 	for (const el of document.body.querySelectorAll("*")) {
+		if (inScrollBox(el)) { continue; }
 		const r = el.getBoundingClientRect().right;
 		if (r > right) { right = r; far = el; }
+		if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible") { over = el; }
 	}
+	if (over) { far = over; right = over.getBoundingClientRect().left + over.scrollWidth; }
 	return "scrollWidth " + sw + " > " + w + "; furthest: <" + far.tagName.toLowerCase() + " class=\"" + far.className +
 		"\" data-testid=\"" + (far.getAttribute("data-testid") || "") + "\"> at " + Math.round(right) + " px: " + far.outerHTML.slice(0, 120);
 })()`
