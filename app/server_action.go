@@ -18,6 +18,7 @@ func (h *handlers) serverAction(c *fiber.Ctx, op store.Operation) error {
 	if err != nil {
 		return err
 	}
+	h.setActionFlash(c, op, job.ServerName, job.ID)
 	back := localPath(bodyFormValue(c, "back"), jobURL(job.ID))
 	return c.Redirect(back, fiber.StatusSeeOther)
 }

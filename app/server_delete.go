@@ -15,5 +15,6 @@ func (h *handlers) serverDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.setActionFlash(c, store.OpDelete, job.ServerName, job.ID)
 	return c.Redirect(jobURL(job.ID), fiber.StatusSeeOther)
 }

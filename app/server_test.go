@@ -177,6 +177,21 @@ func TestDashboardActionsQueueJobsAndSpellOutDrift(t *testing.T) {
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/" {
 		t.Fatalf("start: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	// The dashboard's poll leaves the confirmation to the page the
+	// browser goes back to, which shows it once.
+	c.header.Set("HX-Request", "true")
+	if _, doc := c.get("/servers/status"); testid(doc, "flash").Length() != 0 {
+		t.Fatal("the status poll shows the confirmation")
+	}
+	c.header.Set("HX-Boosted", "true")
+	if _, doc := c.get("/"); testid(doc, "flash").Text() != "Starting coop-1 — job 1" {
+		t.Fatalf("confirmation %q after the start, want \"Starting coop-1 — job 1\"", testid(doc, "flash").Text())
+	}
+	c.header.Del("HX-Request")
+	c.header.Del("HX-Boosted")
+	if _, doc := c.get("/"); testid(doc, "flash").Length() != 0 {
+		t.Fatal("the confirmation is shown again on the next page")
+	}
 	_, doc := c.get("/servers/status")
 	row := doc.Find(`[data-testid="server-row"][data-name="coop-1"]`)
 	if d, _ := row.Find(`[data-testid="desired"]`).Attr("data-desired"); d != "running" {

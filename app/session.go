@@ -65,6 +65,9 @@ func (h *handlers) session(c *fiber.Ctx) error {
 		}
 		v.CSRF = tok
 	}
+	if v.User != nil {
+		v.Flash = h.takeFlash(c)
+	}
 	c.Locals(localCSRF, v.CSRF)
 	c.SetUserContext(views.WithViewer(c.UserContext(), v))
 	return c.Next()

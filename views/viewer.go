@@ -21,6 +21,9 @@ type Viewer struct {
 	// Problems are what keeps the panel from working right now; the
 	// page frame shows them to admins.
 	Problems []Problem
+	// Flash confirms what the previous request did ("Starting coop-1 —
+	// job 42"); the page frame shows it once. "" for nothing.
+	Flash string
 }
 
 // Problem is something that keeps the panel from working, such as

@@ -1,0 +1,52 @@
+package app
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/store"
+)
+
+// flashCookie carries the confirmation of a server action to the next
+// page: "OPERATION.NAME.JOB" (all three checked again when read, so the
+// sentence is built from nothing a browser wrote).
+const flashCookie = "left4me_flash"
+
+// setActionFlash has the next page confirm that job asks op on name.
+func (h *handlers) setActionFlash(c *fiber.Ctx, op store.Operation, name string, job int64) {
+	h.setCookie(c, flashCookie, string(op)+"."+name+"."+strconv.FormatInt(job, 10), h.Now().Add(time.Minute))
+}
+
+// takeFlash returns the confirmation the previous request left and
+// clears it, or "". Polls (htmx requests that are not a boosted
+// navigation) leave it for the page.
+func (h *handlers) takeFlash(c *fiber.Ctx) string {
+	v := c.Cookies(flashCookie)
+	if v == "" || (c.Get("HX-Request") != "" && c.Get("HX-Boosted") == "") {
+		return ""
+	}
+	h.clearCookie(c, flashCookie)
+	return actionFlash(v)
+}
+
+// actionFlash is the sentence of a flash cookie's value ("Starting coop-1
+// — job 42"), or "" for one this panel did not write.
+func actionFlash(v string) string {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 || hostbackend.ValidateName(parts[1]) != nil {
+		return ""
+	}
+	id, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || id <= 0 {
+		return ""
+	}
+	verb := map[store.Operation]string{store.OpStart: "Starting", store.OpStop: "Stopping", store.OpRestart: "Restarting", store.OpDelete: "Deleting"}[store.Operation(parts[0])]
+	if verb == "" {
+		return ""
+	}
+	return verb + " " + parts[1] + " — job " + strconv.FormatInt(id, 10)
+}
