@@ -203,9 +203,17 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 			}
 		}
 	}
+	// flashSays waits for the page's confirmation of an action.
+	flashSays := func(prefix string) chromedp.Action[chromedp.Void] {
+		q, _ := json.Marshal(prefix)
+		return chromedp.Poll[chromedp.Void](`(document.querySelector('[data-testid="flash"]')?.textContent ?? "").startsWith(`+string(q)+`)`,
+			chromedp.WithPollingInterval(20*time.Millisecond))
+	}
 	step("start the server and see it running without a reload", 30*time.Second,
 		click(row+`[data-testid="action-start"]`),
+		flashSays("Starting coop-1 — job "),
 		chromedp.WaitVisible(chromedp.CSS(badge("running"))),
+		chromedp.WaitNotPresent(chromedp.CSS(row+`[data-testid="action-start"]`)),
 	)
 	noReload := func(when string) {
 		t.Helper()
@@ -224,6 +232,7 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 
 	step("stop the server and see it stopped without a reload", 30*time.Second,
 		click(row+`[data-testid="action-stop"]`),
+		flashSays("Stopping coop-1 — job "),
 		chromedp.WaitVisible(chromedp.CSS(badge("stopped"))),
 		chromedp.WaitNotPresent(chromedp.CSS(row+`[data-testid="active-job"]`)),
 	)
