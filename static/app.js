@@ -97,10 +97,12 @@
       log.anchor = log.follow ? null : logAnchor(box);
     }
   });
-  document.addEventListener("htmx:load", function () {
+  document.addEventListener("htmx:load", function (evt) {
     var box = document.querySelector('[data-testid="log-box"]');
     var region = box && box.closest("[hx-get]");
-    if (!region) {
+    // Other polled parts of the page (the state card) load too: only a
+    // load that brought a new log box may place it.
+    if (!region || !(evt.detail && evt.detail.elt && evt.detail.elt.contains(box))) {
       return;
     }
     var url = region.getAttribute("hx-get");
@@ -112,6 +114,8 @@
     } else if (!(log.anchor && logPlace(box, log.anchor))) {
       box.scrollTop = log.top;
     }
+    // The scroll event comes later; until then the place is this one.
+    log.top = box.scrollTop;
     log.anchor = null;
     logNote();
   });

@@ -264,8 +264,16 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	})()`
 	waitLog := func(name, want string) {
 		t.Helper()
-		step(name, 15*time.Second, chromedp.Poll[chromedp.Void](logState+` === `+strconvQuote(want),
+		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		err := chromedp.Do(sctx, chromedp.Poll[chromedp.Void](logState+` === `+strconvQuote(want),
 			chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err != nil {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			got, _ := chromedp.Run(dctx, chromedp.Evaluate[string](logState))
+			t.Fatalf("%s: %v; the log view says %q, want %q", name, err, got, want)
+		}
 	}
 	step("open the server page", 20*time.Second,
 		click(row+`a[href="/servers/coop-1"]`),
