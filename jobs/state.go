@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -206,20 +207,13 @@ func exitCause(line string) string {
 	num, name, _ := strings.Cut(strings.TrimSpace(status), "/")
 	switch code {
 	case "killed":
-		return "signal " + firstNonEmpty(name, num)
+		return "signal " + cmp.Or(name, num)
 	case "dumped":
-		return "signal " + firstNonEmpty(name, num) + ", core dumped"
+		return "signal " + cmp.Or(name, num) + ", core dumped"
 	case "exited":
 		return "exit status " + num
 	}
 	return ""
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // pollReason is the history reason of a change the poller saw.

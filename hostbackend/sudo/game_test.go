@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,7 +122,7 @@ func TestTheGameIsInstalledUpdatedAndCheckedWithSteamcmd(t *testing.T) {
 			t.Fatalf("two progress lines of one phase in a row in the output: %q, %q", lines[i-1], lines[i])
 		}
 	}
-	if !slicesContain(lines, "Success! App '222860' fully installed.") {
+	if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "Success! App '222860' fully installed.") }) {
 		t.Fatalf("the output lost the result line: %q", lines)
 	}
 
@@ -162,13 +163,4 @@ func TestGameStatusNamesTheProgramServerEnvRuns(t *testing.T) {
 	if st, _ := b.GameStatus(ctx); st.Installed {
 		t.Fatalf("a stand-in that is not executable counts as installed: %+v", st)
 	}
-}
-
-func slicesContain(lines []string, want string) bool {
-	for _, l := range lines {
-		if strings.Contains(l, want) {
-			return true
-		}
-	}
-	return false
 }
