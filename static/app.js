@@ -120,6 +120,24 @@
     logNote();
   });
 
+  // A time the panel shows relative ("2 min ago") has the absolute time
+  // as its title, in UTC as the server wrote it: put it in the viewer's
+  // own time zone. Polls and morphs bring the UTC title back, so this
+  // runs after every settle.
+  function localTimes() {
+    var els = document.querySelectorAll("time[datetime], [data-at]");
+    for (var i = 0; i < els.length; i++) {
+      var d = new Date(els[i].getAttribute("datetime") || els[i].getAttribute("data-at"));
+      if (!isNaN(d.getTime())) {
+        els[i].title = d.toLocaleString(undefined, {
+          dateStyle: "medium", timeStyle: "medium", timeZoneName: "short"
+        });
+      }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", localTimes);
+  document.addEventListener("htmx:afterSettle", localTimes);
+
   // Forms and buttons marked data-confirm ask before they act, with or
   // without htmx.
   document.addEventListener("submit", function (evt) {

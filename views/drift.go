@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/store"
 )
@@ -30,6 +32,22 @@ func ResultText(result string) string {
 		return "stopped answering its watchdog"
 	}
 	return "systemd result " + result
+}
+
+// Absolute is t as a date and time in UTC, "2026-11-30 09:21:08 UTC": the
+// title of a When before app.js puts it in the viewer's time zone.
+func Absolute(t time.Time) string {
+	return t.UTC().Format(time.DateTime) + " UTC"
+}
+
+// at are the attributes of an element whose text says when something
+// happened within a sentence ("stopped 5 min ago"): data-at, which app.js
+// reads, and the absolute time as its title. None for a zero t.
+func at(t time.Time) templ.Attributes {
+	if t.IsZero() {
+		return nil
+	}
+	return templ.Attributes{"data-at": t.UTC().Format(time.RFC3339), "title": Absolute(t)}
 }
 
 // Ago says how long before now t was, roughly ("2 min ago").
