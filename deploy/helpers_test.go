@@ -272,12 +272,16 @@ func TestJournalctlHelperRefusesHostileArguments(t *testing.T) {
 	}
 }
 
+// journalArgv is journalctl's argument vector when the helper reads name's
+// log: its lines as JSON entries (the message and its time).
+func journalArgv(name, lines, last string) []string {
+	return []string{"-u", unit(name), "-o", "json", "--output-fields=MESSAGE", "--all", "-q", "--lines", lines, last}
+}
+
 func TestJournalctlHelperRunsJournalctlWithExactArguments(t *testing.T) {
 	t.Parallel()
 	s := newSeam(t, journalctlHelper, "journalctl")
-	journal := func(name, lines, last string) []string {
-		return []string{"-u", unit(name), "-o", "cat", "--lines", lines, last}
-	}
+	journal := journalArgv
 	tests := []struct {
 		name string
 		args []string
@@ -333,7 +337,7 @@ func FuzzHelperNameRule(f *testing.F) {
 		}
 
 		r = journalctl.run(t, name, "--lines", "10", "--no-follow")
-		ok = r.code == 0 && r.ran && slices.Equal(r.argv, []string{"-u", unit(name), "-o", "cat", "--lines", "10", "--no-pager"})
+		ok = r.code == 0 && r.ran && slices.Equal(r.argv, journalArgv(name, "10", "--no-pager"))
 		if ok != valid {
 			t.Errorf("ValidateName(%q) accepts: %v, but left4me-journalctl exited %d, ran the stub: %v with %q, stderr %q",
 				name, valid, r.code, r.ran, r.argv, r.stderr)
@@ -365,7 +369,7 @@ func TestHelperLimitsMatchHostbackend(t *testing.T) {
 	t.Run("journalctl takes hostbackend.MaxJournalLines lines", func(t *testing.T) {
 		t.Parallel()
 		wantRan(t, journalctl.run(t, "a", "--lines", most, "--no-follow"),
-			[]string{"-u", unit("a"), "-o", "cat", "--lines", most, "--no-pager"})
+			journalArgv("a", most, "--no-pager"))
 	})
 	t.Run("journalctl refuses one line more than hostbackend.MaxJournalLines", func(t *testing.T) {
 		t.Parallel()

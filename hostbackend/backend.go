@@ -61,6 +61,9 @@ func (s Stream) String() string {
 type Line struct {
 	Stream Stream
 	Text   string
+	// Time is when the journal recorded the line (Journal's lines); zero
+	// when unknown, as for a command's own output.
+	Time time.Time
 }
 
 // LineFunc receives output lines as they are produced. Backends call it

@@ -1,13 +1,16 @@
 package sudo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/hostbackend/hostbackendtest"
@@ -37,7 +40,8 @@ import (
 //	stdout-VERB-NAME       the helper prints the file on stdout first
 //	chatter-VERB-NAME      the helper prints out0..out499 on stdout and
 //	                       err0..err499 on stderr, interleaved
-//	journal-NAME           the unit's log
+//	journal-NAME           what the stub journalctl prints of the unit's
+//	                       log: appendJournal writes entries in JSON
 //
 // Logs: sudo.log holds sudo's argv, calls.log each helper invocation's
 // argv headed by the helper ("systemctl" or "journalctl"); one
@@ -353,8 +357,37 @@ func (h *stubHost) unset(tb testing.TB, name string) {
 }
 
 // appendJournal appends lines to the unit's log in one write, as the
-// stub's tail -f expects: same file, growing.
+// stub's tail -f expects: same file, growing. Each line is an entry as
+// journalctl -o json --output-fields=MESSAGE prints it, recorded now.
 func (h *stubHost) appendJournal(tb testing.TB, name string, lines []string) {
+	tb.Helper()
+	entries := make([]string, len(lines))
+	for i, l := range lines {
+		entries[i] = journalJSON(tb, time.Now(), l)
+	}
+	h.appendJournalRaw(tb, name, entries)
+}
+
+// journalJSON is one journal entry with the message m recorded at at, as
+// journalctl -o json --output-fields=MESSAGE prints it.
+func journalJSON(tb testing.TB, at time.Time, m string) string {
+	tb.Helper()
+	b, err := json.Marshal(map[string]string{
+		"__CURSOR":              "s=0;i=" + strconv.FormatInt(at.UnixNano(), 16),
+		"__REALTIME_TIMESTAMP":  strconv.FormatInt(at.UnixMicro(), 10),
+		"__MONOTONIC_TIMESTAMP": "1",
+		"_BOOT_ID":              "0123456789abcdef0123456789abcdef",
+		"MESSAGE":               m,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// appendJournalRaw appends lines to what the stub journalctl prints, as
+// they are.
+func (h *stubHost) appendJournalRaw(tb testing.TB, name string, lines []string) {
 	tb.Helper()
 	f, err := os.OpenFile(filepath.Join(h.state, "journal-"+name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {

@@ -205,7 +205,8 @@ func (b *Backend) showBatch(ctx context.Context, names []string) ([]hostbackend.
 }
 
 // Journal runs `sudo -n JOURNALCTL_HELPER NAME --lines N --follow|--no-follow`
-// and streams the unit's log lines to out. lines must be within
+// and streams the unit's log lines to out, each with the time the journal
+// recorded it (see journalLines). lines must be within
 // MinJournalLines..MaxJournalLines. When following, it returns only when
 // ctx is cancelled, with an error wrapping ctx.Err().
 func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bool, out hostbackend.LineFunc) error {
@@ -220,7 +221,7 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 		mode = "--follow"
 	}
 	args := []string{b.journalctl, name, "--lines", strconv.Itoa(lines), mode}
-	return b.run(ctx, command{verb: "journal", name: name, args: args}, out)
+	return b.run(ctx, command{verb: "journal", name: name, args: args}, journalLines(out))
 }
 
 // Provision writes the instance's files under the state root with
