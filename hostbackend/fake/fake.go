@@ -100,7 +100,7 @@ type unit struct {
 	nRestarts int
 	mainPID   int
 	since     time.Time
-	journal   []string
+	journal   []logLine
 
 	crashLoop    bool
 	loopAttempts int
@@ -240,8 +240,8 @@ func (b *Backend) Crash(name string) {
 	if u.active != "active" {
 		return
 	}
-	b.logLocked(u, "Main process exited, code=killed, status=9/KILL")
-	b.logLocked(u, "Failed with result 'signal'.")
+	b.logLocked(u, now, "Main process exited, code=killed, status=9/KILL")
+	b.logLocked(u, now, "Failed with result 'signal'.")
 	u.result = "signal"
 	b.autoRestartLocked(u, name, now)
 }
@@ -256,7 +256,7 @@ func (b *Backend) CrashLoop(name string) {
 	u := b.unitLocked(name, now)
 	u.crashLoop = true
 	u.loopAttempts = 0
-	b.logLocked(u, "Main process exited, code=dumped, status=11/SEGV")
+	b.logLocked(u, now, "Main process exited, code=dumped, status=11/SEGV")
 	u.result = "core-dump"
 	b.autoRestartLocked(u, name, now)
 }
@@ -268,8 +268,8 @@ func (b *Backend) OOMKill(name string) {
 	defer b.unlock()
 	now := b.opts.Now()
 	u := b.unitLocked(name, now)
-	b.logLocked(u, "A process of this unit has been killed by the OOM killer.")
-	b.logLocked(u, "Failed with result 'oom-kill'.")
+	b.logLocked(u, now, "A process of this unit has been killed by the OOM killer.")
+	b.logLocked(u, now, "Failed with result 'oom-kill'.")
 	b.setLocked(u, "failed", "failed", now)
 	u.result = "oom-kill"
 	u.mainPID = 0
@@ -285,7 +285,7 @@ func (b *Backend) ExternalDisable(name string) {
 	u.crashLoop = false
 	b.setLocked(u, "inactive", "dead", now)
 	u.mainPID = 0
-	b.logLocked(u, "Stopped left4me-server@"+name+".service.")
+	b.logLocked(u, now, "Stopped left4me-server@"+name+".service.")
 }
 
 // ExternalEnable is `systemctl enable --now` run outside the panel.
@@ -312,30 +312,38 @@ func (b *Backend) Reboot() {
 		u.result = "success"
 		u.mainPID = 0
 		b.setLocked(u, "inactive", "dead", now)
-		b.logLocked(u, "-- Boot --")
+		b.logLocked(u, now, "-- Boot --")
 		if u.enabled {
 			b.startLocked(u, name, now)
 		}
 	}
 }
 
-// SeedJournal replaces the unit's log lines.
+// SeedJournal replaces the unit's log lines, recorded now (Options.Now).
 func (b *Backend) SeedJournal(name string, lines []string) {
 	_ = b.lock() // on a file error, the units as this process last knew them
 	defer b.unlock()
-	u := b.unitLocked(name, b.opts.Now())
+	now := b.opts.Now()
+	u := b.unitLocked(name, now)
 	u.known = true
-	u.journal = append([]string(nil), lines...)
+	u.journal = nil
+	for _, l := range lines {
+		b.logLocked(u, now, l)
+	}
 	b.wakeJournalLocked()
 }
 
-// AppendJournal adds lines to the unit's log; following readers get them.
+// AppendJournal adds lines to the unit's log, recorded now (Options.Now);
+// following readers get them.
 func (b *Backend) AppendJournal(name string, lines []string) {
 	_ = b.lock() // on a file error, the units as this process last knew them
 	defer b.unlock()
-	u := b.unitLocked(name, b.opts.Now())
+	now := b.opts.Now()
+	u := b.unitLocked(name, now)
 	u.known = true
-	u.journal = append(u.journal, lines...)
+	for _, l := range lines {
+		b.logLocked(u, now, l)
+	}
 	b.wakeJournalLocked()
 }
 
@@ -486,7 +494,7 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 	if start < 0 {
 		start = 0
 	}
-	pending := append([]string(nil), u.journal[start:]...)
+	pending := append([]logLine(nil), u.journal[start:]...)
 	sent := len(u.journal)
 	wake := b.journalCh
 	b.unlock()
@@ -499,7 +507,7 @@ func (b *Backend) Journal(ctx context.Context, name string, lines int, follow bo
 	for {
 		for _, l := range pending {
 			if out != nil {
-				out(hostbackend.Line{Stream: hostbackend.Stdout, Text: l})
+				out(hostbackend.Line{Stream: hostbackend.Stdout, Text: l.Text, Time: l.At})
 			}
 		}
 		if !follow {
@@ -716,12 +724,12 @@ func (b *Backend) fire(u *unit, t transition, at time.Time) {
 		b.runningLocked(u, u.name, at)
 	case toRestarted:
 		u.nRestarts++
-		b.logLocked(u, fmt.Sprintf("Scheduled restart job, restart counter is at %d.", u.nRestarts))
+		b.logLocked(u, at, fmt.Sprintf("Scheduled restart job, restart counter is at %d.", u.nRestarts))
 		b.runningLocked(u, u.name, at)
 	case toStopped:
 		u.mainPID = 0
 		b.setLocked(u, "inactive", "dead", at)
-		b.logLocked(u, "Stopped left4me-server@"+u.name+".service - Left 4 Dead 2 server "+u.name+".")
+		b.logLocked(u, at, "Stopped left4me-server@"+u.name+".service - Left 4 Dead 2 server "+u.name+".")
 	}
 }
 
@@ -743,7 +751,7 @@ func (b *Backend) startLocked(u *unit, name string, now time.Time) {
 	u.next = noTransition
 	u.result = "success"
 	b.setLocked(u, "activating", "start", now)
-	b.logLocked(u, "Starting left4me-server@"+name+".service - Left 4 Dead 2 server "+name+"...")
+	b.logLocked(u, now, "Starting left4me-server@"+name+".service - Left 4 Dead 2 server "+name+"...")
 	b.schedule(u, now.Add(b.opts.StartDelay), toRunning)
 }
 
@@ -755,18 +763,18 @@ func (b *Backend) runningLocked(u *unit, name string, at time.Time) {
 			u.mainPID = 0
 			u.result = "start-limit-hit"
 			b.setLocked(u, "failed", "failed", at)
-			b.logLocked(u, "Start request repeated too quickly.")
-			b.logLocked(u, "Failed with result 'start-limit-hit'.")
+			b.logLocked(u, at, "Start request repeated too quickly.")
+			b.logLocked(u, at, "Failed with result 'start-limit-hit'.")
 			return
 		}
-		b.logLocked(u, "Main process exited, code=dumped, status=11/SEGV")
+		b.logLocked(u, at, "Main process exited, code=dumped, status=11/SEGV")
 		b.autoRestartLocked(u, name, at)
 		return
 	}
 	b.nextPID++
 	u.mainPID = b.nextPID
 	b.setLocked(u, "active", "running", at)
-	b.logLocked(u, "Started left4me-server@"+name+".service - Left 4 Dead 2 server "+name+".")
+	b.logLocked(u, at, "Started left4me-server@"+name+".service - Left 4 Dead 2 server "+name+".")
 }
 
 // autoRestartLocked is Restart=on-failure: activating/auto-restart for
@@ -789,13 +797,20 @@ func (b *Backend) stopLocked(u *unit, name string, now time.Time) bool {
 		return false
 	}
 	b.setLocked(u, "deactivating", "stop-sigterm", now)
-	b.logLocked(u, "Stopping left4me-server@"+name+".service - Left 4 Dead 2 server "+name+"...")
+	b.logLocked(u, now, "Stopping left4me-server@"+name+".service - Left 4 Dead 2 server "+name+"...")
 	b.schedule(u, now.Add(b.opts.StopDelay), toStopped)
 	return b.opts.StopDelay > 0 && u.active == "deactivating"
 }
 
-func (b *Backend) logLocked(u *unit, line string) {
-	u.journal = append(u.journal, line)
+// logLine is one line of a unit's simulated log and when it was made.
+type logLine struct {
+	At   time.Time `json:"at,omitzero"`
+	Text string    `json:"text"`
+}
+
+// logLocked adds a line made at the time at to the unit's log.
+func (b *Backend) logLocked(u *unit, at time.Time, line string) {
+	u.journal = append(u.journal, logLine{At: at, Text: line})
 	b.wakeJournalLocked()
 }
 

@@ -39,7 +39,7 @@ type unitRecord struct {
 	NRestarts    int        `json:"n_restarts,omitempty"`
 	MainPID      int        `json:"main_pid,omitempty"`
 	Since        time.Time  `json:"since"`
-	Journal      []string   `json:"journal,omitempty"`
+	Journal      []logLine  `json:"journal,omitempty"`
 	CrashLoop    bool       `json:"crash_loop,omitempty"`
 	LoopAttempts int        `json:"loop_attempts,omitempty"`
 	Next         transition `json:"next,omitempty"`
@@ -137,4 +137,15 @@ func (b *Backend) saveLocked() error {
 	}
 	b.saved = data
 	return nil
+}
+
+// UnmarshalJSON reads a log line of unitsFile: {"at": …, "text": …}, or
+// a plain string, as files from before lines had their times hold them.
+func (l *logLine) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		*l = logLine{}
+		return json.Unmarshal(data, &l.Text)
+	}
+	type plain logLine // without this method
+	return json.Unmarshal(data, (*plain)(l))
 }

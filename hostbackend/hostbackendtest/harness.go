@@ -33,7 +33,8 @@ type Harness struct {
 	// Interrupt makes every later call of verb for name end as if a signal
 	// from outside (SIGTERM) had killed the host command.
 	Interrupt func(verb, name string)
-	// SeedJournal sets the unit's log lines.
+	// SeedJournal sets the unit's log lines, recorded now: Journal
+	// delivers each with a non-zero Time.
 	SeedJournal func(name string, lines []string)
 	// AppendJournal adds log lines to the unit's log, as a running unit
 	// would; a following Journal call must deliver them.

@@ -268,7 +268,13 @@ func Exercise(t *testing.T, newHarness func(t *testing.T) Harness) {
 		h := newHarness(t)
 		h.SeedJournal("logged", []string{"one", "two", "three", "four"})
 		var got []string
-		if err := h.Backend.Journal(ctx, "logged", 2, false, func(l hostbackend.Line) { got = append(got, l.Text) }); err != nil {
+		err := h.Backend.Journal(ctx, "logged", 2, false, func(l hostbackend.Line) {
+			got = append(got, l.Text)
+			if l.Time.IsZero() {
+				t.Errorf("Journal line %q carries no time, want when the journal recorded it", l.Text)
+			}
+		})
+		if err != nil {
 			t.Fatalf("Journal: %v", err)
 		}
 		if !reflect.DeepEqual(got, []string{"three", "four"}) {
@@ -286,17 +292,20 @@ func Exercise(t *testing.T, newHarness func(t *testing.T) Harness) {
 		h.SeedJournal("live", []string{"old"})
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		lines := make(chan string, 16)
+		lines := make(chan hostbackend.Line, 16)
 		done := make(chan error, 1)
 		go func() {
-			done <- h.Backend.Journal(cctx, "live", 5, true, func(l hostbackend.Line) { lines <- l.Text })
+			done <- h.Backend.Journal(cctx, "live", 5, true, func(l hostbackend.Line) { lines <- l })
 		}()
 		expect := func(want string) {
 			t.Helper()
 			select {
 			case got := <-lines:
-				if got != want {
-					t.Fatalf("followed line = %q, want %q", got, want)
+				if got.Text != want {
+					t.Fatalf("followed line = %q, want %q", got.Text, want)
+				}
+				if got.Time.IsZero() {
+					t.Fatalf("followed line %q carries no time", got.Text)
 				}
 			case <-time.After(10 * time.Second):
 				t.Fatalf("no line %q arrived", want)
