@@ -43,7 +43,7 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Post("/game/check", a.role(admin), a.apiGameCheck)
 	f.Use("/api", a.notFound)
 
-	f.Use(h.session, h.csrf)
+	f.Use(keepFormPage, h.session, h.csrf)
 	f.Get("/login", h.login)
 	f.Post("/login", h.loginSubmit)
 	f.Post("/logout", h.logout)
