@@ -126,3 +126,21 @@ func FuzzValidateName(f *testing.F) {
 		}
 	})
 }
+
+func TestValidateNameNamesTheCharacterAsTyped(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"café", "“café” contains “é”"},
+		{"Coop", "“Coop” contains the capital “C” (use “c”)"},
+		{"co op", "“co op” contains a space"},
+		{"a\u200bb", "“a·b” contains the invisible character U+200B"},
+		{"a\xc3", "“a·” contains the byte 0xC3, which is not UTF-8 text"},
+		{"-a", "“-a” starts with “-”"},
+		{strings.Repeat("a", 40), "the name is 40 characters long, at most 32 are allowed"},
+	}
+	for _, tt := range tests {
+		err := hostbackend.ValidateName(tt.name)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ValidateName(%q) = %v, want it to say %s", tt.name, err, tt.want)
+		}
+	}
+}

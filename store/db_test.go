@@ -176,7 +176,7 @@ func TestCreateServerErrorsAreSentences(t *testing.T) {
 	}{
 		{"port in use", store.NewServer{Name: "coop-2", Port: 27015, BlueprintID: 1}, store.ErrConflict, "port 27015 is already used by server coop-1"},
 		{"name in use", store.NewServer{Name: "coop-1", Port: 27016, BlueprintID: 1}, store.ErrConflict, "a server named coop-1 already exists"},
-		{"bad name", store.NewServer{Name: "Coop", Port: 27016, BlueprintID: 1}, store.ErrInvalid, `"Coop" contains 'C'`},
+		{"bad name", store.NewServer{Name: "Coop", Port: 27016, BlueprintID: 1}, store.ErrInvalid, `“Coop” contains the capital “C”`},
 		{"low port", store.NewServer{Name: "x", Port: 80, BlueprintID: 1}, store.ErrInvalid, "port 80 is outside 1024-65535"},
 		{"missing blueprint", store.NewServer{Name: "x", Port: 27016, BlueprintID: 42}, store.ErrNotFound, "blueprint 42 does not exist"},
 		{"a NUL byte in the title", store.NewServer{Name: "x", Port: 27016, BlueprintID: 1, Title: "a\x00b"}, store.ErrInvalid, "U+0000"},
