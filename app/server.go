@@ -42,6 +42,9 @@ func (h *handlers) server(c *fiber.Ctx) error {
 	if v.Jobs, err = h.jobRows(ctx, jobs); err != nil {
 		return err
 	}
+	if v.Active, err = h.activeJob(ctx, s.ID); err != nil {
+		return err
+	}
 	v.Log = h.journal(ctx, s.Name, logLines)
 	return page(c, fiber.StatusOK, title(s), views.ServerPage(v))
 }

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
 
@@ -19,5 +22,19 @@ func (h *handlers) serverState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ServerState(*s, changed.Time))
+	job, err := h.activeJob(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ServerState(views.StateCard{Server: *s, Changed: changed.Time, Job: job}))
+}
+
+// activeJob returns the server's queued or running job that runs first,
+// nil for none: what its state card shows in place of its state.
+func (h *handlers) activeJob(ctx context.Context, serverID int64) (*store.Job, error) {
+	active, err := h.DB.ListJobs(ctx, store.JobFilter{ServerID: serverID, Active: true, Limit: 100})
+	if err != nil || len(active) == 0 {
+		return nil, err
+	}
+	return &active[len(active)-1], nil // newest first: the oldest runs first
 }
