@@ -28,8 +28,9 @@ var tokenSeq atomic.Int64
 // returns it.
 func (e *env) tokenFor(u *store.User) string {
 	e.t.Helper()
-	tok := fmt.Sprintf("l4m_%043d", tokenSeq.Add(1))
-	if _, err := e.db.CreateAPIToken(context.Background(), u.ID, "test", store.HashAPIToken(tok)); err != nil {
+	n := tokenSeq.Add(1)
+	tok := fmt.Sprintf("l4m_%043d", n)
+	if _, err := e.db.CreateAPIToken(context.Background(), u.ID, fmt.Sprint("test ", n), store.HashAPIToken(tok), tok[:8]); err != nil {
 		e.t.Fatal(err)
 	}
 	return tok

@@ -17,6 +17,11 @@ const APITokenPrefix = "l4m_"
 // apiTokenLen is the length of a well-formed token.
 const apiTokenLen = len(APITokenPrefix) + 43
 
+// tokenShownLen is how much of a token the account page shows (and the
+// database keeps) to tell tokens apart: "l4m_" and 4 of the 43 random
+// characters, 24 of its 256 bits.
+const tokenShownLen = len(APITokenPrefix) + 4
+
 // tokenTouchEvery is how stale a token's last-used time may get: it is
 // written at most once this often per token, so that API requests do not
 // each cost a write.
@@ -29,11 +34,12 @@ var errBadToken = &store.Error{Kind: store.ErrNotFound,
 
 // CreateToken makes a new API token called name for the user and returns
 // the token (shown once: only its hash is kept) and its record. A refusal
-// (a bad name, or store.MaxAPITokens working tokens already) is
+// (a bad name, a name the user's working tokens have, or
+// store.MaxAPITokens working tokens already) is
 // FieldErrors keyed "name"; a missing user matches store.ErrNotFound.
 func (s *Service) CreateToken(ctx context.Context, userID int64, name string) (string, *store.APIToken, error) {
 	token := APITokenPrefix + randomToken()
-	t, err := s.db.CreateAPIToken(ctx, userID, strings.TrimSpace(name), store.HashAPIToken(token))
+	t, err := s.db.CreateAPIToken(ctx, userID, strings.TrimSpace(name), store.HashAPIToken(token), token[:tokenShownLen])
 	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
 		return "", nil, FieldErrors{"name": sentence(err.Error())}
 	}

@@ -66,6 +66,11 @@ func (q *Queue) EnqueueGame(ctx context.Context, p GameParams) (*store.Job, erro
 		}
 		if p.RequestedBy != 0 {
 			job.RequestedBy = &p.RequestedBy
+			name, err := store.UserName(ctx, tx, p.RequestedBy)
+			if err != nil {
+				return err
+			}
+			job.RequestedByName = name // kept when the user is deleted
 		}
 		_, err = tx.NewInsert().Model(job).Returning("id").Exec(ctx)
 		return err

@@ -160,6 +160,11 @@ func (q *Queue) Enqueue(ctx context.Context, p EnqueueParams) (*store.Job, error
 		}
 		if p.RequestedBy != 0 {
 			job.RequestedBy = &p.RequestedBy
+			name, err := store.UserName(ctx, tx, p.RequestedBy)
+			if err != nil {
+				return err
+			}
+			job.RequestedByName = name // kept when the user is deleted
 		}
 		if _, err := tx.NewInsert().Model(job).Returning("id").Exec(ctx); err != nil {
 			return err

@@ -129,8 +129,10 @@
     for (var i = 0; i < els.length; i++) {
       var d = new Date(els[i].getAttribute("datetime") || els[i].getAttribute("data-at"));
       if (!isNaN(d.getTime())) {
+        // (dateStyle cannot be combined with timeZoneName)
         els[i].title = d.toLocaleString(undefined, {
-          dateStyle: "medium", timeStyle: "medium", timeZoneName: "short"
+          year: "numeric", month: "short", day: "numeric",
+          hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
         });
       }
     }

@@ -134,6 +134,9 @@ type Job struct {
 	MaxAttempts int       `bun:"max_attempts,notnull"`
 	// RequestedBy is the user who asked, nil for the system or a deleted user.
 	RequestedBy *int64 `bun:"requested_by"`
+	// RequestedByName is the name of the user who asked, kept when the
+	// user is deleted; "" for the system.
+	RequestedByName string `bun:"requested_by_name,notnull"`
 	// LeaseUntil is set exactly while the job is running: past it, the
 	// rescuer takes the job back.
 	LeaseUntil      Time `bun:"lease_until"`

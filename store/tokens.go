@@ -33,6 +33,10 @@ type APIToken struct {
 	UserID    int64  `bun:"user_id,notnull"`
 	Name      string `bun:"name,notnull"`
 	TokenHash string `bun:"token_hash,notnull"`
+	// Prefix is the token's first characters ("l4m_ab12"), not a secret,
+	// shown so that the right token is revoked; "" for a token made before
+	// migration 0008.
+	Prefix    string `bun:"prefix,notnull"`
 	CreatedAt Time   `bun:"created_at,notnull"`
 	// LastUsedAt is when the token last authenticated a request, to the
 	// minute (see TouchAPIToken); zero if never.
@@ -40,6 +44,9 @@ type APIToken struct {
 	// RevokedAt is when the token was revoked; zero while it works.
 	RevokedAt Time `bun:"revoked_at"`
 }
+
+// MaxTokenPrefixLen is the longest prefix of a token the database keeps.
+const MaxTokenPrefixLen = 16
 
 // HashAPIToken returns what the database stores for token: its SHA-256,
 // hex.
@@ -49,10 +56,15 @@ func HashAPIToken(token string) string {
 }
 
 // CreateAPIToken stores a token of the user, given the token's hash
-// (HashAPIToken). Errors match ErrInvalid for a bad name (text.Check's
-// rule for a line), ErrNotFound for a missing user and ErrConflict when
-// the user has MaxAPITokens working tokens already.
-func (db *DB) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash string) (*APIToken, error) {
+// (HashAPIToken) and its first characters to show (at most
+// MaxTokenPrefixLen, not a secret). Errors match ErrInvalid for a bad
+// name (text.Check's rule for a line), ErrNotFound for a missing user and
+// ErrConflict when the user has MaxAPITokens working tokens already or a
+// working token whose name differs from name only in case, spaces or
+// invisible characters (text.Fold). A revoked token's name may be used
+// again: the list no longer shows it, and a new token replacing a leaked
+// one often keeps its name.
+func (db *DB) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash, prefix string) (*APIToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, invalidf(fmt.Sprintf("a token name must have 1 to %d characters", MaxTokenNameLen))
@@ -63,7 +75,10 @@ func (db *DB) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash 
 	if len(tokenHash) != 64 {
 		return nil, invalidf("a token hash must be a hex SHA-256")
 	}
-	t := &APIToken{UserID: userID, Name: name, TokenHash: tokenHash, CreatedAt: NewTime(db.Now())}
+	if len(prefix) > MaxTokenPrefixLen || !sqlSafe(prefix) {
+		return nil, invalidf(fmt.Sprintf("a token prefix must have at most %d characters", MaxTokenPrefixLen))
+	}
+	t := &APIToken{UserID: userID, Name: name, TokenHash: tokenHash, Prefix: prefix, CreatedAt: NewTime(db.Now())}
 	err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		exists, err := tx.NewSelect().Model((*User)(nil)).Where("id = ?", userID).Exists(ctx)
 		if err != nil {
@@ -72,12 +87,19 @@ func (db *DB) CreateAPIToken(ctx context.Context, userID int64, name, tokenHash 
 		if !exists {
 			return notFound(fmt.Sprintf("user %d does not exist", userID))
 		}
-		working, err := tx.NewSelect().Model((*APIToken)(nil)).Where("user_id = ? AND revoked_at IS NULL", userID).Count(ctx)
+		var names []string
+		err = tx.NewSelect().Model((*APIToken)(nil)).Column("name").Where("user_id = ? AND revoked_at IS NULL", userID).Scan(ctx, &names)
 		if err != nil {
 			return err
 		}
-		if working >= MaxAPITokens {
-			return conflictf(fmt.Sprintf("you have %d working tokens, the most one account may have: revoke one you no longer use first", working))
+		if len(names) >= MaxAPITokens {
+			return conflictf(fmt.Sprintf("you have %d working tokens, the most one account may have: revoke one you no longer use first", len(names)))
+		}
+		key := text.Fold(name)
+		for _, other := range names {
+			if text.Fold(other) == key {
+				return conflictf(fmt.Sprintf("you already have a token named %s: give this one another name, or revoke that one first", other))
+			}
 		}
 		_, err = tx.NewInsert().Model(t).Returning("id").Exec(ctx)
 		if isUniqueViolation(err) {

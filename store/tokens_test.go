@@ -25,14 +25,14 @@ func TestAPITokensAreStoredHashedListedAndRevoked(t *testing.T) {
 		t.Fatal(err)
 	}
 	hash := store.HashAPIToken("l4m_secret")
-	tok, err := db.CreateAPIToken(ctx, ann.ID, "  deploy bot ", hash)
+	tok, err := db.CreateAPIToken(ctx, ann.ID, "  deploy bot ", hash, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok.ID == 0 || tok.Name != "deploy bot" || !tok.CreatedAt.Equal(now) || !tok.LastUsedAt.IsZero() {
 		t.Fatalf("created %+v", tok)
 	}
-	if _, err := db.CreateAPIToken(ctx, ann.ID, "again", hash); !errors.Is(err, store.ErrConflict) {
+	if _, err := db.CreateAPIToken(ctx, ann.ID, "again", hash, ""); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("the same hash twice: %v, want ErrConflict", err)
 	}
 	got, err := db.GetAPITokenByHash(ctx, hash)
@@ -91,7 +91,7 @@ func TestCreateAPITokenRefusesBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := db.CreateAPIToken(ctx, tt.user, tt.tokName, tt.hash); !errors.Is(err, tt.want) {
+			if _, err := db.CreateAPIToken(ctx, tt.user, tt.tokName, tt.hash, ""); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
@@ -108,7 +108,7 @@ func TestTouchAPITokenWritesAtMostOnceAMinute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("x"))
+	tok, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("x"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestDeletingAUserDeletesItsTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("x")); err != nil {
+	if _, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("x"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Writer().NewDelete().Model((*store.User)(nil)).Where("id = ?", u.ID).Exec(ctx); err != nil {
@@ -160,18 +160,58 @@ func TestAUserHasAtMostMaxAPITokensWorking(t *testing.T) {
 	}
 	var last *store.APIToken
 	for i := range store.MaxAPITokens {
-		if last, err = db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken(fmt.Sprint(i))); err != nil {
+		if last, err = db.CreateAPIToken(ctx, u.ID, fmt.Sprint("bot ", i), store.HashAPIToken(fmt.Sprint(i)), ""); err != nil {
 			t.Fatalf("token %d: %v", i+1, err)
 		}
 	}
-	_, err = db.CreateAPIToken(ctx, u.ID, "one more", store.HashAPIToken("more"))
+	_, err = db.CreateAPIToken(ctx, u.ID, "one more", store.HashAPIToken("more"), "")
 	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "revoke one") {
 		t.Fatalf("token %d: %v, want a conflict saying to revoke one", store.MaxAPITokens+1, err)
 	}
 	if err := db.RevokeAPIToken(ctx, u.ID, last.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateAPIToken(ctx, u.ID, "one more", store.HashAPIToken("more")); err != nil {
+	if _, err := db.CreateAPIToken(ctx, u.ID, "one more", store.HashAPIToken("more"), ""); err != nil {
 		t.Fatalf("after revoking one: %v", err)
+	}
+}
+
+func TestTokenNamesAreUniquePerUserAmongWorkingTokens(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	ann, err := db.CreateUser(ctx, "ann", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := db.CreateUser(ctx, "bob", "h", store.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.CreateAPIToken(ctx, ann.ID, "Deploy Script", store.HashAPIToken("1"), "l4m_ab12")
+	if err != nil || first.Prefix != "l4m_ab12" {
+		t.Fatalf("the first token: %+v, %v", first, err)
+	}
+	for _, name := range []string{"Deploy Script", "deploy script", "DEPLOY  SCRIPT"} {
+		_, err := db.CreateAPIToken(ctx, ann.ID, name, store.HashAPIToken("2"), "")
+		if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "you already have a token named Deploy Script") {
+			t.Errorf("a second token %q: %v, want a conflict naming the first", name, err)
+		}
+	}
+	if _, err := db.CreateAPIToken(ctx, bob.ID, "deploy script", store.HashAPIToken("3"), ""); err != nil {
+		t.Fatalf("another user's token of that name: %v", err)
+	}
+	// A revoked token's name is free again: the list no longer shows it.
+	if err := db.RevokeAPIToken(ctx, ann.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAPIToken(ctx, ann.ID, "deploy script", store.HashAPIToken("4"), "l4m_cd34"); err != nil {
+		t.Fatalf("the name of a revoked token: %v", err)
+	}
+	ts, err := db.ListAPITokens(ctx, ann.ID)
+	if err != nil || len(ts) != 1 || ts[0].Name != "deploy script" || ts[0].Prefix != "l4m_cd34" {
+		t.Fatalf("ann's tokens: %+v, %v", ts, err)
+	}
+	if _, err := db.CreateAPIToken(ctx, ann.ID, "long prefix", store.HashAPIToken("5"), strings.Repeat("x", store.MaxTokenPrefixLen+1)); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a prefix too long: %v", err)
 	}
 }

@@ -217,3 +217,55 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, 
 	}
 	return res.RowsAffected()
 }
+
+// UserName returns the name of user id, read in db (a transaction, such
+// as the one queueing a job that records who asked). It returns an error
+// matching ErrNotFound for a missing user.
+func UserName(ctx context.Context, db bun.IDB, id int64) (string, error) {
+	var name string
+	err := db.NewSelect().Model((*User)(nil)).Column("name").Where("id = ?", id).Scan(ctx, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound(fmt.Sprintf("user %d does not exist", id))
+	}
+	if err != nil {
+		return "", fmt.Errorf("user name: %w", err)
+	}
+	return name, nil
+}
+
+// DeleteUser deletes the user with id and returns who they were and what
+// ended with them: their sessions end and their API tokens go (the rows
+// are deleted). Their jobs stay, and keep the name of who asked
+// (Job.RequestedByName). The last enabled admin cannot be deleted: an
+// error matching ErrConflict; a missing user matches ErrNotFound.
+func (db *DB) DeleteUser(ctx context.Context, id int64) (*User, Ended, error) {
+	u := new(User)
+	var ended Ended
+	err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(fmt.Sprintf("user %d does not exist", id))
+		}
+		if err != nil {
+			return err
+		}
+		if u.Role == RoleAdmin && !u.Disabled {
+			admins, err := tx.NewSelect().Model((*User)(nil)).Where("role = ? AND NOT disabled", RoleAdmin).Count(ctx)
+			if err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return conflictf(fmt.Sprintf("%s is the last enabled admin and cannot be deleted; make another user admin first", u.Name))
+			}
+		}
+		if ended, err = db.endAccess(ctx, tx, id); err != nil {
+			return err
+		}
+		_, err = tx.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, Ended{}, wrap("delete user", err)
+	}
+	return u, ended, nil
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/store/storetest"
@@ -158,7 +159,7 @@ func TestDisablingOrANewPasswordEndsSessionsAndRevokesTokens(t *testing.T) {
 				}
 			}
 			for i := range 4 {
-				tok, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("t"+strconv.Itoa(i)))
+				tok, err := db.CreateAPIToken(ctx, u.ID, "bot "+strconv.Itoa(i), store.HashAPIToken("t"+strconv.Itoa(i)), "")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -194,7 +195,7 @@ func TestSetUserDisabledRevokesTokensForGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("t")); err != nil {
+	if _, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("t"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SetUserDisabled(ctx, u.ID, true); err != nil {
@@ -205,5 +206,76 @@ func TestSetUserDisabledRevokesTokensForGood(t *testing.T) {
 	}
 	if _, err := db.GetAPITokenByHash(ctx, store.HashAPIToken("t")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a token of a user disabled and enabled again: %v, want revoked", err)
+	}
+}
+
+func TestDeleteUserEndsTheirAccessAndKeepsTheirJobsNamed(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	bob, err := db.CreateUser(ctx, "bob", "h", store.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &store.Session{ID: "s-bob", UserID: bob.ID, CSRFToken: "c", ExpiresAt: store.NewTime(db.Now().Add(time.Hour))}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := db.CreateAPIToken(ctx, bob.ID, "bot "+strconv.Itoa(i), store.HashAPIToken("t"+strconv.Itoa(i)), "l4m_ab12"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.Server(t, db, "coop-1", 27015)
+	if _, err := db.Writer().DB.ExecContext(ctx, `INSERT INTO jobs (server_name, operation, state, requested_by, requested_by_name, created_at)
+		VALUES ('coop-1', 'start', 'succeeded', ?, 'bob', 0)`, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	gone, ended, err := db.DeleteUser(ctx, bob.ID)
+	if err != nil || gone.Name != "bob" || ended != (store.Ended{Sessions: 1, Tokens: 2}) {
+		t.Fatalf("DeleteUser(bob) = %+v, %+v, %v; want bob, 1 session and 2 tokens", gone, ended, err)
+	}
+	if _, err := db.GetUser(ctx, bob.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob after his deletion: %v", err)
+	}
+	if _, err := db.GetSession(ctx, "s-bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob's session after his deletion: %v", err)
+	}
+	if _, err := db.GetAPITokenByHash(ctx, store.HashAPIToken("t0")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob's token after his deletion: %v", err)
+	}
+	js, err := db.ListJobs(ctx, store.JobFilter{ServerName: "coop-1"})
+	if err != nil || len(js) != 1 || js[0].RequestedBy != nil || js[0].RequestedByName != "bob" {
+		t.Fatalf("bob's job after his deletion: %+v, %v; want no user id and the name bob", js, err)
+	}
+	if _, _, err := db.DeleteUser(ctx, bob.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleting bob twice: %v", err)
+	}
+}
+
+func TestTheLastEnabledAdminCannotBeDeleted(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	root, err := db.CreateUser(ctx, "root", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := db.CreateUser(ctx, "off", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := true
+	if _, err := db.UpdateUser(ctx, off.ID, store.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.DeleteUser(ctx, root.ID); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "root is the last enabled admin") {
+		t.Fatalf("deleting the last enabled admin: %v, want a conflict naming root", err)
+	}
+	if _, err := db.GetUser(ctx, root.ID); err != nil {
+		t.Fatalf("root after the refusal: %v", err)
+	}
+	// A disabled admin is no enabled admin: it may go.
+	if _, _, err := db.DeleteUser(ctx, off.ID); err != nil {
+		t.Fatalf("deleting a disabled admin: %v", err)
 	}
 }

@@ -80,6 +80,9 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
 		chromedp.WindowSize(1280, 800),
+		// A zone other than the panel's UTC: a time's title must be in
+		// the viewer's.
+		chromedp.Env("TZ=America/New_York"),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
@@ -160,8 +163,25 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-servers"]`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="game-banner"]`)),
 	)
-	step("create a server", 20*time.Second,
+	// A form shown again with its errors keeps its page's address, so a
+	// reload shows the form (the POST's address answered "Method Not
+	// Allowed" to the reload's GET).
+	step("a refused name shows the form again at its own address", 20*time.Second,
 		click(`[data-testid="new-server"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="server-form"] input[name="name"]`), "café"),
+		click(`[data-testid="server-form"] button[type="submit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-name"]`)),
+		chromedp.Poll[chromedp.Void](`location.pathname === "/servers/new" &&
+			document.querySelector('[data-testid="error-name"]').textContent.includes("contains “é”")`,
+			chromedp.WithPollingInterval(20*time.Millisecond)),
+	)
+	step("reload after the form error", 20*time.Second,
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-form"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="error-name"]`)),
+	)
+	step("create a server", 20*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="server-form"] input[name="name"]`), "coop-1"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="server-form"] input[name="title"]`), "Coop night"),
@@ -278,6 +298,15 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	step("open the server page", 20*time.Second,
 		click(row+`a[href="/servers/coop-1"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="log-box"]`)),
+	)
+	// Relative times ("2 min ago") carry the absolute time on hover, in
+	// the viewer's time zone (New York here), not the server's UTC.
+	step("a time's title is in the viewer's time zone", 10*time.Second,
+		chromedp.Poll[chromedp.Void](`(() => {
+			const ts = document.querySelectorAll("time[datetime]");
+			return ts.length > 0 && Array.from(ts).every((t) => t.title !== "" && !t.title.endsWith(" UTC") &&
+				/EST|EDT|GMT-[45]/.test(t.title));
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)),
 	)
 	waitLog("the log opens at the newest line", "log line 150|bottom|following")
 	host.AppendJournal("coop-1", logLines(151, 151))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -90,7 +91,7 @@ func TestCreateTokenRefusesMoreThanMaxAPITokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range store.MaxAPITokens {
-		if _, err := db.CreateAPIToken(context.Background(), ann.ID, "bot", store.HashAPIToken(strings.Repeat("x", i+1))); err != nil {
+		if _, err := db.CreateAPIToken(context.Background(), ann.ID, fmt.Sprint("bot ", i), store.HashAPIToken(strings.Repeat("x", i+1)), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
