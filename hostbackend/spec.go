@@ -24,19 +24,33 @@ func ValidateArg(arg string) error {
 		return fmt.Errorf("an argument is empty")
 	}
 	if len(arg) > MaxArgLen {
-		return fmt.Errorf("argument %.20q… is longer than %d characters", arg, MaxArgLen)
+		return fmt.Errorf("argument “%s…” is longer than %d characters", plainArg(arg[:20]), MaxArgLen)
 	}
 	for _, r := range arg {
 		switch {
-		case r <= ' ' || r == 0x7f:
-			return fmt.Errorf("argument %q contains white space or a control character; put text with spaces in server.cfg", arg)
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f':
+			return fmt.Errorf("argument “%s” contains white space; put text with spaces in server.cfg", plainArg(arg))
+		case r < ' ' || r == 0x7f:
+			return fmt.Errorf("argument “%s” contains the control character U+%04X", plainArg(arg), r)
 		case r > 0x7e:
-			return fmt.Errorf("argument %q contains a non-ASCII character", arg)
+			return fmt.Errorf("argument “%s” contains the non-ASCII character %s", plainArg(arg), plainArg(string(r)))
 		case strings.ContainsRune(`"'\$`+"`", r):
-			return fmt.Errorf("argument %q contains %q, which is not allowed in srcds arguments", arg, r)
+			return fmt.Errorf("argument “%s” contains the character %c, which is not allowed in srcds arguments (no quotes, \\, $ or `)", plainArg(arg), r)
 		}
 	}
 	return nil
+}
+
+// plainArg is arg as a message shows it between quotes, as typed, with
+// each control character (which would break the message) and invalid
+// byte as U+FFFD.
+func plainArg(arg string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(arg, "\uFFFD"))
 }
 
 // ValidateSpec checks a whole InstanceSpec. Errors wrap ErrInvalidSpec or

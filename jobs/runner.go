@@ -358,7 +358,7 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 	}
 	defer stopKeeping()
 
-	opErr := r.execute(ctx, job, lines)
+	applied, opErr := r.execute(ctx, job, lines)
 
 	cause := context.Cause(ctx)
 	if errors.Is(cause, ErrLeaseLost) {
@@ -420,6 +420,14 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		if state == store.JobCancelled {
 			// The user took the request back: what they wanted before stands.
 			if err := restoreDesired(ctx, tx, job); err != nil {
+				return err
+			}
+		}
+		if applied != "" && job.ServerID != nil {
+			// The process now runs this spec: the server asks for no
+			// restart until the server or its blueprint changes again.
+			_, err := tx.NewRaw(`UPDATE servers SET applied_spec = ? WHERE id = ?`, applied, *job.ServerID).Exec(ctx)
+			if err != nil {
 				return err
 			}
 		}
@@ -590,10 +598,13 @@ func (r *Runner) keep(ctx context.Context, job *store.Job, lines *lineSink, canc
 	}
 }
 
-// execute performs the operation against the backend.
-func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) error {
+// execute performs the operation against the backend. applied is the
+// store.SpecFingerprint of the spec a start or restart provisioned once
+// the process runs it: after the restart, or after a start of a unit
+// that was not running (enable --now leaves a running one as it is).
+func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (applied string, err error) {
 	if job.Operation.IsGame() {
-		return r.runGame(ctx, job, lines)
+		return "", r.runGame(ctx, job, lines)
 	}
 	b := r.opts.Backend
 	out := lines.lineFunc()
@@ -601,60 +612,64 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) e
 	switch job.Operation {
 	case store.OpStart, store.OpRestart:
 		if err := hostbackend.CheckGameInstalled(ctx, b); err != nil {
-			return err
+			return "", err
 		}
-		spec, err := r.spec(ctx, job)
+		spec, srv, err := r.spec(ctx, job)
 		if err != nil {
-			return err
+			return "", err
 		}
 		lines.system("writing the instance files of %s", name)
 		if err := b.Provision(ctx, spec); err != nil {
-			return fmt.Errorf("provision: %w", err)
+			return "", fmt.Errorf("provision: %w", err)
 		}
+		fingerprint := store.SpecFingerprint(spec)
 		if job.Operation == store.OpRestart {
 			lines.system("restarting %s", hostbackend.UnitName(name))
 			if err := b.Restart(ctx, name, out); err != nil {
-				return err
+				return "", err
 			}
+			applied = fingerprint
 		}
 		// enable --now also makes sure a restarted unit comes back after
 		// a reboot: the unit is enabled exactly when it should run.
 		lines.system("enabling and starting %s", hostbackend.UnitName(name))
-		return b.Enable(ctx, name, out)
+		if err := b.Enable(ctx, name, out); err != nil {
+			return applied, err
+		}
+		if srv.ActualState != hostbackend.StateRunning && srv.ActualState != hostbackend.StateStarting {
+			applied = fingerprint
+		}
+		return applied, nil
 	case store.OpStop:
 		lines.system("disabling and stopping %s", hostbackend.UnitName(name))
-		return b.Disable(ctx, name, out)
+		return "", b.Disable(ctx, name, out)
 	case store.OpDelete:
 		lines.system("disabling and stopping %s", hostbackend.UnitName(name))
 		if err := b.Disable(ctx, name, out); err != nil {
-			return err
+			return "", err
 		}
 		lines.system("removing the instance files of %s", name)
 		if err := b.Purge(ctx, name); err != nil {
-			return fmt.Errorf("purge: %w", err)
+			return "", fmt.Errorf("purge: %w", err)
 		}
-		return nil
+		return "", nil
 	}
-	return fmt.Errorf("unknown operation %q", job.Operation)
+	return "", fmt.Errorf("unknown operation %q", job.Operation)
 }
 
-// spec builds what Provision writes from the server and its blueprint.
-func (r *Runner) spec(ctx context.Context, job *store.Job) (hostbackend.InstanceSpec, error) {
+// spec builds what Provision writes from the server and its blueprint,
+// and returns the server as read.
+func (r *Runner) spec(ctx context.Context, job *store.Job) (hostbackend.InstanceSpec, *store.Server, error) {
 	if job.ServerID == nil {
-		return hostbackend.InstanceSpec{}, fmt.Errorf("server %s has been deleted", job.ServerName)
+		return hostbackend.InstanceSpec{}, nil, fmt.Errorf("server %s has been deleted", job.ServerName)
 	}
 	srv, err := r.q.db.GetServer(ctx, *job.ServerID)
 	if err != nil {
-		return hostbackend.InstanceSpec{}, err
+		return hostbackend.InstanceSpec{}, nil, err
 	}
 	bp, err := r.q.db.GetBlueprint(ctx, srv.BlueprintID)
 	if err != nil {
-		return hostbackend.InstanceSpec{}, err
+		return hostbackend.InstanceSpec{}, nil, err
 	}
-	return hostbackend.InstanceSpec{
-		Name:         srv.Name,
-		Port:         srv.Port,
-		Args:         bp.SrcdsArgs(),
-		ServerConfig: bp.ServerCfg,
-	}, nil
+	return store.ServerSpec(srv, bp), srv, nil
 }

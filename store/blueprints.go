@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -68,6 +71,50 @@ func (b *Blueprint) SrcdsArgs() []string {
 		"+map", b.Map,
 		"+mp_gamemode", b.GameMode,
 		"+maxplayers", strconv.Itoa(b.MaxPlayers))
+}
+
+// ServerSpec is what a start or restart of srv provisions from its
+// blueprint bp: the instance files Provision writes.
+func ServerSpec(srv *Server, bp *Blueprint) hostbackend.InstanceSpec {
+	return hostbackend.InstanceSpec{Name: srv.Name, Port: srv.Port, Args: bp.SrcdsArgs(), ServerConfig: bp.ServerCfg}
+}
+
+// SpecFingerprint is the SHA-256, in hex, of spec: equal specs have equal
+// fingerprints, and any change of name, port, argument or server.cfg
+// changes it. Server.AppliedSpec holds the one a job started the process
+// with.
+func SpecFingerprint(spec hostbackend.InstanceSpec) string {
+	h := sha256.New()
+	var buf [20]byte
+	// Lengths before every part, so that no two specs write the same
+	// bytes (an argument moved into the next one, say).
+	part := func(s string) {
+		h.Write(strconv.AppendInt(buf[:0], int64(len(s)), 10))
+		h.Write([]byte{':'})
+		io.WriteString(h, s)
+	}
+	part(spec.Name)
+	part(strconv.Itoa(spec.Port))
+	part(strconv.Itoa(len(spec.Args)))
+	for _, a := range spec.Args {
+		part(a)
+	}
+	part(spec.ServerConfig)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// RestartPending reports whether srv runs (or is starting) with another
+// spec than its blueprint bp now gives it, after an edit of the server or
+// of the blueprint: a restart would apply the change. A stopped server
+// applies it at its next start, and one whose applied spec is unknown
+// (started before the panel recorded it) is not asked to restart.
+func (srv *Server) RestartPending(bp *Blueprint) bool {
+	if bp == nil || srv.AppliedSpec == "" ||
+		(srv.ActualState != hostbackend.StateRunning && srv.ActualState != hostbackend.StateStarting) {
+		return false
+	}
+	return SpecFingerprint(ServerSpec(srv, bp)) != srv.AppliedSpec
 }
 
 // CreateBlueprint validates b and inserts it, setting its ID and stamps.
@@ -139,18 +186,30 @@ func (db *DB) ListBlueprints(ctx context.Context) ([]Blueprint, error) {
 }
 
 // DeleteBlueprint removes a blueprint no server uses. Errors match
-// ErrNotFound or, when a server uses it, ErrConflict.
+// ErrNotFound or, when a server uses it, ErrConflict naming the servers.
 func (db *DB) DeleteBlueprint(ctx context.Context, id int64) error {
 	return wrap("delete blueprint", db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var user Server
-		err := tx.NewSelect().Model(&user).Column("name").Where("blueprint_id = ?", id).Limit(1).Scan(ctx)
-		if err == nil {
-			return conflictf(fmt.Sprintf("blueprint %d is used by server %s", id, user.Name))
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		b, err := db.getBlueprint(ctx, tx, "id = ?", id, fmt.Sprintf("blueprint %d does not exist", id))
+		if err != nil {
 			return err
+		}
+		var users []string
+		err = tx.NewSelect().Model((*Server)(nil)).Column("name").Where("blueprint_id = ?", id).Order("name").Scan(ctx, &users)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return conflictf(fmt.Sprintf("blueprint %s is used by %s", b.Name, serverList(users)))
 		}
 		res, err := tx.NewDelete().Model((*Blueprint)(nil)).Where("id = ?", id).Exec(ctx)
 		return oneRow(res, err, fmt.Sprintf("blueprint %d does not exist", id))
 	}))
+}
+
+// serverList is "server a", "servers a and b" or "servers a, b and c".
+func serverList(names []string) string {
+	if len(names) == 1 {
+		return "server " + names[0]
+	}
+	return "servers " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

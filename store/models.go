@@ -59,6 +59,9 @@ type Server struct {
 	// changed; zero if never.
 	ActualStateUpdatedAt Time `bun:"actual_state_updated_at"`
 	CreatedAt            Time `bun:"created_at,notnull"`
+	// AppliedSpec is the SpecFingerprint of what the running process was
+	// started with (a start or restart job writes it), "" if unknown.
+	AppliedSpec string `bun:"applied_spec,notnull"`
 }
 
 // HistoryEntry is one change of a server's actual_state.

@@ -131,6 +131,51 @@ func (db *DB) SetServerTitle(ctx context.Context, id int64, title string) error 
 	return wrap("set server title", oneRow(res, err, fmt.Sprintf("server %d does not exist", id)))
 }
 
+// ServerChange is what UpdateServer sets: the name stays.
+type ServerChange struct {
+	Title       string
+	Port        int
+	BlueprintID int64
+}
+
+// UpdateServer changes a server's title, port and blueprint. A running
+// server keeps what it was started with until its next start or restart
+// (Server.RestartPending). Errors are sentences for the user: they match
+// ErrInvalid for a bad port or title, ErrNotFound for a missing server
+// or blueprint and ErrConflict for a port another server uses.
+func (db *DB) UpdateServer(ctx context.Context, id int64, ch ServerChange) error {
+	if ch.Port < 1024 || ch.Port > 65535 {
+		return invalidf(fmt.Sprintf("port %d is outside 1024-65535", ch.Port))
+	}
+	if msg := text.Check(ch.Title, text.Line, MaxTitleLen); msg != "" {
+		return invalidf(msg)
+	}
+	return wrap("update server", db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var other Server
+		err := tx.NewSelect().Model(&other).Column("name").Where("port = ? AND id <> ?", ch.Port, id).Limit(1).Scan(ctx)
+		switch {
+		case err == nil:
+			return conflictf(fmt.Sprintf("port %d is already used by server %s", ch.Port, other.Name))
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		exists, err := tx.NewSelect().Model((*Blueprint)(nil)).Where("id = ?", ch.BlueprintID).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return notFound(fmt.Sprintf("blueprint %d does not exist", ch.BlueprintID))
+		}
+		res, err := tx.NewUpdate().Model((*Server)(nil)).
+			Set("title = ?", strings.TrimSpace(ch.Title)).Set("port = ?", ch.Port).Set("blueprint_id = ?", ch.BlueprintID).
+			Where("id = ?", id).Exec(ctx)
+		if isUniqueViolation(err) { // another process took the port since the check
+			return conflictf(fmt.Sprintf("port %d is already in use", ch.Port))
+		}
+		return oneRow(res, err, fmt.Sprintf("server %d does not exist", id))
+	}))
+}
+
 // DeleteServer removes the server's row, its history with it; its jobs
 // keep their server_name. It does not touch the host: to remove an
 // instance, enqueue a delete job, which calls this once the host is clean.
