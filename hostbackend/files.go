@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -148,6 +149,60 @@ func (f InstanceFiles) Remove(name string) error {
 		return fmt.Errorf("purge %s: %w", name, err)
 	}
 	return nil
+}
+
+// Read returns what Write last wrote for name: the port and arguments
+// from instance.env (its values unquoted as EnvQuote quoted them; the
+// arguments split at spaces, as the launcher splits them) and server.cfg.
+// The simulated host reads its instances back with it after a restart.
+func (f InstanceFiles) Read(name string) (InstanceSpec, error) {
+	if err := ValidateName(name); err != nil {
+		return InstanceSpec{}, err
+	}
+	dir := f.Dir(name)
+	if err := f.checkInside(dir); err != nil {
+		return InstanceSpec{}, err
+	}
+	env, err := os.ReadFile(filepath.Join(dir, "instance.env"))
+	if err != nil {
+		return InstanceSpec{}, fmt.Errorf("read instance %s: %w", name, err)
+	}
+	spec := InstanceSpec{Name: name}
+	for _, line := range strings.Split(string(env), "\n") {
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.HasPrefix(key, "#") {
+			continue
+		}
+		value = envUnquote(value)
+		switch key {
+		case "LEFT4ME_PORT":
+			if spec.Port, err = strconv.Atoi(value); err != nil {
+				return InstanceSpec{}, fmt.Errorf("read instance %s: port %q: %w", name, value, err)
+			}
+		case "SRCDS_ARGS":
+			spec.Args = strings.Fields(value)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "server.cfg"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return InstanceSpec{}, fmt.Errorf("read instance %s: %w", name, err)
+	}
+	spec.ServerConfig = string(cfg)
+	return spec, nil
+}
+
+// envUnquote undoes EnvQuote: the double quotes around the value go, and
+// a backslash keeps the character after it.
+func envUnquote(v string) string {
+	v = strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`)
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 // List returns the names of the instance directories, sorted. Entries

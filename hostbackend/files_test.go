@@ -126,3 +126,25 @@ func symlink(t *testing.T, target, path string) {
 		t.Fatal(err)
 	}
 }
+
+func TestReadGivesBackWhatWriteWrote(t *testing.T) {
+	f := hostbackend.InstanceFiles{Root: t.TempDir()}
+	spec := hostbackend.InstanceSpec{Name: "coop-1", Port: 27015, Args: []string{"+map", "c1m1_hotel", "-tickrate", "60"},
+		ServerConfig: "hostname \"Game night\"\n"}
+	if err := f.Write(spec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Read("coop-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != spec.Name || got.Port != spec.Port || strings.Join(got.Args, "|") != strings.Join(spec.Args, "|") || got.ServerConfig != spec.ServerConfig {
+		t.Fatalf("Read = %+v, want %+v", got, spec)
+	}
+	if _, err := f.Read("missing"); err == nil {
+		t.Error("Read of an instance never written succeeded")
+	}
+	if _, err := f.Read("../x"); err == nil {
+		t.Error("Read took a name the rule refuses")
+	}
+}

@@ -85,6 +85,7 @@ type Backend struct {
 	nextPID   int
 	journalCh chan struct{} // closed and replaced whenever a journal grows
 	game      gameSim
+	live      liveSims
 
 	flock *os.File // unitsLock, held between lock and unlock
 	saved []byte   // unitsFile as this process last read or wrote it
