@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -10,9 +11,16 @@ import (
 // apiMaxLogLines bounds ?lines= of the log endpoint.
 const apiMaxLogLines = 1000
 
+// apiLogLine is one line of a unit's log: its text and when the journal
+// recorded it (null when unknown).
+type apiLogLine struct {
+	Text string     `json:"text"`
+	Time *time.Time `json:"time"`
+}
+
 // apiServerLog answers the last lines of the server's unit log
-// (?lines=N, 1 to apiMaxLogLines, default logLines). When the log cannot
-// be read at all the answer is 502 with the reason.
+// (?lines=N, 1 to apiMaxLogLines, default logLines), each with its time.
+// When the log cannot be read at all the answer is 502 with the reason.
 func (a *apiHandlers) apiServerLog(c *fiber.Ctx) error {
 	n := logLines
 	if v := c.Query("lines"); v != "" {
@@ -31,9 +39,13 @@ func (a *apiHandlers) apiServerLog(c *fiber.Ctx) error {
 	if v.Error != "" && len(v.Lines) == 0 {
 		return apiErr(fiber.StatusBadGateway, v.Error)
 	}
-	lines := v.Lines
-	if lines == nil {
-		lines = []string{}
+	lines := make([]apiLogLine, len(v.Lines))
+	for i, l := range v.Lines {
+		lines[i] = apiLogLine{Text: l.Text}
+		if !l.Time.IsZero() {
+			t := l.Time.UTC()
+			lines[i].Time = &t
+		}
 	}
 	body := fiber.Map{"server": s.Name, "lines": lines}
 	if v.Error != "" {

@@ -722,16 +722,25 @@ func TestAPIAnswersSetNoCookies(t *testing.T) {
 func TestAPIShowsTheUnitsLog(t *testing.T) {
 	e := newEnv(t)
 	storetest.Server(t, e.db, "coop-1", 27015)
+	seeded := e.clock.Now()
 	e.backend.SeedJournal("coop-1", []string{"one", "two", "three"})
 	op, _ := e.apiAs("bob", store.RoleOperator)
 
 	var got struct {
-		Server string   `json:"server"`
-		Lines  []string `json:"lines"`
+		Server string `json:"server"`
+		Lines  []struct {
+			Text string     `json:"text"`
+			Time *time.Time `json:"time"`
+		} `json:"lines"`
 	}
 	op.callJSON("GET", "/api/v1/servers/coop-1/log?lines=2", nil, 200, &got)
-	if got.Server != "coop-1" || strings.Join(got.Lines, ",") != "two,three" {
+	if got.Server != "coop-1" || len(got.Lines) != 2 || got.Lines[0].Text != "two" || got.Lines[1].Text != "three" {
 		t.Fatalf("log = %+v, want the last two lines", got)
+	}
+	for _, l := range got.Lines {
+		if l.Time == nil || !l.Time.Equal(seeded) || l.Time.Location() != time.UTC {
+			t.Errorf("line %q: time %v, want %v in UTC, when the journal recorded it", l.Text, l.Time, seeded)
+		}
 	}
 	for _, q := range []string{"0", "-1", "1001", "many"} {
 		var eb apiErrorBody

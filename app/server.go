@@ -84,7 +84,7 @@ func (h *handlers) journal(ctx context.Context, name string, lines int) views.Lo
 	defer cancel()
 	err := h.Backend.Journal(ctx, name, lines, false, func(l hostbackend.Line) {
 		if l.Stream == hostbackend.Stdout { // stderr is journalctl's, not the unit's
-			v.Lines = append(v.Lines, l.Text)
+			v.Lines = append(v.Lines, views.LogLine{Time: l.Time, Text: l.Text})
 		}
 	})
 	if len(v.Lines) > lines {

@@ -3,6 +3,7 @@ package app
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -37,12 +38,12 @@ func (h *handlers) serverLog(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, views.ServerLog(v))
 }
 
-// matching returns the lines that contain q, ignoring case.
-func matching(lines []string, q string) []string {
+// matching returns the lines whose text contains q, ignoring case.
+func matching(lines []views.LogLine, q string) []views.LogLine {
 	q = strings.ToLower(q)
-	var out []string
+	var out []views.LogLine
 	for _, l := range lines {
-		if strings.Contains(strings.ToLower(l), q) {
+		if strings.Contains(strings.ToLower(l.Text), q) {
 			out = append(out, l)
 		}
 	}
@@ -51,8 +52,9 @@ func matching(lines []string, q string) []string {
 
 // serverLogText answers the last lines of the unit's log as a plain-text
 // download (?lines=N, 1 to hostbackend.MaxJournalLines, default
-// views.LogDownloadLines). A log that cannot be read is 502 with the
-// reason.
+// views.LogDownloadLines), each line after its time in RFC 3339, UTC
+// ("2026-11-30T09:21:08Z text"; a line without one has none). A log that
+// cannot be read is 502 with the reason.
 func (h *handlers) serverLogText(c *fiber.Ctx) error {
 	n := views.LogDownloadLines
 	if v := c.Query("lines"); v != "" {
@@ -73,7 +75,11 @@ func (h *handlers) serverLogText(c *fiber.Ctx) error {
 	}
 	var b strings.Builder
 	for _, l := range v.Lines {
-		b.WriteString(l)
+		if !l.Time.IsZero() {
+			b.WriteString(l.Time.UTC().Format(time.RFC3339))
+			b.WriteByte(' ')
+		}
+		b.WriteString(l.Text)
 		b.WriteByte('\n')
 	}
 	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")

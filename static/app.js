@@ -123,7 +123,9 @@
   // A time the panel shows relative ("2 min ago") has the absolute time
   // as its title, in UTC as the server wrote it: put it in the viewer's
   // own time zone. Polls and morphs bring the UTC title back, so this
-  // runs after every settle.
+  // runs after every swap and settle. A log line's time of day
+  // (data-clock, "09:21:08" in UTC) is shown in that zone too; it is not
+  // part of the line's text the log's place is anchored on.
   function localTimes() {
     var els = document.querySelectorAll("time[datetime], [data-at]");
     for (var i = 0; i < els.length; i++) {
@@ -134,10 +136,16 @@
           year: "numeric", month: "short", day: "numeric",
           hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
         });
+        if (els[i].hasAttribute("data-clock")) {
+          els[i].textContent = d.toLocaleTimeString(undefined, {
+            hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+          });
+        }
       }
     }
   }
   document.addEventListener("DOMContentLoaded", localTimes);
+  document.addEventListener("htmx:afterSwap", localTimes);
   document.addEventListener("htmx:afterSettle", localTimes);
 
   // Forms and buttons marked data-confirm ask before they act, with or
