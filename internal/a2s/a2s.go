@@ -1,6 +1,7 @@
 // Package a2s speaks the part of Valve's Source server query protocol
-// that left4me needs: A2S_INFO, with the challenge current Source
-// servers demand, over UDP.
+// that left4me needs, over UDP: A2S_INFO, A2S_PLAYER and A2S_RULES, with
+// the challenge current Source servers demand, and replies split over
+// several packets.
 //
 // A query goes like this (all integers little-endian):
 //
@@ -9,9 +10,16 @@
 //	client → server  FF FF FF FF 54 "Source Engine Query\0" <challenge>
 //	server → client  FF FF FF FF 49 <info>
 //
-// The server side (EncodeChallenge, ParseRequest, EncodeInfo) is used by
-// the stand-in game server cmd/fakesrcds; the client side (Query) by its
-// tests and by the end-to-end test bed.
+// A2S_PLAYER (55, answered by 44 'D') and A2S_RULES (56, answered by 45
+// 'E') always carry a challenge: FF FF FF FF asks for one. A reply too
+// long for one packet comes in parts with the header FE FF FF FF (see
+// Split).
+//
+// The server side (EncodeChallenge, ParseRequest, ParsePlayerRequest,
+// ParseRulesRequest, EncodeInfo, EncodePlayers, EncodeRules, Split) is
+// used by the stand-in game server cmd/fakesrcds; the client side is
+// Client, which queries many servers at once from one socket (the panel's
+// live sweep), and Query, one server's A2S_INFO (the end-to-end test bed).
 package a2s
 
 import (
@@ -31,6 +39,10 @@ const (
 	typeInfoRequest = 0x54 // 'T'
 	typeChallenge   = 0x41 // 'A'
 	typeInfo        = 0x49 // 'I'
+	typePlayerReq   = 0x55 // 'U'
+	typePlayer      = 0x44 // 'D'
+	typeRulesReq    = 0x56 // 'V'
+	typeRules       = 0x45 // 'E'
 	queryPayload    = "Source Engine Query\x00"
 	edfPort         = 0x80 // extra data flag: the game port follows
 )
