@@ -14,6 +14,7 @@ import (
 
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/live"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
@@ -28,6 +29,9 @@ type Options struct {
 	// Backend is read for the unit logs on the server page; nil shows
 	// "log unavailable".
 	Backend hostbackend.Backend
+	// Live is what the games say (map, players), from the live sweep;
+	// nil shows nothing of it.
+	Live *live.Sweeper
 	// PortRangeStart and PortRangeEnd bound the ports handed out to new
 	// servers (default 27015-27115).
 	PortRangeStart, PortRangeEnd int

@@ -16,6 +16,7 @@ import (
 	"github.com/left4me/left4me/game"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/internal/bytesize"
+	"github.com/left4me/left4me/live"
 )
 
 // Config is the panel's configuration. Every field can be set by a flag
@@ -40,6 +41,8 @@ type Config struct {
 	SteamUser         string        // LEFT4ME_STEAM_USER, -steam-user
 	GameUpdateCheck   time.Duration // LEFT4ME_GAME_UPDATE_CHECK, -game-update-check
 	GameFreeSpace     int64         // LEFT4ME_GAME_FREE_SPACE, -game-free-space
+	LiveInterval      time.Duration // LEFT4ME_LIVE_INTERVAL, -live-interval
+	LiveRetention     time.Duration // LEFT4ME_LIVE_RETENTION, -live-retention
 }
 
 // DefaultConfig returns the documented defaults.
@@ -52,6 +55,8 @@ func DefaultConfig() Config {
 		PortRangeStart:    27015,
 		PortRangeEnd:      27115,
 		PollerInterval:    30 * time.Second,
+		LiveInterval:      live.DefaultInterval,
+		LiveRetention:     live.DefaultRetention,
 		JobWorkers:        4,
 		MaxConns:          1024,
 		MaxConnsPerAddr:   64,
@@ -94,6 +99,8 @@ func settingsOf(c *Config) []setting {
 			"none: anonymous, in two passes"),
 		duration("game-update-check", "LEFT4ME_GAME_UPDATE_CHECK", "how often Steam is asked for a newer build of the game (0: never; it never updates by itself)", &c.GameUpdateCheck),
 		byteSize("game-free-space", "LEFT4ME_GAME_FREE_SPACE", "free disk space an install of the game wants before it starts (e.g. 20GiB)", &c.GameFreeSpace),
+		duration("live-interval", "LEFT4ME_LIVE_INTERVAL", "how often every running server's game is asked for its map and players", &c.LiveInterval),
+		duration("live-retention", "LEFT4ME_LIVE_RETENTION", "how long the player-count samples are kept (e.g. 336h)", &c.LiveRetention),
 	}
 }
 
@@ -165,6 +172,12 @@ func (c Config) validate() error {
 	}
 	if c.PollerInterval < time.Second {
 		return fmt.Errorf("LEFT4ME_STATE_POLLER_INTERVAL=%s: must be at least 1s", c.PollerInterval)
+	}
+	if c.LiveInterval < time.Second {
+		return fmt.Errorf("LEFT4ME_LIVE_INTERVAL=%s: must be at least 1s", c.LiveInterval)
+	}
+	if c.LiveRetention < time.Hour {
+		return fmt.Errorf("LEFT4ME_LIVE_RETENTION=%s: must be at least 1h", c.LiveRetention)
 	}
 	if c.JobWorkers < 0 || c.JobWorkers > 64 {
 		return fmt.Errorf("LEFT4ME_JOB_WORKERS=%d: must be between 0 and 64", c.JobWorkers)

@@ -63,6 +63,8 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 		{"a privileged port", nil, []string{"LEFT4ME_PORT_RANGE_START", "80"}, "LEFT4ME_PORT_RANGE_START"},
 		{"a bad interval", nil, []string{"LEFT4ME_STATE_POLLER_INTERVAL", "soon"}, "LEFT4ME_STATE_POLLER_INTERVAL"},
 		{"a too short interval", nil, []string{"LEFT4ME_STATE_POLLER_INTERVAL", "10ms"}, "LEFT4ME_STATE_POLLER_INTERVAL"},
+		{"a too short live interval", nil, []string{"LEFT4ME_LIVE_INTERVAL", "100ms"}, "LEFT4ME_LIVE_INTERVAL"},
+		{"a too short live retention", nil, []string{"LEFT4ME_LIVE_RETENTION", "10m"}, "LEFT4ME_LIVE_RETENTION"},
 		{"an address without a port", nil, []string{"LEFT4ME_ADDR", "localhost"}, "LEFT4ME_ADDR"},
 		{"a proxy header with a space", nil, []string{"LEFT4ME_PROXY_HEADER", "X Real IP"}, "LEFT4ME_PROXY_HEADER"},
 		{"a bad boolean", nil, []string{"LEFT4ME_SECURE_COOKIES", "yes please"}, "LEFT4ME_SECURE_COOKIES"},
@@ -93,7 +95,8 @@ func TestConfigHelpListsEveryVariable(t *testing.T) {
 	h := app.ConfigHelp()
 	for _, v := range []string{"LEFT4ME_ADDR", "LEFT4ME_DB", "LEFT4ME_BACKEND", "LEFT4ME_PORT_RANGE_START", "LEFT4ME_PORT_RANGE_END",
 		"LEFT4ME_STATE_POLLER_INTERVAL", "LEFT4ME_JOB_WORKERS", "LEFT4ME_SECURE_COOKIES", "LEFT4ME_MAX_CONNS", "LEFT4ME_MAX_CONNS_PER_ADDR",
-		"LEFT4ME_STEAMCMD", "LEFT4ME_STEAM_USER", "LEFT4ME_GAME_UPDATE_CHECK", "LEFT4ME_GAME_FREE_SPACE"} {
+		"LEFT4ME_STEAMCMD", "LEFT4ME_STEAM_USER", "LEFT4ME_GAME_UPDATE_CHECK", "LEFT4ME_GAME_FREE_SPACE",
+		"LEFT4ME_LIVE_INTERVAL", "LEFT4ME_LIVE_RETENTION"} {
 		if !strings.Contains(h, v) {
 			t.Errorf("help lacks %s", v)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/left4me/left4me/internal/buildinfo"
 	"github.com/left4me/left4me/internal/connlimit"
 	"github.com/left4me/left4me/jobs"
+	"github.com/left4me/left4me/live"
 	"github.com/left4me/left4me/store"
 )
 
@@ -143,8 +144,16 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 		running.Store(false)
 	}()
 
+	// The live sweep asks the games what they say; like the poller, it
+	// runs with the workers.
+	var sweeper *live.Sweeper
+	if lh, ok := backend.(hostbackend.Live); ok && cfg.JobWorkers > 0 {
+		sweeper = live.New(live.Options{DB: db, Host: lh, Interval: cfg.LiveInterval, Retention: cfg.LiveRetention, Logger: log})
+		go sweeper.Run(runnerCtx)
+	}
+
 	opts := app.Options{
-		DB: db, Queue: queue, Backend: backend, SetupToken: setupToken,
+		DB: db, Queue: queue, Backend: backend, SetupToken: setupToken, Live: sweeper,
 		PortRangeStart: cfg.PortRangeStart, PortRangeEnd: cfg.PortRangeEnd, SecureCookies: cfg.SecureCookies,
 		ProxyHeader: cfg.ProxyHeader,
 		Simulated:   cfg.Backend == "fake", SteamUser: cfg.SteamUser, Logger: log,
