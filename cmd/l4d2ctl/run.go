@@ -34,7 +34,8 @@ Commands:
   status [NAME...]       state of the named instances (default: all under the state root)
   list                   instances under the state root, with their states
   logs NAME [-n N] [-f]  the last N (default 50) log lines of an instance under the
-                         state root; -f keeps following
+                         state root, each after its time (RFC 3339, UTC); -f keeps
+                         following
   game status            the game installation: installed or not, build, size, path,
                          the program that runs a server (install and update it from
                          the panel's Game page or its API)
@@ -272,13 +273,19 @@ func lastLine(s string) string {
 	return s
 }
 
+// printLine writes a line to stdout or stderr, after its time when it has
+// one (a log line: "2026-11-30T09:21:08Z text").
 func printLine(stdout, stderr io.Writer) hostbackend.LineFunc {
 	return func(l hostbackend.Line) {
 		w := stdout
 		if l.Stream == hostbackend.Stderr {
 			w = stderr
 		}
-		fmt.Fprintln(w, l.Text)
+		if l.Time.IsZero() {
+			fmt.Fprintln(w, l.Text)
+			return
+		}
+		fmt.Fprintln(w, l.Time.UTC().Format(time.RFC3339), l.Text)
 	}
 }
 

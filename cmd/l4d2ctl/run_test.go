@@ -192,13 +192,14 @@ func TestListAndStatusOfAll(t *testing.T) {
 }
 
 func TestLogs(t *testing.T) {
-	b := fake.New(fake.Options{GameInstalled: true})
+	at := time.Date(2026, 11, 30, 10, 21, 8, 500_000_000, time.FixedZone("CET", 3600))
+	b := fake.New(fake.Options{GameInstalled: true, Now: func() time.Time { return at }})
 	if err := b.Provision(context.Background(), hostbackend.InstanceSpec{Name: "coop-1", Port: 27015}); err != nil {
 		t.Fatal(err)
 	}
 	b.SeedJournal("coop-1", []string{"l1", "l2", "l3"})
 	r := invoke(t, context.Background(), b, "logs", "coop-1", "-n", "2")
-	if r.code != 0 || r.stdout != "l2\nl3\n" {
+	if r.code != 0 || r.stdout != "2026-11-30T09:21:08Z l2\n2026-11-30T09:21:08Z l3\n" {
 		t.Fatalf("logs: %+v", r)
 	}
 
@@ -217,7 +218,7 @@ func TestLogs(t *testing.T) {
 	cancel()
 	select {
 	case r := <-done:
-		if r.code != 0 || !strings.Contains(r.stdout, "l1\nl2\nl3\n") {
+		if r.code != 0 || !strings.Contains(r.stdout, "Z l1\n2026-11-30T09:21:08Z l2\n2026-11-30T09:21:08Z l3\n") {
 			t.Fatalf("logs -f: %+v", r)
 		}
 	case <-time.After(10 * time.Second):
