@@ -431,11 +431,18 @@ func (p *panelAPI) showsFailedWithReason(ctx context.Context, since time.Time) {
 // logs: step 6, the unit's log lines through the API.
 func (p *panelAPI) logs(ctx context.Context) {
 	var l struct {
-		Lines   []string `json:"lines"`
-		Warning string   `json:"warning"`
+		Lines []struct {
+			Text string     `json:"text"`
+			Time *time.Time `json:"time"`
+		} `json:"lines"`
+		Warning string `json:"warning"`
 	}
 	err := p.expect(ctx, 200, "GET", "/api/v1/servers/"+name+"/log?lines=200", nil, &l)
-	all := strings.Join(l.Lines, "\n")
+	texts := make([]string, len(l.Lines))
+	for i, line := range l.Lines {
+		texts[i] = line.Text
+	}
+	all := strings.Join(texts, "\n")
 	for _, want := range []string{"fakesrcds: listening on udp/tcp", "fakesrcds: answered A2S_INFO", "fakesrcds: crashing on request"} {
 		if err == nil && !strings.Contains(all, want) {
 			err = fmt.Errorf("no line with %q in:\n%s", want, all)
@@ -445,6 +452,19 @@ func (p *panelAPI) logs(ctx context.Context) {
 		err = fmt.Errorf("warning: %s", l.Warning)
 	}
 	p.b.r.check("GET /api/v1/servers/"+name+"/log?lines=200 has the game server's lines (listening, A2S, crash)", err)
+	// Every line carries the time the journal recorded it: within the
+	// last hour (the container shares the host's clock).
+	now := time.Now()
+	err = nil
+	if len(l.Lines) == 0 {
+		err = errors.New("no lines")
+	}
+	for _, line := range l.Lines {
+		if err == nil && (line.Time == nil || line.Time.Before(now.Add(-time.Hour)) || line.Time.After(now.Add(time.Minute))) {
+			err = fmt.Errorf("the line %q has the time %v, want one within the hour before %s", line.Text, line.Time, now.UTC().Format(time.RFC3339))
+		}
+	}
+	p.b.r.check("GET …/log?lines=200: every line carries its journal time, within the last hour", err)
 	l.Lines = nil
 	err = p.expect(ctx, 200, "GET", "/api/v1/servers/"+name+"/log?lines=3", nil, &l)
 	if err == nil && len(l.Lines) != 3 {

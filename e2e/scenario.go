@@ -748,7 +748,13 @@ func (b *bed) logs(ctx context.Context) {
 	if n := len(strings.Split(strings.TrimSpace(res.out), "\n")); err == nil && n != 3 {
 		err = fmt.Errorf("got %d lines:\n%s", n, res.out)
 	}
-	b.r.check("l4d2ctl logs -n 3 prints 3 lines", err)
+	for _, line := range strings.Split(strings.TrimSpace(res.out), "\n") {
+		stamp, _, _ := strings.Cut(line, " ")
+		if _, perr := time.Parse(time.RFC3339, stamp); err == nil && perr != nil {
+			err = fmt.Errorf("the line %q does not start with its time: %w", line, perr)
+		}
+	}
+	b.r.check("l4d2ctl logs -n 3 prints 3 lines, each after its time", err)
 }
 
 const (
