@@ -18,8 +18,8 @@ import (
 // score 12 for 61.5 s, and `Zoë "the" kid` with score -1 for 3600 s.
 var playersPacket = []byte{
 	0xff, 0xff, 0xff, 0xff, // simple header
-	0x44, // 'D'
-	0x02, // two players
+	0x44,                                // 'D'
+	0x02,                                // two players
 	0x00, 'E', 'l', 'l', 'i', 's', 0x00, // index 0, name
 	0x0c, 0x00, 0x00, 0x00, // score 12
 	0x00, 0x00, 0x76, 0x42, // 61.5 as float32
