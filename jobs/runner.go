@@ -68,6 +68,9 @@ type RunnerOpts struct {
 	// PromptTimeout is how long a game job waits for an answer to
 	// steamcmd's question (default DefaultPromptTimeout).
 	PromptTimeout time.Duration
+	// StartTimeout is how long a start or restart waits for the game to
+	// answer its first query (default DefaultStartTimeout).
+	StartTimeout time.Duration
 	// GameCheckInterval is how often a check for a game update is queued
 	// (when the last check is older); 0 checks never. Only with a backend
 	// that has hostbackend.Game.
@@ -133,6 +136,9 @@ func NewRunner(opts RunnerOpts) *Runner {
 	}
 	if opts.PromptTimeout <= 0 {
 		opts.PromptTimeout = DefaultPromptTimeout
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = DefaultStartTimeout
 	}
 	if opts.Clock == nil {
 		opts.Clock = opts.Queue.now
@@ -639,7 +645,7 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (
 		if srv.ActualState != hostbackend.StateRunning && srv.ActualState != hostbackend.StateStarting {
 			applied = fingerprint
 		}
-		return applied, nil
+		return applied, r.waitForGame(ctx, name, spec.Port, lines)
 	case store.OpStop:
 		lines.system("disabling and stopping %s", hostbackend.UnitName(name))
 		return "", b.Disable(ctx, name, out)
