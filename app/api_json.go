@@ -27,6 +27,10 @@ type apiServer struct {
 	Systemd              apiSystemd `json:"systemd"`
 	ActualStateUpdatedAt *time.Time `json:"actual_state_updated_at"`
 	CreatedAt            *time.Time `json:"created_at"`
+	// RestartPending says the server runs (or is starting) with another
+	// port or blueprint than it now has, or its blueprint changed since
+	// it started: a restart applies the change.
+	RestartPending bool `json:"restart_pending"`
 }
 
 // apiSystemd is systemd's last answer about the server's unit.
@@ -112,14 +116,18 @@ func (a *apiHandlers) toAPIServers(ctx context.Context, ss []store.Server) ([]ap
 	if err != nil {
 		return nil, err
 	}
-	names := make(map[int64]string, len(bps))
-	for _, b := range bps {
-		names[b.ID] = b.Name
+	byID := make(map[int64]*store.Blueprint, len(bps))
+	for i := range bps {
+		byID[bps[i].ID] = &bps[i]
 	}
 	out := make([]apiServer, len(ss))
 	for i, s := range ss {
+		var bpName string
+		if bp := byID[s.BlueprintID]; bp != nil {
+			bpName = bp.Name
+		}
 		out[i] = apiServer{
-			Name: s.Name, Title: s.Title, Port: s.Port, Blueprint: names[s.BlueprintID],
+			Name: s.Name, Title: s.Title, Port: s.Port, Blueprint: bpName, RestartPending: s.RestartPending(byID[s.BlueprintID]),
 			DesiredState: string(s.DesiredState), ActualState: string(s.ActualState), StateReason: s.StateReason,
 			Drift:                views.Drift(s, time.Time{}, time.Time{}),
 			Systemd:              apiSystemd{Active: s.SystemdActive, Sub: s.SystemdSub, Result: s.SystemdResult, NRestarts: s.NRestarts, Enabled: s.SystemdEnabled},

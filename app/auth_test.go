@@ -43,6 +43,8 @@ var matrix = map[string]access{
 	"GET /servers/new":            {anon: 303, operator: 403, admin: 200},
 	"POST /servers":               {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"new-1"}, "blueprint": {"1"}}},
 	"GET /servers/:name":          {anon: 303, operator: 200, admin: 200},
+	"GET /servers/:name/edit":     {anon: 303, operator: 403, admin: 200},
+	"POST /servers/:name/edit":    {anon: 303, operator: 403, admin: 303, form: url.Values{"title": {"Tuesday"}, "port": {"27016"}, "blueprint": {"1"}}},
 	"GET /servers/:name/state":    {anon: 401, operator: 200, admin: 200},
 	"GET /servers/:name/log":      {anon: 401, operator: 200, admin: 200},
 	"GET /servers/:name/log.txt":  {anon: 303, operator: 200, admin: 200},
@@ -73,10 +75,13 @@ var matrix = map[string]access{
 	"POST /account/tokens":            {anon: 303, operator: 200, admin: 200, form: url.Values{"name": {"bot"}}},
 	"POST /account/tokens/:id/revoke": {anon: 303, operator: 303, admin: 303}, // the user's own token
 
+	"POST /blueprints/:id/restart": {anon: 303, operator: 403, admin: 303}, // no server of the default blueprint is wanted running
+
 	"GET /api/v1/servers":                {anon: 401, operator: 200, admin: 200},
 	"POST /api/v1/servers":               {anon: 401, operator: 403, admin: 201, json: `{"name": "new-1"}`},
 	"GET /api/v1/servers/:name":          {anon: 401, operator: 200, admin: 200},
 	"DELETE /api/v1/servers/:name":       {anon: 401, operator: 403, admin: 202},
+	"PATCH /api/v1/servers/:name":        {anon: 401, operator: 403, admin: 200, json: `{"title": "Tuesday"}`},
 	"POST /api/v1/servers/:name/start":   {anon: 401, operator: 202, admin: 202},
 	"POST /api/v1/servers/:name/stop":    {anon: 401, operator: 202, admin: 202},
 	"POST /api/v1/servers/:name/restart": {anon: 401, operator: 202, admin: 202},

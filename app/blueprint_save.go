@@ -10,9 +10,11 @@ import (
 	"github.com/left4me/left4me/views"
 )
 
-// blueprintSave creates a blueprint (POST /blueprints) or updates one
-// (POST /blueprints/:id). Anything invalid shows the form again as typed,
-// with the errors beside their fields (422), and saves nothing.
+// blueprintSave creates a blueprint (POST /blueprints, then back to the
+// list) or updates one (POST /blueprints/:id, then back to its page,
+// where the servers using it can be restarted). Anything invalid shows
+// the form again as typed, with the errors beside their fields (422), and
+// saves nothing.
 func (h *handlers) blueprintSave(c *fiber.Ctx) error {
 	var id int64
 	if c.Params("id") != "" {
@@ -37,23 +39,24 @@ func (h *handlers) blueprintSave(c *fiber.Ctx) error {
 	var fe FieldErrors
 	if errors.As(err, &fe) {
 		f.Errors = fe
-		return page(c, fiber.StatusUnprocessableEntity, "Blueprint", views.BlueprintForm(id, f))
+		if id != 0 {
+			return h.renderBlueprintEdit(c, fiber.StatusUnprocessableEntity, id, f)
+		}
+		return page(c, fiber.StatusUnprocessableEntity, "New blueprint", views.BlueprintForm(id, f))
 	}
 	if err != nil {
 		return err
 	}
+	if id != 0 {
+		return c.Redirect("/blueprints/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	}
 	return c.Redirect("/blueprints", fiber.StatusSeeOther)
 }
 
-// argLines splits a textarea into arguments: one a line, surrounding
-// blanks and empty lines dropped. Blanks inside a line stay, so the
-// validation can refuse them.
+// argLines splits a textarea into arguments at white space, as the
+// unit's launcher splits SRCDS_ARGS: "+sv_lan 0" on a line is two
+// arguments. Quotes group nothing (the validation refuses them), so
+// what is typed is what srcds receives.
 func argLines(text string) []string {
-	var args []string
-	for _, l := range strings.Split(text, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			args = append(args, l)
-		}
-	}
-	return args
+	return strings.Fields(text)
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/left4me/left4me/views"
 )
 
-// blueprints lists the blueprints.
+// blueprints lists the blueprints and the servers using each.
 func (h *handlers) blueprints(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
@@ -14,5 +14,13 @@ func (h *handlers) blueprints(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return page(c, fiber.StatusOK, "Blueprints", views.Blueprints(bps))
+	servers, err := h.DB.ListServers(ctx)
+	if err != nil {
+		return err
+	}
+	usedBy := map[int64][]string{}
+	for _, s := range servers { // by name
+		usedBy[s.BlueprintID] = append(usedBy[s.BlueprintID], s.Name)
+	}
+	return page(c, fiber.StatusOK, "Blueprints", views.Blueprints(bps, usedBy))
 }

@@ -47,9 +47,9 @@ func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make(map[int64]string, len(bps))
-	for _, b := range bps {
-		names[b.ID] = b.Name
+	byID := make(map[int64]*store.Blueprint, len(bps))
+	for i := range bps {
+		byID[bps[i].ID] = &bps[i]
 	}
 	changed, err := h.DB.LastStateChanges(ctx)
 	if err != nil {
@@ -65,7 +65,12 @@ func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 	}
 	rows := make([]views.ServerRow, len(servers))
 	for i, s := range servers {
-		rows[i] = views.ServerRow{Server: s, Blueprint: names[s.BlueprintID], Changed: changed[s.ID].Time, Job: jobOf[s.Name]}
+		rows[i] = views.ServerRow{Server: s, Changed: changed[s.ID].Time, Job: jobOf[s.Name]}
+		if bp := byID[s.BlueprintID]; bp != nil {
+			// Hashes the spec of the running servers only, once per
+			// snapshot (statusCache), not per request.
+			rows[i].Blueprint, rows[i].RestartPending = bp.Name, s.RestartPending(bp)
+		}
 	}
 	return rows, nil
 }

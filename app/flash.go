@@ -21,6 +21,19 @@ func (h *handlers) setActionFlash(c *fiber.Ctx, op store.Operation, name string,
 	h.setCookie(c, flashCookie, string(op)+"."+name+"."+strconv.FormatInt(job, 10), h.Now().Add(time.Minute))
 }
 
+// restartsFlash is the flash cookie's operation for restarts of several
+// servers at once (a blueprint's): "restarts.JOB-JOB-JOB".
+const restartsFlash = "restarts"
+
+// setRestartsFlash has the next page confirm the restart jobs.
+func (h *handlers) setRestartsFlash(c *fiber.Ctx, jobs []store.Job) {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = strconv.FormatInt(j.ID, 10)
+	}
+	h.setCookie(c, flashCookie, restartsFlash+"."+strings.Join(ids, "-"), h.Now().Add(time.Minute))
+}
+
 // takeFlash returns the confirmation the previous request left and
 // clears it, or "". Polls (htmx requests that are not a boosted
 // navigation) leave it for the page.
@@ -36,6 +49,9 @@ func (h *handlers) takeFlash(c *fiber.Ctx) string {
 // actionFlash is the sentence of a flash cookie's value ("Starting coop-1
 // — job 42"), or "" for one this panel did not write.
 func actionFlash(v string) string {
+	if ids, ok := strings.CutPrefix(v, restartsFlash+"."); ok {
+		return restartsSentence(ids)
+	}
 	parts := strings.Split(v, ".")
 	if len(parts) != 3 || hostbackend.ValidateName(parts[1]) != nil {
 		return ""
@@ -49,4 +65,32 @@ func actionFlash(v string) string {
 		return ""
 	}
 	return verb + " " + parts[1] + " — job " + strconv.FormatInt(id, 10)
+}
+
+// restartsSentence is "Restarting 3 servers — jobs 41–43" for the job ids
+// "41-42-43" ("jobs 41, 44 and 45" when they are not consecutive), or ""
+// for anything else.
+func restartsSentence(v string) string {
+	parts := strings.Split(v, "-")
+	if len(parts) > 1000 {
+		return ""
+	}
+	ids := make([]int64, len(parts))
+	consecutive := true
+	for i, p := range parts {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || id <= 0 {
+			return ""
+		}
+		ids[i], parts[i] = id, strconv.FormatInt(id, 10)
+		consecutive = consecutive && (i == 0 || id == ids[i-1]+1)
+	}
+	n := strconv.Itoa(len(ids))
+	switch {
+	case len(ids) == 1:
+		return "Restarting 1 server — job " + parts[0]
+	case consecutive:
+		return "Restarting " + n + " servers — jobs " + parts[0] + "–" + parts[len(parts)-1]
+	}
+	return "Restarting " + n + " servers — jobs " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

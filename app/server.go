@@ -26,6 +26,7 @@ func (h *handlers) server(c *fiber.Ctx) error {
 	v := views.ServerView{Server: *s}
 	if bp, err := h.DB.GetBlueprint(ctx, s.BlueprintID); err == nil {
 		v.Blueprint = bp.Name
+		v.RestartPending = s.RestartPending(bp)
 	}
 	if v.History, err = h.DB.ListServerHistory(ctx, s.ID, 20); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,6 +91,9 @@ var reservedNames = map[string]bool{"new": true, "status": true}
 // ServerInput is what creating a server takes. Port 0 means the lowest
 // free port of the range.
 type ServerInput struct {
+	// ID is the server being edited (UpdateServer), 0 for a new one: the
+	// checks for a name or port in use skip it.
+	ID          int64
 	Name        string
 	Title       string
 	BlueprintID int64
@@ -126,6 +130,9 @@ func (s *Service) ValidateServer(ctx context.Context, in ServerInput) (FieldErro
 	if err != nil {
 		return nil, err
 	}
+	if in.ID != 0 {
+		servers = slices.DeleteFunc(servers, func(o store.Server) bool { return o.ID == in.ID })
+	}
 	if err := hostbackend.ValidateName(in.Name); err != nil {
 		errs["name"] = strings.TrimPrefix(err.Error(), hostbackend.ErrInvalidName.Error()+": ")
 	} else if reservedNames[in.Name] {
@@ -149,7 +156,7 @@ func (s *Service) ValidateServer(ctx context.Context, in ServerInput) (FieldErro
 		errs["port"] = fmt.Sprintf("Every port from %d to %d is taken; choose one.", s.portStart, s.portEnd)
 	}
 	if in.BlueprintID == 0 && in.Blueprint != "" && text.Check(in.Blueprint, text.Line, store.MaxBlueprintNameLen) == "" {
-		errs["blueprint"] = fmt.Sprintf("There is no blueprint named %q.", in.Blueprint)
+		errs["blueprint"] = fmt.Sprintf("There is no blueprint named “%s”.", in.Blueprint)
 	} else if in.BlueprintID == 0 && in.Blueprint != "" {
 		errs["blueprint"] = "There is no such blueprint."
 	} else if in.BlueprintID == 0 {
@@ -234,6 +241,45 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*store.Serv
 	return srv, nil
 }
 
+// UpdateServer changes the named server's title, port and blueprint to
+// in's (its Name and ID are taken from the server; port 0 keeps the
+// port), validated as CreateServer validates. A running server keeps
+// what it started with until a restart (store.Server.RestartPending). A
+// refusal is FieldErrors; nothing is changed then. A missing server
+// matches store.ErrNotFound.
+func (s *Service) UpdateServer(ctx context.Context, name string, in ServerInput) (*store.Server, error) {
+	srv, err := s.db.GetServerByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	in.ID, in.Name = srv.ID, srv.Name
+	in.Title = strings.TrimSpace(in.Title)
+	if in.Port == 0 {
+		in.Port = srv.Port
+	}
+	if err := s.resolveBlueprint(ctx, &in); err != nil {
+		return nil, err
+	}
+	errs, err := s.ValidateServer(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	delete(errs, "name") // it stays as it is
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	err = s.db.UpdateServer(ctx, srv.ID, store.ServerChange{Title: in.Title, Port: in.Port, BlueprintID: in.BlueprintID})
+	var se *store.Error
+	if errors.As(err, &se) && !errors.Is(err, store.ErrNotFound) {
+		// Another request took the port since the validation.
+		return nil, FieldErrors{"port": sentence(se.Msg)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.db.GetServer(ctx, srv.ID)
+}
+
 // Enqueue asks for op on the named server on behalf of user byUser and
 // returns the job. Errors match store.ErrNotFound or store.ErrConflict;
 // a start or restart while the game is not installed is a
@@ -289,7 +335,7 @@ type BlueprintInput struct {
 }
 
 // validateBlueprint returns what is wrong with in, field by field. Args
-// errors are keyed "args" and name the argument.
+// errors are keyed "args" and name the argument and its bad character.
 func validateBlueprint(in BlueprintInput) FieldErrors {
 	errs := FieldErrors{}
 	if in.Name == "" {
@@ -316,9 +362,9 @@ func validateBlueprint(in BlueprintInput) FieldErrors {
 	if max := hostbackend.MaxArgs - 6; len(in.Args) > max {
 		errs["args"] = fmt.Sprintf("At most %d extra arguments are allowed.", max)
 	}
-	for i, a := range in.Args {
+	for _, a := range in.Args {
 		if err := hostbackend.ValidateArg(a); err != nil {
-			errs["args"] = fmt.Sprintf("Line %d: %s", i+1, err.Error())
+			errs["args"] = sentence(err.Error())
 			break
 		}
 	}
@@ -363,6 +409,46 @@ func (s *Service) SaveBlueprint(ctx context.Context, id int64, in BlueprintInput
 		return nil, err
 	}
 	return b, nil
+}
+
+// BlueprintServers returns the servers using blueprint id, by name.
+func (s *Service) BlueprintServers(ctx context.Context, id int64) ([]store.Server, error) {
+	servers, err := s.db.ListServers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(servers, func(o store.Server) bool { return o.BlueprintID != id }), nil
+}
+
+// RestartBlueprintServers enqueues a restart, on behalf of user byUser,
+// of every server using blueprint id that is wanted running, so that
+// they all run the blueprint as it is now; stopped servers get it at
+// their next start. It returns the jobs, in server name order. While the
+// game is not installed it enqueues nothing and the error matches
+// store.ErrConflict; a server deleted meanwhile is skipped.
+func (s *Service) RestartBlueprintServers(ctx context.Context, id int64, byUser int64) ([]store.Job, error) {
+	if _, err := s.db.GetBlueprint(ctx, id); err != nil {
+		return nil, err
+	}
+	servers, err := s.BlueprintServers(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var started []store.Job
+	for _, srv := range servers {
+		if srv.DesiredState != store.DesiredRunning {
+			continue
+		}
+		j, err := s.Enqueue(ctx, srv.Name, store.OpRestart, byUser)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return started, err
+		}
+		started = append(started, *j)
+	}
+	return started, nil
 }
 
 // DeleteBlueprint removes a blueprint no server uses other than the
