@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -23,8 +24,9 @@ func cfgPath(root, game, name string) (string, error) {
 }
 
 // execCfg executes the config file at path as srcds does at a map load,
-// as far as fakesrcds cares: "hostname" sets c.hostname, every other
-// command is ignored. It returns how many commands the file held. A
+// as far as fakesrcds cares: "hostname" sets c.hostname, "banid MINUTES
+// ID" adds to c.bans, a variable A2S_RULES publishes (sv_tags,
+// mp_gamemode, ...) sets its value, every other command is ignored. It returns how many commands the file held. A
 // missing file is an error wrapping fs.ErrNotExist; srcds goes on
 // without it, and so does the caller.
 func execCfg(path string, c *config) (int, error) {
@@ -38,6 +40,15 @@ func execCfg(path string, c *config) (int, error) {
 			// A cvar set with several words takes them all, as Source does
 			// with 'hostname Game night' unquoted.
 			c.hostname = strings.Join(cmd[1:], " ")
+		}
+		if strings.EqualFold(cmd[0], "banid") && len(cmd) > 2 {
+			minutes, err := strconv.Atoi(cmd[1])
+			if err == nil && minutes >= 0 {
+				c.bans = append(c.bans, ban{minutes: minutes, id: cmd[2]})
+			}
+		}
+		if len(cmd) > 1 {
+			c.setCvar(cmd[0], strings.Join(cmd[1:], " "))
 		}
 	}
 	return len(cmds), nil

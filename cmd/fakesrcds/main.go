@@ -2,8 +2,14 @@
 // (srcds), for tests on hosts where Valve's server cannot be installed.
 //
 // It takes srcds's command line, listens on the game port over UDP and
-// TCP, answers Source A2S_INFO queries with the map, name and player
-// counts it was given, logs to stdout, and exits 0 on SIGINT or SIGTERM.
+// TCP, answers Source A2S_INFO, A2S_PLAYER and A2S_RULES queries (with
+// the challenge; split when long) from the game's state (game.go: map,
+// name, players, bans), logs to stdout, and exits 0 on SIGINT or SIGTERM.
+//
+// Simulated players: -fakeplayers N humans (names with spaces, quotes and
+// non-ASCII), -fakebots N bots, -fakeplayersfile PATH (lines "STEAMID
+// NAME", see readPlayersFile); -fakerules N adds filler rules so that
+// A2S_RULES needs several packets.
 // It crashes (exit status 1) on request: when the file named by
 // FAKESRCDS_CRASH_FILE (default "crash" in the working directory) exists
 // at start or appears while it runs.
@@ -11,8 +17,10 @@
 // With "+servercfgfile NAME" it executes GAMEROOT/GAME/cfg/NAME (GAMEROOT
 // from FAKESRCDS_GAME_ROOT, default /var/lib/left4me/game; GAME from
 // -game, default left4dead2) as srcds does at a map load, after the
-// command line, as far as "hostname" goes: the file's hostname is the A2S
-// name and wins over +hostname, as server.cfg does in srcds. A missing
+// command line, as far as "hostname", "banid" and the variables A2S_RULES
+// publishes go: the file's hostname is the A2S name and wins over
+// +hostname, as server.cfg does in srcds; each banid is logged as
+// "fakesrcds: banid MINUTES STEAMID" and keeps that player out. A missing
 // file is logged and the server runs on. See run.go and cfg.go.
 package main
 

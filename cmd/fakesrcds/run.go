@@ -50,6 +50,35 @@ type config struct {
 	mapName    string
 	maxPlayers int
 	serverCfg  string // +servercfgfile: the config to execute at map load
+	// cvars are the values the command line and the server config gave
+	// the variables A2S_RULES publishes (defaultRules), by name.
+	cvars map[string]string
+	// bans are the server config's banid commands, in order.
+	bans []ban
+	// Simulated players and rules: -fakeplayers N humans, -fakebots N
+	// bots, -fakeplayersfile PATH (see readPlayersFile), -fakerules N
+	// filler rules.
+	fakePlayers, fakeBots, fakeRules int
+	playersFile                      string
+}
+
+// ban is one "banid MINUTES ID" command.
+type ban struct {
+	minutes int
+	id      string
+}
+
+// setCvar keeps value for name when A2S_RULES publishes that variable.
+func (c *config) setCvar(name, value string) {
+	name = strings.ToLower(name)
+	for _, r := range defaultRules {
+		if r.Name == name {
+			if c.cvars == nil {
+				c.cvars = map[string]string{}
+			}
+			c.cvars[name] = value
+		}
+	}
 }
 
 // takesValue lists the "-option value" forms of srcds's command line that
@@ -57,7 +86,8 @@ type config struct {
 // (-norestart, -insecure, -nohltv, -console, ...).
 var takesValue = map[string]bool{
 	"-game": true, "-port": true, "-ip": true, "-maxplayers": true,
-	"-tickrate": true,
+	"-tickrate": true, "-fakeplayers": true, "-fakebots": true, "-fakerules": true,
+	"-fakeplayersfile": true,
 }
 
 // parseArgs reads srcds's command line. "+cvar value" pairs it does not
@@ -113,6 +143,18 @@ func parseArgs(args []string) (config, error) {
 				err = fmt.Errorf("%w: +servercfgfile needs a file name", errUsage)
 			}
 			c.serverCfg = value
+		case "-fakeplayers":
+			c.fakePlayers, err = number(arg, value, hasValue, 0, 255)
+		case "-fakebots":
+			c.fakeBots, err = number(arg, value, hasValue, 0, 255)
+		case "-fakerules":
+			c.fakeRules, err = number(arg, value, hasValue, 0, 1000)
+		case "-fakeplayersfile":
+			c.playersFile = value
+		default:
+			if strings.HasPrefix(arg, "+") && hasValue {
+				c.setCvar(arg[1:], value)
+			}
 		}
 		if err != nil {
 			return c, err
@@ -153,6 +195,15 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return errCrash
 	}
 
+	players := simulatedPlayers(c.fakePlayers, c.fakeBots)
+	if c.playersFile != "" {
+		more, err := readPlayersFile(c.playersFile)
+		if err != nil {
+			return err
+		}
+		players = append(players, more...)
+	}
+
 	udp, tcp, err := listen(c.ip, c.port)
 	if err != nil {
 		return err
@@ -161,17 +212,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	out.printf("fakesrcds: listening on udp/tcp %s map %s maxplayers %d hostname %s",
 		net.JoinHostPort(c.ip, strconv.Itoa(port)), c.mapName, c.maxPlayers, c.hostname)
 
-	info := a2s.Info{
-		Protocol: 17, Name: c.hostname, Map: c.mapName, Folder: c.game,
-		Game: "Left 4 Dead 2", AppID: 550, MaxPlayers: byte(c.maxPlayers),
-		ServerType: 'd', Environment: 'l', VAC: 1, Version: "2.2.4.3", Port: uint16(port),
+	g := newGame(c, port, players, time.Now, out)
+	if n := len(g.Players()); n > 0 {
+		out.printf("fakesrcds: %d players connected", n)
 	}
 	var key [32]byte
 	rand.Read(key[:])
 
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); serveA2S(udp, info, key, out) }()
+	go func() { defer wg.Done(); serveA2S(udp, g, key, out) }()
 	go func() { defer wg.Done(); serveTCP(tcp) }()
 	defer wg.Wait()
 	// Closing the sockets ends both servers; the defers above run after.
@@ -216,14 +266,16 @@ func listen(ip string, port int) (*net.UDPConn, net.Listener, error) {
 	}
 }
 
-// serveA2S answers A2S_INFO requests until conn is closed. A request
-// must carry the challenge the server handed to that client address
-// (HMAC of the address under key, so the server keeps no state); any
-// other request is answered with that challenge, as current Source
-// servers do to stop address spoofing. Other packets are ignored.
-func serveA2S(conn *net.UDPConn, info a2s.Info, key [32]byte, out *lineWriter) {
-	answer := a2s.EncodeInfo(info)
+// serveA2S answers A2S_INFO, A2S_PLAYER and A2S_RULES requests with the
+// game's state at the time, until conn is closed. A request must carry
+// the challenge the server handed to that client address (HMAC of the
+// address under key, so the server keeps no state); any other request is
+// answered with that challenge, as current Source servers do to stop
+// address spoofing. A reply longer than a2s.SplitSize goes in parts.
+// Other packets are ignored.
+func serveA2S(conn *net.UDPConn, g *game, key [32]byte, out *lineWriter) {
 	buf := make([]byte, 1500)
+	var splitID uint32
 	for {
 		n, from, err := conn.ReadFromUDP(buf)
 		if err != nil {
@@ -232,8 +284,17 @@ func serveA2S(conn *net.UDPConn, info a2s.Info, key [32]byte, out *lineWriter) {
 			}
 			continue
 		}
-		got, ok := a2s.ParseRequest(buf[:n])
-		if !ok {
+		p := buf[:n]
+		var got []byte
+		var kind string
+		var answer func() []byte
+		if c, ok := a2s.ParseRequest(p); ok {
+			got, kind, answer = c, "A2S_INFO", func() []byte { return a2s.EncodeInfo(g.Info()) }
+		} else if c, ok := a2s.ParsePlayerRequest(p); ok {
+			got, kind, answer = c, "A2S_PLAYER", func() []byte { return a2s.EncodePlayers(g.A2SPlayers()) }
+		} else if c, ok := a2s.ParseRulesRequest(p); ok {
+			got, kind, answer = c, "A2S_RULES", func() []byte { return a2s.EncodeRules(g.Rules()) }
+		} else {
 			continue
 		}
 		want := challengeFor(key, from)
@@ -241,8 +302,20 @@ func serveA2S(conn *net.UDPConn, info a2s.Info, key [32]byte, out *lineWriter) {
 			conn.WriteToUDP(a2s.EncodeChallenge(want), from)
 			continue
 		}
-		conn.WriteToUDP(answer, from)
-		out.printf("fakesrcds: answered A2S_INFO from %s", from)
+		splitID++
+		parts, err := a2s.Split(answer(), splitID)
+		if err != nil {
+			out.printf("fakesrcds: cannot answer %s: %v", kind, err)
+			continue
+		}
+		for _, part := range parts {
+			conn.WriteToUDP(part, from)
+		}
+		if len(parts) > 1 {
+			out.printf("fakesrcds: answered %s from %s in %d parts", kind, from, len(parts))
+		} else {
+			out.printf("fakesrcds: answered %s from %s", kind, from)
+		}
 	}
 }
 

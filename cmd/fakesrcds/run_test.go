@@ -42,6 +42,10 @@ func TestParseArgs(t *testing.T) {
 			func(c *config) { c.ip, c.maxPlayers = "127.0.0.1", 12 }},
 		{"a command without a value before another", strings.Fields("+sv_cheats +map c1m2_streets"),
 			func(c *config) { c.mapName = "c1m2_streets" }},
+		{"simulated players and rules", strings.Fields("-fakeplayers 3 -fakebots 2 -fakerules 5 -fakeplayersfile /tmp/p"),
+			func(c *config) { c.fakePlayers, c.fakeBots, c.fakeRules, c.playersFile = 3, 2, 5, "/tmp/p" }},
+		{"a published cvar", strings.Fields("+sv_tags left4me +MP_GameMode versus +rcon_password x"),
+			func(c *config) { c.cvars = map[string]string{"sv_tags": "left4me", "mp_gamemode": "versus"} }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			want := defaults
@@ -50,7 +54,7 @@ func TestParseArgs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("parseArgs(%q) =\n %+v, want\n %+v", tt.args, got, want)
 			}
 		})
@@ -58,7 +62,8 @@ func TestParseArgs(t *testing.T) {
 }
 
 func TestParseArgsRefuses(t *testing.T) {
-	for _, args := range []string{"-port", "-port x", "-port 70000", "+maxplayers 0", "+map", "-game"} {
+	for _, args := range []string{"-port", "-port x", "-port 70000", "+maxplayers 0", "+map", "-game",
+		"-fakeplayers 256", "-fakebots -1", "-fakerules x", "-fakeplayersfile"} {
 		t.Run(args, func(t *testing.T) {
 			if _, err := parseArgs(strings.Fields(args)); !errors.Is(err, errUsage) {
 				t.Errorf("parseArgs(%q) error = %v, want errUsage", args, err)
