@@ -21,7 +21,7 @@ type apiJobsPage struct {
 
 // apiJobs lists every job, newest first, 50 at a time, with the jobs
 // page's filters: ?server= (a name, or _game for the game's jobs),
-// ?operation=, ?state=, ?user= (a user id), and ?before= or ?after= (a
+// ?operation=, ?state=, ?user= (a user id or name), and ?before= or ?after= (a
 // job id) for the next pages. A filter that cannot be used is 400.
 func (a *apiHandlers) apiJobs(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)

@@ -68,6 +68,7 @@ func TestAPIListsJobsWithTheJobsPagesFilters(t *testing.T) {
 		{"the game", url.Values{"server": {"_game"}}, []int64{j2}},
 		{"a state", url.Values{"state": {"queued"}}, []int64{j3}},
 		{"an operation and a user", url.Values{"operation": {"start"}, "user": {itoa(bob.ID)}}, []int64{j1}},
+		{"a user by name", url.Values{"user": {"bob"}}, []int64{j3, j1}},
 		{"older than a job", url.Values{"before": {itoa(j3)}}, []int64{j2, j1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +84,7 @@ func TestAPIListsJobsWithTheJobsPagesFilters(t *testing.T) {
 		{"an unknown state", "state=lost", "The state filter must be one of"},
 		{"a bad server name", "server=A", "The server filter must be a server's name"},
 		{"a bad cursor", "before=0", "before must be a job number"},
+		{"a user nobody is", "user=zed", "The user filter names nobody"},
 	} {
 		t.Run("refuses "+tt.name, func(t *testing.T) {
 			var eb apiErrorBody

@@ -61,19 +61,22 @@ func (h *handlers) jobsFilter(ctx context.Context, q jobsQuery) (store.JobFilter
 		f.State = store.JobState(q.State)
 	}
 	if q.User != "" {
-		id, err := strconv.ParseInt(q.User, 10, 64)
-		if err != nil || id <= 0 {
-			good.User = ""
-			return f, good, "The user filter must be a user's number, as the list of users gives it.", nil
+		// a user's id (the page's select), or a name (scripts)
+		var u *store.User
+		var err error
+		if id, perr := strconv.ParseInt(q.User, 10, 64); perr == nil && id > 0 {
+			u, err = h.DB.GetUser(ctx, id)
+		} else {
+			u, err = h.DB.GetUserByName(ctx, q.User)
 		}
-		if _, err := h.DB.GetUser(ctx, id); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				good.User = ""
-				return f, good, "There is no user " + strconv.FormatInt(id, 10) + " (deleted users' jobs are listed under anyone).", nil
-			}
+		if errors.Is(err, store.ErrNotFound) {
+			good.User = ""
+			return f, good, "The user filter names nobody: pick a user from the list (a deleted user's jobs are under anyone).", nil
+		}
+		if err != nil {
 			return f, good, "", err
 		}
-		f.RequestedBy = id
+		f.RequestedBy = u.ID
 	}
 	var err error
 	if f.Before, err = jobCursor(q.Before); err != nil {

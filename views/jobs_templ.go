@@ -21,7 +21,7 @@ const GameJobs = "_game"
 
 // JobsFilter is the jobs page's filters as the query string carries them
 // ("" for any): a server name or GameJobs, an operation, a state, a user
-// id.
+// id (or name).
 type JobsFilter struct {
 	Server, Operation, State, User string
 }
