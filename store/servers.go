@@ -48,6 +48,7 @@ func (db *DB) CreateServer(ctx context.Context, ns NewServer) (*Server, error) {
 		ActualState:  hostbackend.StateUnknown,
 		StateReason:  "not checked yet",
 		CreatedAt:    now,
+		RCONPassword: NewRCONPassword(),
 	}
 	err := db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var other Server
