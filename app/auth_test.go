@@ -70,8 +70,10 @@ var matrix = map[string]access{
 	"POST /users/:id/disable":     {anon: 303, operator: 403, admin: 303},
 	"POST /users/:id/enable":      {anon: 303, operator: 403, admin: 303},
 	"POST /users/:id/password":    {anon: 303, operator: 403, admin: 303, form: url.Values{"password": {"long enough"}, "password_confirm": {"long enough"}}},
+	"POST /users/:id/delete":      {anon: 303, operator: 403, admin: 303},
 
 	"GET /account":                    {anon: 303, operator: 200, admin: 200},
+	"POST /account/password":          {anon: 303, operator: 422, admin: 422, form: url.Values{"current_password": {"wrong"}, "password": {"long enough"}, "password_confirm": {"long enough"}}}, // the matrix's users have no password that matches
 	"POST /account/tokens":            {anon: 303, operator: 200, admin: 200, form: url.Values{"name": {"bot"}}},
 	"POST /account/tokens/:id/revoke": {anon: 303, operator: 303, admin: 303}, // the user's own token
 

@@ -43,6 +43,9 @@ func (h *handlers) takeFlash(c *fiber.Ctx) string {
 		return ""
 	}
 	h.clearCookie(c, flashCookie)
+	if rest, ok := strings.CutPrefix(v, userFlash+"."); ok {
+		return userSentence(rest)
+	}
 	return actionFlash(v)
 }
 

@@ -79,6 +79,7 @@ func routes(f *fiber.App, h *handlers) {
 	f.Post("/game/check", h.auth(admin), h.gameCheck)
 
 	f.Get("/account", h.auth(op), h.account)
+	f.Post("/account/password", h.auth(op), h.accountPassword)
 	f.Post("/account/tokens", h.auth(op), h.accountTokenCreate)
 	f.Post("/account/tokens/:id/revoke", h.auth(op), h.accountTokenRevoke)
 
@@ -96,4 +97,5 @@ func routes(f *fiber.App, h *handlers) {
 	f.Post("/users/:id/disable", h.auth(admin), h.userDisable)
 	f.Post("/users/:id/enable", h.auth(admin), h.userEnable)
 	f.Post("/users/:id/password", h.auth(admin), h.userPassword)
+	f.Post("/users/:id/delete", h.auth(admin), h.userDelete)
 }

@@ -67,6 +67,8 @@ func (h *handlers) jobRows(ctx context.Context, jobs []store.Job) ([]views.JobRo
 			if by = names[*j.RequestedBy]; by == "" {
 				by = "a deleted user"
 			}
+		} else if j.RequestedByName != "" {
+			by = j.RequestedByName + " (deleted)" // the name the job kept
 		}
 		rows[i] = views.JobRow{Job: j, By: by}
 	}

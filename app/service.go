@@ -536,10 +536,12 @@ func (s *Service) SetUserDisabled(ctx context.Context, id int64, disabled bool) 
 	return s.db.UpdateUser(ctx, id, store.UserChange{Disabled: &disabled})
 }
 
-// ResetPassword sets a new password, ends the user's sessions and
-// revokes their API tokens: whoever knew the old password may have made
-// one. Ended says how many. A refusal is FieldErrors.
-func (s *Service) ResetPassword(ctx context.Context, id int64, password, confirm string) (store.Ended, error) {
+// ResetPassword sets a new password, ends the user's sessions but the
+// session keep ("" for none: an admin resetting their own password keeps
+// the one they do it from) and revokes their API tokens: whoever knew the
+// old password may have made one. Ended says how many. A refusal is
+// FieldErrors.
+func (s *Service) ResetPassword(ctx context.Context, id int64, password, confirm, keep string) (store.Ended, error) {
 	if msg := validatePassword(password, confirm); msg != "" {
 		return store.Ended{}, FieldErrors{"password": msg}
 	}
@@ -547,7 +549,48 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password, confirm
 	if err != nil {
 		return store.Ended{}, err
 	}
-	return s.db.UpdateUser(ctx, id, store.UserChange{PasswordHash: hash})
+	return s.db.UpdateUser(ctx, id, store.UserChange{PasswordHash: hash, KeepSession: keep})
+}
+
+// ChangeOwnPassword sets a new password for user id, who proves the
+// current one, as ResetPassword does: the session keep goes on, their
+// other sessions end and their API tokens are revoked. A wrong current
+// password changes nothing. A refusal is FieldErrors ("current_password",
+// "password").
+func (s *Service) ChangeOwnPassword(ctx context.Context, id int64, current, password, confirm, keep string) (store.Ended, error) {
+	errs := FieldErrors{}
+	if msg := validatePassword(password, confirm); msg != "" {
+		errs["password"] = msg
+	}
+	u, err := s.db.GetUser(ctx, id)
+	if err != nil {
+		return store.Ended{}, err
+	}
+	ok, err := s.checkPassword(ctx, u.PasswordHash, current)
+	switch {
+	case err != nil:
+		return store.Ended{}, err
+	case !ok:
+		errs["current_password"] = "That is not your current password: nothing was changed."
+	case password == current && errs["password"] == "":
+		errs["password"] = "That is your current password: choose a new one."
+	}
+	if len(errs) > 0 {
+		return store.Ended{}, errs
+	}
+	return s.ResetPassword(ctx, id, password, confirm, keep)
+}
+
+// DeleteUser deletes user id for the admin by: their sessions end and
+// their API tokens go; their jobs keep their name. Nobody deletes
+// themselves, and the last enabled admin stays: both are
+// store.ErrConflict errors.
+func (s *Service) DeleteUser(ctx context.Context, by *store.User, id int64) (*store.User, store.Ended, error) {
+	if by.ID == id {
+		return nil, store.Ended{}, &store.Error{Kind: store.ErrConflict,
+			Msg: "you cannot delete your own account; another admin can"}
+	}
+	return s.db.DeleteUser(ctx, id)
 }
 
 // sentence capitalises msg and ends it with a full stop.

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func TestAResetOrADisableEndsSessionsAndRevokesTokens(t *testing.T) {
 				t.Fatalf("%s: %d", tt.path, resp.StatusCode)
 			}
 			code, doc := root.get(resp.Header.Get("Location"))
-			if got := testid(doc, "users-notice").Text(); code != 200 || got != tt.wantNotice {
+			if got := testid(doc, "flash").Text(); code != 200 || got != tt.wantNotice {
 				t.Fatalf("the users page says %q (%d), want %q", got, code, tt.wantNotice)
 			}
 			if code, _ := browser.get("/"); code != 303 {
@@ -52,14 +53,24 @@ func TestAResetOrADisableEndsSessionsAndRevokesTokens(t *testing.T) {
 	}
 }
 
-func TestTheUsersPageNoticeIsBuiltFromNumbersOnly(t *testing.T) {
+// TestTheUsersFlashIsBuiltFromWhatThePanelWrote: a flash cookie the
+// panel did not write (an unknown change, counts that are no numbers, a
+// name that is no base64) shows nothing; a name the rule refuses is
+// spelled out in ASCII.
+func TestTheUsersFlashIsBuiltFromWhatThePanelWrote(t *testing.T) {
 	e := newEnv(t)
 	root := e.sessionFor(e.user("root", store.RoleAdmin))
-	for _, q := range []string{"", "?user=1&did=password&sessions=x&tokens=2", "?user=99&did=password&sessions=1&tokens=2",
-		"?user=1&did=<script>&sessions=1&tokens=2"} {
-		if _, doc := root.get("/users" + q); testid(doc, "users-notice").Length() != 0 {
-			t.Errorf("/users%s shows a notice: %q", q, testid(doc, "users-notice").Text())
+	bob := base64.RawURLEncoding.EncodeToString([]byte("bob"))
+	for _, v := range []string{"user.password." + bob + ".x.2", "user.<script>." + bob + ".1.2", "user.deleted.!!!.1.2",
+		"user.deleted." + bob + ".1", "user.deleted." + bob + ".-1.2", "user.deleted..1.2"} {
+		root.cookies["left4me_flash"] = v
+		if _, doc := root.get("/users"); testid(doc, "flash").Length() != 0 {
+			t.Errorf("the cookie %q shows a flash: %q", v, testid(doc, "flash").Text())
 		}
+	}
+	root.cookies["left4me_flash"] = "user.disabled." + base64.RawURLEncoding.EncodeToString([]byte("\u202enimda")) + ".0.0"
+	if _, doc := root.get("/users"); testid(doc, "flash").Text() != `"\u202enimda" is disabled: 0 sessions ended and 0 API tokens revoked.` {
+		t.Errorf("a name the rule refuses: %q", testid(doc, "flash").Text())
 	}
 }
 

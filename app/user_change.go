@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,10 +11,10 @@ import (
 )
 
 // changeUser applies change to the user in the path and goes back to the
-// users page. A change that ended the user's access (did is "password" or
-// "disabled") has the page say how many sessions ended and API tokens
-// were revoked. A refusal (the last admin, a bad password) shows the
-// users page with the reason beside that user.
+// users page, whose flash confirms did (a key of userFlashes) with what
+// the change ended (sessions, API tokens). A refusal (the last admin, a
+// bad password, yourself) shows the users page with the reason beside
+// that user.
 func (h *handlers) changeUser(c *fiber.Ctx, did string, change func(ctx context.Context, id int64) (store.Ended, error)) error {
 	id, err := c.ParamsInt("id")
 	if err != nil || id <= 0 {
@@ -24,20 +22,23 @@ func (h *handlers) changeUser(c *fiber.Ctx, did string, change func(ctx context.
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	ended, err := change(ctx, int64(id))
+	u, err := h.DB.GetUser(ctx, int64(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	ended, err := change(ctx, u.ID)
 	var fe FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		return h.renderUsers(c, fiber.StatusUnprocessableEntity, views.UsersView{RowErrors: map[int64]string{int64(id): fe["password"]}})
+		return h.renderUsers(c, fiber.StatusUnprocessableEntity, views.UsersView{RowErrors: map[int64]string{u.ID: fe["password"]}})
 	case errors.Is(err, store.ErrConflict):
-		return h.renderUsers(c, fiber.StatusConflict, views.UsersView{RowErrors: map[int64]string{int64(id): sentence(err.Error())}})
+		return h.renderUsers(c, fiber.StatusConflict, views.UsersView{RowErrors: map[int64]string{u.ID: sentence(err.Error())}})
 	case err != nil:
 		return err
 	}
-	if did == "" {
-		return c.Redirect("/users", fiber.StatusSeeOther)
-	}
-	q := url.Values{"user": {strconv.Itoa(id)}, "did": {did},
-		"sessions": {strconv.Itoa(ended.Sessions)}, "tokens": {strconv.Itoa(ended.Tokens)}}
-	return c.Redirect("/users?"+q.Encode(), fiber.StatusSeeOther)
+	h.setUserFlash(c, did, u.Name, ended)
+	return c.Redirect("/users", fiber.StatusSeeOther)
 }

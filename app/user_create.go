@@ -16,7 +16,7 @@ func (h *handlers) userCreate(c *fiber.Ctx) error {
 	defer cancel()
 	in := UserInput{Name: bodyFormValue(c, "name"), Role: store.Role(bodyFormValue(c, "role")),
 		Password: bodyFormValue(c, "password"), PasswordConfirm: bodyFormValue(c, "password_confirm")}
-	_, err := h.svc.CreateUser(ctx, in)
+	u, err := h.svc.CreateUser(ctx, in)
 	var fe FieldErrors
 	if errors.As(err, &fe) {
 		f := views.Form{Values: map[string]string{"name": in.Name, "role": string(in.Role)}, Errors: fe}
@@ -25,5 +25,6 @@ func (h *handlers) userCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.setUserFlash(c, "created-"+string(u.Role), u.Name, store.Ended{})
 	return c.Redirect("/users", fiber.StatusSeeOther)
 }

@@ -11,7 +11,7 @@ import (
 // userEnable re-enables a disabled user (their revoked tokens stay
 // revoked).
 func (h *handlers) userEnable(c *fiber.Ctx) error {
-	return h.changeUser(c, "", func(ctx context.Context, id int64) (store.Ended, error) {
+	return h.changeUser(c, "enabled", func(ctx context.Context, id int64) (store.Ended, error) {
 		return h.svc.SetUserDisabled(ctx, id, false)
 	})
 }

@@ -14,7 +14,7 @@ func (h *handlers) userRole(c *fiber.Ctx) error {
 	if role != store.RoleAdmin && role != store.RoleOperator {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose admin or operator.")
 	}
-	return h.changeUser(c, "", func(ctx context.Context, id int64) (store.Ended, error) {
+	return h.changeUser(c, "role-"+string(role), func(ctx context.Context, id int64) (store.Ended, error) {
 		return store.Ended{}, h.svc.SetUserRole(ctx, id, role)
 	})
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/left4me/left4me/views"
 )
 
-// users lists the accounts. After a password reset or a disable
-// (changeUser's redirect) it says what ended.
+// users lists the accounts. What the last change did is the page's
+// flash (setUserFlash).
 func (h *handlers) users(c *fiber.Ctx) error {
 	return h.renderUsers(c, fiber.StatusOK, views.UsersView{})
 }
@@ -27,30 +27,10 @@ func (h *handlers) renderUsers(c *fiber.Ctx, status int, v views.UsersView) erro
 	}
 	v.Users = us
 	v.NameWarnings = nameWarnings(us)
-	if status == fiber.StatusOK {
-		v.Notice = endedNotice(c, us)
+	if u := currentUser(c); u != nil {
+		v.Self = u.ID
 	}
 	return page(c, status, "Users", views.Users(v))
-}
-
-// endedNotice says what changeUser's redirect reports: whose access ended
-// and how (the query's user, did, sessions and tokens), or "".
-func endedNotice(c *fiber.Ctx, us []store.User) string {
-	id, sessions, tokens := c.QueryInt("user"), c.QueryInt("sessions", -1), c.QueryInt("tokens", -1)
-	if sessions < 0 || tokens < 0 {
-		return ""
-	}
-	ended := fmt.Sprintf("%s ended and %s revoked.", count(sessions, "session"), count(tokens, "API token"))
-	for _, u := range us {
-		switch {
-		case u.ID != int64(id):
-		case c.Query("did") == "password":
-			return fmt.Sprintf("The password of %s is set: %s", u.Name, ended)
-		case c.Query("did") == "disabled":
-			return fmt.Sprintf("%s is disabled: %s", u.Name, ended)
-		}
-	}
-	return ""
 }
 
 // count is "1 thing" or "n things".

@@ -148,6 +148,50 @@
   document.addEventListener("htmx:afterSwap", localTimes);
   document.addEventListener("htmx:afterSettle", localTimes);
 
+  // A copy button (data-copy: the id of the element whose text it
+  // copies; hidden without this script) puts the text on the clipboard and
+  // says "Copied" in its status (data-copy-status). Where the clipboard is
+  // not available (a panel on plain http away from localhost) it selects
+  // the text for the reader to copy.
+  function showCopyButtons() {
+    var bs = document.querySelectorAll("button[data-copy]");
+    for (var i = 0; i < bs.length; i++) {
+      bs[i].hidden = false;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", showCopyButtons);
+  document.addEventListener("htmx:afterSettle", showCopyButtons);
+  document.addEventListener("click", function (evt) {
+    var b = evt.target.closest && evt.target.closest("button[data-copy]");
+    if (!b) {
+      return;
+    }
+    var id = b.getAttribute("data-copy");
+    var el = document.getElementById(id);
+    var status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (!el) {
+      return;
+    }
+    function say(msg) {
+      if (status) {
+        status.textContent = msg;
+      }
+    }
+    function selectIt() {
+      var range = document.createRange();
+      range.selectNodeContents(el);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      say("Selected: press Ctrl+C (⌘C) to copy.");
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(el.textContent).then(function () { say("Copied"); }, selectIt);
+    } else {
+      selectIt();
+    }
+  });
+
   // Forms and buttons marked data-confirm ask before they act, with or
   // without htmx.
   document.addEventListener("submit", function (evt) {

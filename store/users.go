@@ -134,7 +134,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, id int64, disabled bool) erro
 		if err := oneRow(res, err, fmt.Sprintf("user %d does not exist", id)); err != nil || !disabled {
 			return err
 		}
-		_, err = db.endAccess(ctx, tx, id)
+		_, err = db.endAccess(ctx, tx, id, "")
 		return err
 	}))
 }
@@ -147,11 +147,11 @@ type Ended struct {
 	Tokens int
 }
 
-// endAccess ends the user's sessions and revokes their working API
-// tokens, in tx.
-func (db *DB) endAccess(ctx context.Context, tx bun.Tx, userID int64) (Ended, error) {
+// endAccess ends the user's sessions but the one with id keep ("" for
+// none) and revokes their working API tokens, in tx.
+func (db *DB) endAccess(ctx context.Context, tx bun.Tx, userID int64, keep string) (Ended, error) {
 	var e Ended
-	res, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", userID).Exec(ctx)
+	res, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ? AND id != ?", userID, keep).Exec(ctx)
 	if err != nil {
 		return e, fmt.Errorf("end sessions of user %d: %w", userID, err)
 	}
@@ -258,7 +258,7 @@ func (db *DB) DeleteUser(ctx context.Context, id int64) (*User, Ended, error) {
 				return conflictf(fmt.Sprintf("%s is the last enabled admin and cannot be deleted; make another user admin first", u.Name))
 			}
 		}
-		if ended, err = db.endAccess(ctx, tx, id); err != nil {
+		if ended, err = db.endAccess(ctx, tx, id, ""); err != nil {
 			return err
 		}
 		_, err = tx.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx)

@@ -279,3 +279,31 @@ func TestTheLastEnabledAdminCannotBeDeleted(t *testing.T) {
 		t.Fatalf("deleting a disabled admin: %v", err)
 	}
 }
+
+func TestANewPasswordCanKeepTheSessionThatSetIt(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	u, err := db.CreateUser(ctx, "bob", "h", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"here", "elsewhere"} {
+		s := &store.Session{ID: id, UserID: u.ID, CSRFToken: "c", ExpiresAt: store.NewTime(db.Now().Add(time.Hour))}
+		if err := db.CreateSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateAPIToken(ctx, u.ID, "bot", store.HashAPIToken("t"), ""); err != nil {
+		t.Fatal(err)
+	}
+	ended, err := db.UpdateUser(ctx, u.ID, store.UserChange{PasswordHash: "new", KeepSession: "here"})
+	if err != nil || ended != (store.Ended{Sessions: 1, Tokens: 1}) {
+		t.Fatalf("ended %+v, %v; want the other session and the token", ended, err)
+	}
+	if _, err := db.GetSession(ctx, "here"); err != nil {
+		t.Fatalf("the kept session: %v", err)
+	}
+	if _, err := db.GetSession(ctx, "elsewhere"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the other session: %v, want it ended", err)
+	}
+}

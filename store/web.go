@@ -24,6 +24,10 @@ type UserChange struct {
 	Role         *Role
 	Disabled     *bool
 	PasswordHash string
+	// KeepSession, with a new password, is the session (its id) that
+	// goes on: the user's own, changing their password. Their other
+	// sessions end.
+	KeepSession string
 }
 
 // UpdateUser applies ch to the user with id in one transaction. It
@@ -65,11 +69,11 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, ch UserChange) (Ended, e
 		if err != nil {
 			return err
 		}
-		if admins == 0 {
+		if admins == 0 && u.Role == RoleAdmin && !u.Disabled { // only an enabled admin's change can leave none
 			return conflictf(fmt.Sprintf("%s is the last enabled admin; make another user admin first", u.Name))
 		}
 		if (ch.Disabled != nil && *ch.Disabled) || ch.PasswordHash != "" {
-			ended, err = db.endAccess(ctx, tx, id)
+			ended, err = db.endAccess(ctx, tx, id, ch.KeepSession)
 		}
 		return err
 	})
