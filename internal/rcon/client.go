@@ -53,6 +53,9 @@ type Client struct {
 	// first Exec.
 	Timeout time.Duration
 
+	// dial opens the TCP connection; tests wrap what it returns.
+	dial func(ctx context.Context, addr string) (net.Conn, error)
+
 	turn   chan struct{} // holds one token: the right to use the fields below
 	nc     net.Conn
 	r      *bufio.Reader
@@ -144,8 +147,12 @@ func (c *Client) Close() error {
 
 // connect dials and authenticates.
 func (c *Client) connect(ctx context.Context) error {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	dial := c.dial
+	if dial == nil {
+		var d net.Dialer
+		dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	nc, err := dial(ctx, c.addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return c.timeoutError(ctx.Err())

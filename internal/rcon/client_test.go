@@ -496,3 +496,98 @@ func TestPoolLogsInAgainWithANewPassword(t *testing.T) {
 		t.Errorf("after Close: %v, want ErrClosed", err)
 	}
 }
+
+// breakingConn writes only the first keep bytes of its third write (the
+// second command after the login), then closes as a reset connection would.
+type breakingConn struct {
+	net.Conn
+	writes, keep int
+}
+
+func (c *breakingConn) Write(b []byte) (int, error) {
+	c.writes++
+	if c.writes != 3 {
+		return c.Conn.Write(b)
+	}
+	n, _ := c.Conn.Write(b[:c.keep])
+	c.Conn.Close()
+	return n, syscall.EPIPE
+}
+
+func TestACommandIsSentAgainOnlyIfItWasNotSent(t *testing.T) {
+	const cmd = "kick Bob"
+	cmdLen := len(appendPacket(nil, 2, typeExecCommand, cmd))
+	for _, tt := range []struct {
+		name      string
+		keep      int
+		wantRetry bool
+	}{
+		{"nothing written", 0, true},
+		{"part of the command written", cmdLen - 1, true},
+		{"the command written, the marker not", cmdLen, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var commands atomic.Int32
+			addr, accepted := rawServer(t, func(nc net.Conn) {
+				if !authOK(nc) {
+					return
+				}
+				for {
+					p, err := readRaw(nc)
+					if err != nil {
+						return
+					}
+					if p.typ == 2 {
+						n := commands.Add(1)
+						nc.Write(pkt(p.id, 0, fmt.Sprintf("ran %s #%d", p.body, n)))
+					} else {
+						nc.Write(pkt(p.id, 0, ""))
+					}
+				}
+			})
+			c := NewClient(addr, "pw")
+			defer c.Close()
+			var d net.Dialer
+			dials := 0
+			c.dial = func(ctx context.Context, addr string) (net.Conn, error) {
+				nc, err := d.DialContext(ctx, "tcp", addr)
+				if dials++; dials == 1 && err == nil {
+					nc = &breakingConn{Conn: nc, keep: tt.keep}
+				}
+				return nc, err
+			}
+			ctx := testCtx(t)
+			if _, err := c.Exec(ctx, "status"); err != nil { // logs in; the next write breaks
+				t.Fatal(err)
+			}
+			got, err := c.Exec(ctx, cmd)
+			if tt.wantRetry {
+				if err != nil || got != "ran kick Bob #2" {
+					t.Errorf("Exec = %q, %v; want it run once, over a new connection", got, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "may have run") {
+				t.Errorf("Exec = %q, %v; want an error saying the command may have run", got, err)
+			}
+			if n := accepted.Load(); n != 1 {
+				t.Errorf("%d connections: the sent command was tried again", n)
+			}
+		})
+	}
+}
+
+func TestAnAuthenticationAnswerForAnotherID(t *testing.T) {
+	addr, _ := rawServer(t, func(nc net.Conn) {
+		p, err := readRaw(nc)
+		if err != nil {
+			return
+		}
+		nc.Write(append(pkt(p.id, 0, ""), pkt(p.id+100, 2, "")...))
+		io.Copy(io.Discard, nc)
+	})
+	_, err := NewClient(addr, "pw").Exec(testCtx(t), "status")
+	if !errors.Is(err, ErrMalformed) || strings.Contains(err.Error(), "may have run") {
+		t.Errorf("err = %v, want ErrMalformed, the command not sent", err)
+	}
+}
