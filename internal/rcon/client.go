@@ -103,12 +103,11 @@ func (c *Client) Exec(ctx context.Context, command string) (string, error) {
 	if c.closed {
 		return "", ErrClosed
 	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cmp.Or(max(c.Timeout, 0), DefaultTimeout))
+		defer cancel()
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout) // keeps an earlier deadline
-	defer cancel()
 
 	fresh := false
 	if c.nc != nil && peerClosed(c.nc) {

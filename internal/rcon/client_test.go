@@ -323,6 +323,15 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("err = %v, want the deadline", err)
 		}
 	})
+	t.Run("a context's own deadline rather than the client's timeout", func(t *testing.T) {
+		addr := startServer(t, &Server{Password: "pw", Handler: func(string) string { return "ok" }})
+		c := NewClient(addr, "pw")
+		defer c.Close()
+		c.Timeout = time.Nanosecond
+		if got, err := c.Exec(testCtx(t), "status"); err != nil || got != "ok" {
+			t.Errorf("Exec = %q, %v; want the context's deadline to count", got, err)
+		}
+	})
 	t.Run("a cancelled context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		c := NewClient(silentAfterAuth, "pw")
