@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -61,8 +62,8 @@ func TestServerAnswersAsSrcdsDoes(t *testing.T) {
 }
 
 func TestServerRefusesAWrongPasswordAndClosesAfterMaxFailures(t *testing.T) {
-	ran := false
-	addr := startServer(t, &Server{Password: "pw", MaxFailures: 3, Handler: func(string) string { ran = true; return "" }})
+	var ran atomic.Bool
+	addr := startServer(t, &Server{Password: "pw", MaxFailures: 3, Handler: func(string) string { ran.Store(true); return "" }})
 	nc := dialRaw(t, addr)
 	for i := range int32(3) {
 		nc.Write(pkt(20+i, 3, "guess"))
@@ -71,14 +72,14 @@ func TestServerRefusesAWrongPasswordAndClosesAfterMaxFailures(t *testing.T) {
 	if _, err := readRaw(nc); err != io.EOF {
 		t.Errorf("after the third failure: %v, want the connection closed", err)
 	}
-	if ran {
+	if ran.Load() {
 		t.Error("a command ran")
 	}
 }
 
 func TestServerClosesOnACommandBeforeAuthentication(t *testing.T) {
-	ran := false
-	addr := startServer(t, &Server{Password: "pw", Handler: func(string) string { ran = true; return "" }})
+	var ran atomic.Bool
+	addr := startServer(t, &Server{Password: "pw", Handler: func(string) string { ran.Store(true); return "" }})
 	nc := dialRaw(t, addr)
 	nc.Write(pkt(1, 2, "status"))
 	if _, err := readRaw(nc); err != io.EOF {
@@ -91,7 +92,7 @@ func TestServerClosesOnACommandBeforeAuthentication(t *testing.T) {
 	if _, err := readRaw(nc); err != io.EOF {
 		t.Errorf("after a refused login: %v, want the connection closed", err)
 	}
-	if ran {
+	if ran.Load() {
 		t.Error("a command ran")
 	}
 }
