@@ -45,8 +45,9 @@ const (
 // with this ExitCode means left4me and the installed helper disagree.
 const ExitUsage = 2
 
-// Backend runs host commands through sudo and the left4me root helpers.
-// It holds no mutable state and is safe for concurrent use.
+// Backend runs host commands through sudo and the left4me root helpers,
+// and asks the games on this host what they say (live.go). It is safe for
+// concurrent use.
 type Backend struct {
 	sudo       string
 	systemctl  string
@@ -65,6 +66,8 @@ type Backend struct {
 	// steamRetryDelay is the game package's wait before running steamcmd
 	// again (0: its default).
 	steamRetryDelay time.Duration
+
+	live *liveHost
 }
 
 var _ hostbackend.Backend = (*Backend)(nil)
@@ -106,6 +109,7 @@ func New(cfg hostbackend.Config) (*Backend, error) {
 		return nil, fmt.Errorf("sudo backend: state root: %w", err)
 	}
 	return &Backend{
+		live:       &liveHost{},
 		sudo:       cfg.Sudo,
 		systemctl:  cfg.SystemctlHelper,
 		journalctl: cfg.JournalctlHelper,
