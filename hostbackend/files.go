@@ -45,8 +45,10 @@ func (f InstanceFiles) Dir(name string) string { return filepath.Join(f.Instance
 
 // Write validates spec and writes the instance's files atomically: each
 // file goes to a temporary file in the same directory, is synced, given
-// mode 0640 and renamed over the old one, so a reader sees the old file
-// or the new one, never half of one. When spec has a server.cfg and the
+// its mode (instance.env 0640; server.cfg 0600, since it holds the RCON
+// password, and only left4me, who runs srcds, reads it) and renamed over
+// the old one, so a reader sees the old file or the new one, never half
+// of one. When spec has a server.cfg and the
 // game is installed under Root (GameCfgDir exists), Write also makes sure
 // the game's left4me-server.cfg is the link to ServerCfgLinkTarget (see
 // LinkGameCfg), so that the instance's srcds reads it.
@@ -65,7 +67,7 @@ func (f InstanceFiles) Write(spec InstanceSpec) error {
 	if err := f.checkInside(dir); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, "instance.env"), InstanceEnv(spec)); err != nil {
+	if err := writeAtomic(filepath.Join(dir, "instance.env"), InstanceEnv(spec), 0o640); err != nil {
 		return err
 	}
 	cfg := filepath.Join(dir, "server.cfg")
@@ -75,7 +77,7 @@ func (f InstanceFiles) Write(spec InstanceSpec) error {
 		}
 		return nil
 	}
-	if err := writeAtomic(cfg, []byte(spec.ServerConfig)); err != nil {
+	if err := writeAtomic(cfg, []byte(spec.ServerConfig), 0o600); err != nil {
 		return err
 	}
 	return f.LinkGameCfg()
@@ -267,7 +269,7 @@ func resolveExisting(path string) (string, error) {
 	}
 }
 
-func writeAtomic(path string, data []byte) error {
+func writeAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
@@ -277,7 +279,7 @@ func writeAtomic(path string, data []byte) error {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
-	if err := tmp.Chmod(0o640); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}

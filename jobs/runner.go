@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/left4me/left4me/console"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/store"
 )
@@ -624,11 +625,17 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (
 		if err != nil {
 			return "", err
 		}
+		// What the server and its blueprint ask for; the RCON password and
+		// the bans appended below change no fingerprint, so a ban or an
+		// unban asks for no restart.
+		fingerprint := store.SpecFingerprint(spec)
+		if spec.ServerConfig, err = console.ServerConfig(ctx, r.q.db, srv, spec.ServerConfig); err != nil {
+			return "", fmt.Errorf("server.cfg: %w", err)
+		}
 		lines.system("writing the instance files of %s", name)
 		if err := b.Provision(ctx, spec); err != nil {
 			return "", fmt.Errorf("provision: %w", err)
 		}
-		fingerprint := store.SpecFingerprint(spec)
 		if job.Operation == store.OpRestart {
 			lines.system("restarting %s", hostbackend.UnitName(name))
 			if err := b.Restart(ctx, name, out); err != nil {

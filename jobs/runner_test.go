@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/left4me/left4me/console"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/hostbackend/fake"
 	"github.com/left4me/left4me/jobs"
@@ -25,7 +26,8 @@ func TestStartProvisionsFromTheBlueprintThenEnables(t *testing.T) {
 	if err := e.db.CreateBlueprint(ctx, bp); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.CreateServer(ctx, store.NewServer{Name: "vs-1", Port: 27020, BlueprintID: bp.ID}); err != nil {
+	created, err := e.db.CreateServer(ctx, store.NewServer{Name: "vs-1", Port: 27020, BlueprintID: bp.ID})
+	if err != nil {
 		t.Fatal(err)
 	}
 	startRunner(t, e.runner(jobs.RunnerOpts{}))
@@ -37,7 +39,7 @@ func TestStartProvisionsFromTheBlueprintThenEnables(t *testing.T) {
 	}
 
 	spec, ok := e.fake.Spec("vs-1")
-	want := hostbackend.InstanceSpec{Name: "vs-1", Port: 27020, ServerConfig: "sv_cheats 0\n",
+	want := hostbackend.InstanceSpec{Name: "vs-1", Port: 27020, ServerConfig: "sv_cheats 0\n" + console.Block(created.RCONPassword, nil, time.Time{}),
 		Args: []string{"-tickrate", "100", "+map", "c5m1_waterfront", "+mp_gamemode", "versus", "+maxplayers", "8"}}
 	if !ok || !reflect.DeepEqual(spec, want) {
 		t.Fatalf("provisioned %+v, want %+v", spec, want)

@@ -344,6 +344,11 @@ func Exercise(t *testing.T, newHarness func(t *testing.T) Harness) {
 				t.Errorf("instance.env lacks %s:\n%s", want, env)
 			}
 		}
+		if fi, err := os.Stat(filepath.Join(h.StateRoot, "instances", "coop-1", "server.cfg")); err != nil {
+			t.Errorf("server.cfg: %v", err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("server.cfg mode = %v, want 0600 (it holds the RCON password)", fi.Mode().Perm())
+		}
 		cfg, _ := os.ReadFile(filepath.Join(h.StateRoot, "instances", "coop-1", "server.cfg"))
 		if string(cfg) != spec("coop-1", 0).ServerConfig {
 			t.Errorf("server.cfg = %q", cfg)

@@ -1,0 +1,141 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/left4me/left4me/store"
+)
+
+// steamID is the two forms a Source server takes in banid and removeid:
+// STEAM_X:Y:Z (X the universe 0-5, Y 0 or 1) and [U:1:N].
+var steamID = regexp.MustCompile(`^(STEAM_[0-5]:[01]:[0-9]{1,10}|\[U:1:[0-9]{1,10}\])$`)
+
+// CheckSteamID returns an error matching ErrInvalid, with a sentence,
+// unless id is a Steam ID in the STEAM_X:Y:Z or [U:1:N] form.
+func CheckSteamID(id string) error {
+	if !steamID.MatchString(id) {
+		shown := id
+		if len(shown) > 40 || strings.ContainsFunc(shown, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			shown = "this"
+		} else {
+			shown = "“" + shown + "”"
+		}
+		return refuse(ErrInvalid, "%s is not a Steam ID: write it as STEAM_1:0:12345 or [U:1:24690], as status shows it.", shown)
+	}
+	return nil
+}
+
+// NewBan is what Ban needs.
+type NewBan struct {
+	SteamID    string
+	PlayerName string // as the game showed it, may be ""
+	Reason     string
+	// Expires is when the ban ends; zero for never.
+	Expires time.Time
+}
+
+// Ban adds a ban of nb.SteamID on srv for who and, when srv runs, applies
+// it at once (banid … kick, recorded as who's command). The ban is kept
+// even when the live part fails: it applies at the next start through
+// server.cfg. note says which happened, as a sentence. Errors match
+// ErrInvalid, store.ErrInvalid or store.ErrConflict; nothing is changed
+// then.
+func (c *Console) Ban(ctx context.Context, srv *store.Server, who Actor, nb NewBan) (b *store.Ban, note string, err error) {
+	nb.SteamID = strings.TrimSpace(nb.SteamID)
+	if err := CheckSteamID(nb.SteamID); err != nil {
+		return nil, "", err
+	}
+	b = &store.Ban{ServerID: srv.ID, SteamID: nb.SteamID, PlayerName: nb.PlayerName, Reason: nb.Reason,
+		CreatedBy: who.Name, ExpiresAt: store.NewTime(nb.Expires)}
+	if err := c.opts.DB.AddBan(ctx, b); err != nil {
+		return nil, "", err
+	}
+	if !Running(srv) || c.opts.Host == nil {
+		return b, fmt.Sprintf("%s is banned; the server is not running, so the ban applies when it starts.", b.SteamID), nil
+	}
+	cmd := fmt.Sprintf("banid %d %s kick", banMinutes(*b, c.opts.DB.Now()), b.SteamID)
+	if _, err := c.Run(ctx, srv, who, cmd); err != nil {
+		return b, fmt.Sprintf("%s is banned from the next start on; the running server did not take it now: %v.", b.SteamID, err), nil
+	}
+	return b, fmt.Sprintf("%s is banned and was kicked if playing.", b.SteamID), nil
+}
+
+// Unban lifts srv's ban of steamID for who: removeid on the running
+// server (recorded), and the ban's row goes. It returns an error matching
+// store.ErrNotFound when there is no such ban.
+func (c *Console) Unban(ctx context.Context, srv *store.Server, who Actor, steamID string) (note string, err error) {
+	if _, err := c.opts.DB.GetBan(ctx, srv.ID, steamID); err != nil {
+		return "", err
+	}
+	if err := c.opts.DB.DeleteBan(ctx, srv.ID, steamID); err != nil {
+		return "", err
+	}
+	if !Running(srv) || c.opts.Host == nil {
+		return fmt.Sprintf("%s is no longer banned.", steamID), nil
+	}
+	if _, err := c.Run(ctx, srv, who, "removeid "+steamID); err != nil {
+		return fmt.Sprintf("%s is no longer banned from the next start on; the running server did not take it now: %v.", steamID, err), nil
+	}
+	return fmt.Sprintf("%s is no longer banned.", steamID), nil
+}
+
+// banMinutes is the length srcds's banid takes for b from now: 0 for ever,
+// otherwise the minutes left, rounded up.
+func banMinutes(b store.Ban, now time.Time) int {
+	if b.ExpiresAt.IsZero() {
+		return 0
+	}
+	return max(1, int(math.Ceil(b.ExpiresAt.Sub(now).Minutes())))
+}
+
+// Failure limits written with the password: after MinFailures wrong
+// passwords within MinFailureTime seconds, or MaxFailures in all, srcds
+// bans the address for BanPenalty minutes.
+const (
+	rconMaxFailures    = 5
+	rconMinFailures    = 5
+	rconMinFailureTime = 30
+	rconBanPenalty     = 30
+)
+
+// Block is the text the start job appends to the blueprint's server.cfg:
+// the RCON password, srcds's failure limits and one banid per ban that
+// holds at now. It comes last, so that no line of the blueprint overrides
+// it.
+func Block(password string, bans []store.Ban, now time.Time) string {
+	var b strings.Builder
+	b.WriteString("\n// Written by left4me at every start, after the blueprint's text.\n")
+	fmt.Fprintf(&b, "rcon_password \"%s\"\n", password)
+	fmt.Fprintf(&b, "sv_rcon_maxfailures %d\n", rconMaxFailures)
+	fmt.Fprintf(&b, "sv_rcon_minfailures %d\n", rconMinFailures)
+	fmt.Fprintf(&b, "sv_rcon_minfailuretime %d\n", rconMinFailureTime)
+	fmt.Fprintf(&b, "sv_rcon_banpenalty %d\n", rconBanPenalty)
+	for _, ban := range bans {
+		if !ban.Active(now) || CheckSteamID(ban.SteamID) != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "banid %d %s\n", banMinutes(ban, now), ban.SteamID)
+	}
+	return b.String()
+}
+
+// ServerConfig returns the server.cfg a start of srv writes: the
+// blueprint's text cfg, then Block with srv's password and its bans.
+func ServerConfig(ctx context.Context, db *store.DB, srv *store.Server, cfg string) (string, error) {
+	bans, err := db.ListBans(ctx, srv.ID)
+	if err != nil {
+		return "", err
+	}
+	if srv.RCONPassword == "" {
+		return "", fmt.Errorf("server %s has no RCON password", srv.Name)
+	}
+	if cfg != "" && !strings.HasSuffix(cfg, "\n") {
+		cfg += "\n"
+	}
+	return cfg + Block(srv.RCONPassword, bans, db.Now()), nil
+}
