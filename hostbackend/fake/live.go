@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/rcon"
 )
 
 var _ hostbackend.Live = (*Backend)(nil)
@@ -389,22 +390,12 @@ func (g *simGame) exec(command string, now time.Time) string {
 
 // status is L4D2's answer to status.
 func (g *simGame) status(now time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "hostname: %s\n", g.hostName)
-	b.WriteString("version : 2.2.4.3 8749 secure  \n")
-	fmt.Fprintf(&b, "udp/ip  : 0.0.0.0:%d [ public 203.0.113.1:%d ]\n", g.port, g.port)
-	b.WriteString("os      : Linux Dedicated\n")
-	fmt.Fprintf(&b, "map     : %s\n", g.mapName)
-	fmt.Fprintf(&b, "players : %d humans, 0 bots (%d max) (not hibernating) (unreserved)\n\n", len(g.players), g.max)
-	b.WriteString("# userid name uniqueid connected ping loss state rate adr\n")
+	st := rcon.Status{HostName: g.hostName, Version: "2.2.4.3 8749", Secure: true,
+		Addr: fmt.Sprintf("0.0.0.0:%d [ public 203.0.113.1:%d ]", g.port, g.port),
+		Map:  g.mapName, Humans: len(g.players), MaxPlayers: g.max}
 	for _, p := range g.players {
-		c := now.Sub(p.since).Round(time.Second)
-		connected := fmt.Sprintf("%02d:%02d", int(c.Minutes()), int(c.Seconds())%60)
-		if c >= time.Hour {
-			connected = fmt.Sprintf("%d:%02d:%02d", int(c.Hours()), int(c.Minutes())%60, int(c.Seconds())%60)
-		}
-		fmt.Fprintf(&b, "# %2d %d \"%s\" %s %s %d 0 active 30000 %s\n", p.userID, p.userID-1, p.name, p.steam, connected, p.ping, p.addr)
+		st.Players = append(st.Players, rcon.Player{UserID: p.userID, Name: p.name, SteamID: p.steam,
+			Connected: now.Sub(p.since).Round(time.Second), Ping: p.ping, State: "active", Rate: 30000, Addr: p.addr})
 	}
-	b.WriteString("#end\n")
-	return b.String()
+	return rcon.FormatStatus(st)
 }

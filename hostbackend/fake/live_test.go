@@ -9,6 +9,7 @@ import (
 
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/hostbackend/fake"
+	rcon2 "github.com/left4me/left4me/internal/rcon"
 )
 
 const liveCfg = "hostname \"Game night\"\nrcon_password \"s3cret-pw\"\nbanid 0 STEAM_1:0:999\n"
@@ -108,6 +109,9 @@ func TestTheSimulatedGameTakesRCONCommands(t *testing.T) {
 		if !strings.Contains(st, want) {
 			t.Errorf("status lacks %q:\n%s", want, st)
 		}
+	}
+	if parsed := rcon2.ParseStatus(st); parsed.Map != "c2m1_highway" || parsed.MaxPlayers != 8 || len(parsed.Players) != query(t, b, tg).Players {
+		t.Errorf("status parsed: %+v, want the map, 8 max and as many players as A2S says", parsed)
 	}
 	if got := rcon("changelevel c2m2_fairground"); got != "" {
 		t.Errorf("changelevel answered %q", got)
