@@ -152,7 +152,7 @@ func New(opts Options) *fiber.App {
 	if _, err := rand.Read(h.csrfKey); err != nil {
 		panic(errNoRandom) // crypto/rand does not fail on Linux
 	}
-	h.status = &statusCache{load: h.loadStatus, changes: opts.DB.Changes, now: opts.Now, maxAge: statusMaxAge}
+	h.status = &statusCache{load: h.loadStatus, changes: statusChanges(opts.DB, opts.Live), now: opts.Now, maxAge: statusMaxAge}
 	h.statusHTML = newStatusRender()
 	h.sessions = newSessionCache(opts.DB.Changes, opts.Now)
 	routes(f, h)

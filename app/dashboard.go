@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/live"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
@@ -22,7 +23,8 @@ func (h *handlers) dashboard(c *fiber.Ctx) error {
 }
 
 // loadStatus gathers what the dashboard shows: the servers' rows in four
-// queries whatever their number, and the game (two queries and a look
+// queries whatever their number, with what their games said last (the
+// live sweep's views, from memory), and the game (two queries and a look
 // at the disk). Handlers read it through h.status, which shares one load
 // among all requests.
 func (h *handlers) loadStatus(ctx context.Context) (views.Status, error) {
@@ -63,9 +65,16 @@ func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 	for i := range active { // newest first: keep the oldest, the one that runs first
 		jobOf[active[i].ServerName] = &active[i]
 	}
+	var lives map[string]live.View
+	if h.Live != nil {
+		lives = h.Live.Views()
+	}
 	rows := make([]views.ServerRow, len(servers))
 	for i, s := range servers {
 		rows[i] = views.ServerRow{Server: s, Changed: changed[s.ID].Time, Job: jobOf[s.Name]}
+		if v, ok := lives[s.Name]; ok {
+			rows[i].Live = &v
+		}
 		if bp := byID[s.BlueprintID]; bp != nil {
 			// Hashes the spec of the running servers only, once per
 			// snapshot (statusCache), not per request.

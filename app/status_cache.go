@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/left4me/left4me/live"
+	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
 
@@ -41,6 +43,18 @@ type statusCache struct {
 	cur     atomic.Pointer[statusSnapshot]
 	mu      sync.Mutex
 	loading *statusLoad // the load in flight, or nil
+}
+
+// statusChanges is the status cache's change counter: the store's
+// (store.DB.Changes) plus the live sweep's (live.Sweeper.Generation), so
+// that a new answer from a game shows at once as a write does. Both only
+// grow, and so does their sum. Each moves after what it counts is
+// visible, as covers needs.
+func statusChanges(db *store.DB, sw *live.Sweeper) func() uint64 {
+	if sw == nil {
+		return db.Changes
+	}
+	return func() uint64 { return db.Changes() + sw.Generation() }
 }
 
 // statusSnapshot is one load's status, with the change counter and the

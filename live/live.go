@@ -13,6 +13,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/left4me/left4me/hostbackend"
@@ -72,6 +73,8 @@ type Sweeper struct {
 
 	mu    sync.RWMutex
 	views map[string]View // by server name
+	// gen counts the changes of what the views show (see Generation).
+	gen atomic.Uint64
 }
 
 // New returns a Sweeper; Run starts its sweeps.
@@ -124,8 +127,17 @@ func (s *Sweeper) Sweep(ctx context.Context) error {
 	}
 	views := s.ask(ctx, run)
 	s.mu.Lock()
+	changed := len(views) != len(s.views)
+	for name, v := range views {
+		if old, ok := s.views[name]; !ok || shows(old) != shows(v) {
+			changed = true
+		}
+	}
 	s.views = views
 	s.mu.Unlock()
+	if changed {
+		s.gen.Add(1)
+	}
 
 	samples := make([]store.LiveSample, 0, len(run))
 	for _, srv := range run {
@@ -158,9 +170,35 @@ func (s *Sweeper) Look(ctx context.Context, srv store.Server) View {
 	}
 	v := s.ask(ctx, []store.Server{srv})[srv.Name]
 	s.mu.Lock()
+	old, ok := s.views[srv.Name]
 	s.views[srv.Name] = v
 	s.mu.Unlock()
+	if !ok || shows(old) != shows(v) {
+		s.gen.Add(1)
+	}
 	return v
+}
+
+// Generation is a counter that moves, after the views were stored, each
+// time a sweep or a Look changed what a page shows of them (an answer
+// came or stopped, the map, the players, a server began or ceased to be
+// asked): a cache of a page built from Views is stale while the counter
+// is past what it was when the cache was built. It only grows. The
+// times of the answers (At, LastAnswer, RTT, the players' times) move at
+// every sweep and do not count.
+func (s *Sweeper) Generation() uint64 { return s.gen.Load() }
+
+// shown is what pages show of a View, comparable.
+type shown struct {
+	answered, secure, notAnswering, everAnswered bool
+	err, hostName, mapName, game, version        string
+	players, bots, maxPlayers, listed            int
+}
+
+func shows(v View) shown {
+	return shown{answered: v.Answered, secure: v.Secure, notAnswering: v.NotAnswering(), everAnswered: !v.LastAnswer.IsZero(),
+		err: v.Err, hostName: v.HostName, mapName: v.Map, game: v.Game, version: v.Version,
+		players: v.Players, bots: v.Bots, maxPlayers: v.MaxPlayers, listed: len(v.PlayerList)}
 }
 
 // ask queries servers and returns their new views, counting misses on

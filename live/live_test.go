@@ -156,3 +156,55 @@ func TestOldSamplesArePruned(t *testing.T) {
 		t.Fatalf("samples after a day: %+v, want the newest alone", got)
 	}
 }
+
+func TestTheGenerationMovesWhenWhatPagesShowChanges(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := e.run(t, "a", 27015, "")
+	s.ActualState = hostbackend.StateRunning // as Look's caller read it
+	g0 := e.sw.Generation()
+	if err := e.sw.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g1 := e.sw.Generation()
+	if g1 <= g0 {
+		t.Fatalf("a first answer left the generation at %d", g1)
+	}
+	if err := e.sw.Sweep(ctx); err != nil { // the same answer again
+		t.Fatal(err)
+	}
+	if g := e.sw.Generation(); g != g1 {
+		t.Fatalf("an unchanged answer moved the generation from %d to %d", g1, g)
+	}
+
+	e.host.SilenceGame("a", true)
+	e.clock.Add(3 * time.Second)
+	if err := e.sw.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g2 := e.sw.Generation()
+	if g2 <= g1 {
+		t.Fatal("the game falling silent did not move the generation")
+	}
+	e.clock.Add(3 * time.Second)
+	if v := e.sw.Look(ctx, *s); !v.NotAnswering() {
+		t.Fatalf("two misses: %+v", v)
+	}
+	g3 := e.sw.Generation()
+	if g3 <= g2 {
+		t.Fatal("a Look that made the server not answering did not move the generation")
+	}
+	e.clock.Add(3 * time.Second)
+	e.sw.Look(ctx, *s) // a third miss: the page shows the same
+	if g := e.sw.Generation(); g != g3 {
+		t.Fatalf("a third miss moved the generation from %d to %d", g3, g)
+	}
+
+	e.setState(t, s.ID, "stopped") // no longer asked: the view goes
+	if err := e.sw.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if g := e.sw.Generation(); g <= g3 {
+		t.Fatal("a server no longer asked did not move the generation")
+	}
+}
