@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/store/storetest"
@@ -28,6 +29,15 @@ func BenchmarkStatusHandler100(b *testing.B) {
 			VALUES (?0, ?1, 'unknown', 'stopped', 'first poll'), (?0, ?1 + 1000, 'stopped', 'running', 'after job')`,
 			s.ID, e.clock.Now().Add(-time.Hour).UnixMilli())
 		if err != nil {
+			b.Fatal(err)
+		}
+		// Running with a recorded spec: each row's spec is hashed to
+		// compare (Server.RestartPending), every tenth one differs.
+		applied := store.SpecFingerprint(hostbackend.InstanceSpec{Name: s.Name})
+		if i%10 == 3 {
+			applied = "an older spec"
+		}
+		if _, err := e.db.Writer().ExecContext(ctx, `UPDATE servers SET actual_state = 'running', applied_spec = ? WHERE id = ?`, applied, s.ID); err != nil {
 			b.Fatal(err)
 		}
 		if i%10 == 0 {

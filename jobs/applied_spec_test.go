@@ -35,9 +35,9 @@ func TestAStartRecordsWhatItAppliedAndARestartAppliesAnEdit(t *testing.T) {
 
 	waitJob(t, e.db, enqueue(t, e.q, "vs-1", store.OpStart).ID, store.JobSucceeded)
 	srv, wait := pending(t, e.db, "vs-1")
-	spec, _ := e.fake.Spec("vs-1")
-	if srv.AppliedSpec != store.SpecFingerprint(spec) || wait {
-		t.Fatalf("after the start: applied %q, want the provisioned spec's %q; restart pending %v", srv.AppliedSpec, store.SpecFingerprint(spec), wait)
+	want := store.SpecFingerprint(store.ServerSpec(srv, bp))
+	if srv.AppliedSpec != want || wait {
+		t.Fatalf("after the start: applied %q, want the server and blueprint's %q; restart pending %v", srv.AppliedSpec, want, wait)
 	}
 
 	// The blueprint changes while the server runs: it waits for a restart.
@@ -68,7 +68,7 @@ func TestAStartRecordsWhatItAppliedAndARestartAppliesAnEdit(t *testing.T) {
 	}
 	waitJob(t, e.db, enqueue(t, e.q, "vs-1", store.OpRestart).ID, store.JobSucceeded)
 	srv, wait = pending(t, e.db, "vs-1")
-	if spec, _ := e.fake.Spec("vs-1"); wait || spec.Port != 27021 || srv.AppliedSpec != store.SpecFingerprint(spec) {
+	if spec, _ := e.fake.Spec("vs-1"); wait || spec.Port != 27021 || srv.AppliedSpec != store.SpecFingerprint(store.ServerSpec(srv, bp)) {
 		t.Fatalf("after the restart: pending %v, provisioned port %d", wait, spec.Port)
 	}
 

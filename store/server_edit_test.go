@@ -129,3 +129,24 @@ func TestDeletingABlueprintInUseNamesItsServers(t *testing.T) {
 		t.Fatalf("the refused delete removed the blueprint: %v", err)
 	}
 }
+
+func TestRestartPendingHashesWhatSpecFingerprintHashes(t *testing.T) {
+	bps := []*store.Blueprint{
+		{Map: "c1m1_hotel", GameMode: "coop", MaxPlayers: 4},
+		{Map: "c5m1_waterfront", GameMode: "versus", MaxPlayers: 32, Args: []string{"-tickrate", "100", "+sv_lan", "0"},
+			ServerCfg: "hostname \"Game night\"\n\tsv_cheats 0\n"},
+		{Map: "m", GameMode: "g", MaxPlayers: 10, Args: []string{"+x"}, ServerCfg: strings.Repeat("long line of server.cfg\n", 200)},
+	}
+	for i, bp := range bps {
+		srv := store.Server{Name: "coop-1", Port: 27015 + i, ActualState: hostbackend.StateRunning}
+		srv.AppliedSpec = store.SpecFingerprint(store.ServerSpec(&srv, bp))
+		if srv.RestartPending(bp) {
+			t.Errorf("blueprint %d: a server running its own spec is pending", i)
+		}
+		other := *bp
+		other.MaxPlayers++
+		if !srv.RestartPending(&other) {
+			t.Errorf("blueprint %d: one more player is not pending", i)
+		}
+	}
+}

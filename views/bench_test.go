@@ -43,7 +43,8 @@ func statusRows(n int, now time.Time) []views.ServerRow {
 			Port: 27015 + i, BlueprintID: 1, DesiredState: sh.desired, ActualState: sh.actual,
 			SystemdResult: sh.result, NRestarts: 3, StateReason: "after job 42 (start)",
 		}
-		rows[i] = views.ServerRow{Server: s, Blueprint: "versus-expert", Changed: now.Add(-time.Duration(i) * time.Minute)}
+		rows[i] = views.ServerRow{Server: s, Blueprint: "versus-expert", Changed: now.Add(-time.Duration(i) * time.Minute),
+			RestartPending: i%10 == 1} // an edit waits for a restart
 		if sh.job != "" {
 			rows[i].Job = &store.Job{ID: int64(1000 + i), ServerName: s.Name, Operation: store.OpStart, State: sh.job}
 		}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -161,11 +162,7 @@ func (c *Client) read() {
 				return
 			}
 			// An ICMP error: learn whose it was (Linux) and read on.
-			for _, to := range readRefusals(c.conn) {
-				if ex := c.lookup(to); ex != nil {
-					ex.once.Do(func() { close(ex.refused) })
-				}
-			}
+			c.refusals()
 			continue
 		}
 		ex := c.lookup(from)
@@ -177,6 +174,28 @@ func (c *Client) read() {
 		default: // the query is flooded: drop, as the network might
 		}
 	}
+}
+
+// refusals tells the exchanges whose servers refused (ICMP port
+// unreachable) so.
+func (c *Client) refusals() {
+	for _, to := range readRefusals(c.conn) {
+		if ex := c.lookup(to); ex != nil {
+			ex.once.Do(func() { close(ex.refused) })
+		}
+	}
+}
+
+// write sends p to the server at to. With IP_RECVERR a send reports an
+// ICMP error that came for another server, once: that one is told, and
+// the send tried again.
+func (c *Client) write(p []byte, to netip.AddrPort) error {
+	_, err := c.conn.WriteToUDPAddrPort(p, to)
+	for try := 0; errors.Is(err, syscall.ECONNREFUSED) && try < 3; try++ {
+		c.refusals()
+		_, err = c.conn.WriteToUDPAddrPort(p, to)
+	}
+	return err
 }
 
 func (c *Client) lookup(from netip.AddrPort) *exchange {
@@ -193,7 +212,7 @@ func (c *Client) begin(ctx context.Context, to netip.AddrPort) (*exchange, error
 		c.mu.Lock()
 		busy := c.exchanges[to]
 		if busy == nil {
-			ex := &exchange{in: make(chan []byte, 16), refused: make(chan struct{}), done: make(chan struct{})}
+			ex := &exchange{in: make(chan []byte, 2*MaxParts), refused: make(chan struct{}), done: make(chan struct{})}
 			c.exchanges[to] = ex
 			c.mu.Unlock()
 			return ex, nil
@@ -272,7 +291,7 @@ func (c *Client) Query(ctx context.Context, addr string, want Want) Result {
 	}
 	defer c.end(to, ex)
 
-	q := query{c: c, to: to, need: want, res: &res}
+	q := query{need: want, res: &res, write: func(p []byte) error { return c.write(p, to) }}
 	start := time.Now()
 	deadline := time.NewTimer(c.timeout)
 	defer deadline.Stop()
@@ -336,9 +355,8 @@ const maxChallenges = 4
 
 // query is the state of one exchange.
 type query struct {
-	c          *Client
-	to         netip.AddrPort
-	need       Want // not answered yet
+	write      func([]byte) error // to the server
+	need       Want               // not answered yet
 	challenge  []byte
 	challenges int
 	split      reassembler
@@ -362,7 +380,7 @@ func (q *query) send() error {
 		case WantRules:
 			req = RulesRequest(q.challenge)
 		}
-		if _, err := q.c.conn.WriteToUDPAddrPort(req, q.to); err != nil {
+		if err := q.write(req); err != nil {
 			return err
 		}
 		if q.challenge == nil {

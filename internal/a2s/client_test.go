@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,35 @@ func TestClientSeesARefusal(t *testing.T) {
 	t.Logf("a closed port: %v", res.Err)
 }
 
+func TestSweepWithRefusalsAndAnswersMixed(t *testing.T) {
+	// ICMP errors for some servers must not spoil the queries of others
+	// (on Linux a send reports a pending ICMP error of another address).
+	var addrs []string
+	for i := range 30 {
+		if i%2 == 0 {
+			addrs = append(addrs, startServer(t, &gameServer{info: EncodeInfo(sample), players: EncodePlayers(wantPlayers)}))
+			continue
+		}
+		l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, l.LocalAddr().String())
+		l.Close()
+	}
+	c := newClient(t, ClientOpts{Timeout: 2 * time.Second})
+	for round := range 3 {
+		for i, r := range c.Sweep(context.Background(), addrs, WantInfo|WantPlayers) {
+			switch {
+			case i%2 == 0 && (r.Err != nil || len(r.Players) != len(wantPlayers)):
+				t.Errorf("round %d, live server %d: %d players, %v", round, i, len(r.Players), r.Err)
+			case i%2 == 1 && !errors.Is(r.Err, ErrRefused) && !errors.Is(r.Err, ErrNoAnswer):
+				t.Errorf("round %d, closed port %d: %v, want a refusal", round, i, r.Err)
+			}
+		}
+	}
+}
+
 func TestClientIgnoresPacketsFromOthers(t *testing.T) {
 	addr := silentServer(t)
 	c := newClient(t, ClientOpts{Timeout: 500 * time.Millisecond})
@@ -227,7 +257,16 @@ func TestClientClosed(t *testing.T) {
 	c := newClient(t, ClientOpts{Timeout: time.Minute})
 	done := make(chan Result)
 	go func() { done <- c.Query(context.Background(), addr, WantInfo) }()
-	time.Sleep(20 * time.Millisecond) // let the query start; it ends either way
+	// Close while the query waits for its answer.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c.mu.Lock()
+		n := len(c.exchanges)
+		c.mu.Unlock()
+		if n == 1 || time.Now().After(deadline) {
+			break
+		}
+		runtime.Gosched()
+	}
 	c.Close()
 	select {
 	case res := <-done:

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// FuzzParsers feeds arbitrary packets to every parser and to the split
-// reassembler: none may panic, and what parses encodes back to something
+// FuzzParsers feeds arbitrary packets to every parser, to the split
+// reassembler and to a query's handling of its server's packets: none may
+// panic, and what parses encodes back to something
 // that parses to the same. Its seeds (real packets) run in make test;
 // make fuzz explores.
 func FuzzParsers(f *testing.F) {
@@ -48,6 +49,9 @@ func FuzzParsers(f *testing.F) {
 		// series of packets from one server.
 		var r reassembler
 		r.add(p)
+		// And to a query as packets from its server.
+		q := query{need: WantInfo | WantPlayers | WantRules, res: &Result{}, write: func([]byte) error { return nil }}
+		q.handle(p)
 		for i, rest := 0, p; i < 64 && len(rest) > 0; i++ {
 			next := bytes.Index(rest[1:], []byte(headerSplit))
 			packet := rest
@@ -59,6 +63,7 @@ func FuzzParsers(f *testing.F) {
 			if whole, err := r.add(packet); err == nil && len(whole) > maxReply {
 				t.Fatalf("reassembled %d bytes, more than %d", len(whole), maxReply)
 			}
+			q.handle(packet)
 		}
 	})
 }

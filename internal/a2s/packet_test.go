@@ -76,8 +76,8 @@ func TestNobodyPlaying(t *testing.T) {
 func TestEncodePlayersSendsAtMost255(t *testing.T) {
 	many := make([]Player, 300)
 	got, err := ParsePlayers(EncodePlayers(many))
-	if err != nil || len(got) != MaxPlayers {
-		t.Errorf("ParsePlayers(EncodePlayers(300 players)) = %d players, %v; want %d", len(got), err, MaxPlayers)
+	if err != nil || len(got) != MaxPlayersListed {
+		t.Errorf("ParsePlayers(EncodePlayers(300 players)) = %d players, %v; want %d", len(got), err, MaxPlayersListed)
 	}
 }
 

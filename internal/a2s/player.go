@@ -68,14 +68,14 @@ func parseChallengedRequest(typ byte, p []byte) ([]byte, bool) {
 	return p[5:9], true
 }
 
-// MaxPlayers is the most players an A2S_PLAYER answer can count (its
-// count is one byte); EncodePlayers sends the first MaxPlayers.
-const MaxPlayers = 255
+// MaxPlayersListed is the most players an A2S_PLAYER answer can count (its
+// count is one byte); EncodePlayers sends the first MaxPlayersListed.
+const MaxPlayersListed = 255
 
 // EncodePlayers returns the A2S_PLAYER answer listing players, unsplit
 // (see Split).
 func EncodePlayers(players []Player) []byte {
-	players = players[:min(len(players), MaxPlayers)]
+	players = players[:min(len(players), MaxPlayersListed)]
 	b := append([]byte(headerSimple), typePlayer, byte(len(players)))
 	for _, p := range players {
 		b = append(b, p.Index)

@@ -37,11 +37,13 @@ func readRefusals(conn *net.UDPConn) []netip.AddrPort {
 	var refused []netip.AddrPort
 	buf := make([]byte, 512)
 	oob := make([]byte, 512)
-	rc.Read(func(fd uintptr) bool {
+	// Control, not Read: it takes no read lock (the client's reader holds
+	// it while it waits), and MSG_DONTWAIT never blocks.
+	rc.Control(func(fd uintptr) {
 		for range 64 {
 			_, oobn, _, from, err := unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 			if err != nil {
-				return true // the queue is empty
+				return // the queue is empty
 			}
 			msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 			if err != nil {
@@ -65,7 +67,6 @@ func readRefusals(conn *net.UDPConn) []netip.AddrPort {
 				}
 			}
 		}
-		return true
 	})
 	return refused
 }

@@ -12,14 +12,14 @@ type Rule struct {
 	Value string
 }
 
-// MaxRules is the most rules an A2S_RULES answer can count (its count is
-// two bytes); EncodeRules sends the first MaxRules.
-const MaxRules = 65535
+// MaxRulesListed is the most rules an A2S_RULES answer can count (its count is
+// two bytes); EncodeRules sends the first MaxRulesListed.
+const MaxRulesListed = 65535
 
 // EncodeRules returns the A2S_RULES answer listing rules in order,
 // unsplit (see Split).
 func EncodeRules(rules []Rule) []byte {
-	rules = rules[:min(len(rules), MaxRules)]
+	rules = rules[:min(len(rules), MaxRulesListed)]
 	b := append([]byte(headerSimple), typeRules)
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(rules)))
 	for _, r := range rules {
