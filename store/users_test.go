@@ -307,3 +307,22 @@ func TestANewPasswordCanKeepTheSessionThatSetIt(t *testing.T) {
 		t.Fatalf("the other session: %v, want it ended", err)
 	}
 }
+
+// TestOnlyAnEnabledAdminsChangeCanLeaveNoAdmin: with no enabled admin
+// (a database from the shell, say), an operator's new password or role is
+// no "last admin" refusal.
+func TestOnlyAnEnabledAdminsChangeCanLeaveNoAdmin(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	bob, err := db.CreateUser(ctx, "bob", "h", store.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateUser(ctx, bob.ID, store.UserChange{PasswordHash: "new"}); err != nil {
+		t.Fatalf("bob's new password with no admin: %v", err)
+	}
+	operator := store.RoleOperator
+	if _, err := db.UpdateUser(ctx, bob.ID, store.UserChange{Role: &operator}); err != nil {
+		t.Fatalf("bob's role with no admin: %v", err)
+	}
+}

@@ -46,7 +46,7 @@ func Users(v UsersView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Users</h1><p>Operators start, stop and restart servers and read logs; admins also create and delete servers and manage blueprints and users.</p><table data-testid=\"users\"><thead><tr><th>Name</th><th>Role</th><th>State</th><th>New password</th><th>Delete</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Users</h1><p>Operators start, stop and restart servers and read logs; admins also create and delete servers and manage blueprints and users.</p><table class=\"stack\" data-testid=\"users\"><thead><tr><th>Name</th><th>Role</th><th>State</th><th>New password</th><th>Delete</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
