@@ -277,3 +277,19 @@ func TestClientClosed(t *testing.T) {
 		t.Fatal("Close left a query waiting")
 	}
 }
+
+func TestClientQueriesOneAddressAtATime(t *testing.T) {
+	// Replies are told apart by address only: concurrent queries of one
+	// server take turns, and each gets its whole answer.
+	addr := startServer(t, &gameServer{info: EncodeInfo(sample), players: EncodePlayers(manyPlayers(100))})
+	c := newClient(t, ClientOpts{})
+	addrs := make([]string, 10)
+	for i := range addrs {
+		addrs[i] = addr
+	}
+	for i, r := range c.Sweep(context.Background(), addrs, WantInfo|WantPlayers) {
+		if r.Err != nil || r.Info == nil || len(r.Players) != 100 {
+			t.Errorf("query %d: %d players, %v", i, len(r.Players), r.Err)
+		}
+	}
+}
