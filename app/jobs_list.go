@@ -188,6 +188,9 @@ func jobsURL(path string, q views.JobsFilter, cursor string, id int64) string {
 // query string's server, operation, state and user. Filters that cannot
 // be used are 422 with a sentence, the form still there to fix them.
 func (h *handlers) jobs(c *fiber.Ctx) error {
+	if tidy, ok := withoutEmptyQuery(c); !ok {
+		return c.Redirect(tidy, fiber.StatusSeeOther)
+	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
 	f, q, msg, err := h.jobsFilter(ctx, readJobsQuery(c))
@@ -218,4 +221,27 @@ func (h *handlers) jobs(c *fiber.Ctx) error {
 	v.Older = jobsURL("/jobs", q.JobsFilter, "before", p.Older)
 	v.Newer = jobsURL("/jobs", q.JobsFilter, "after", p.Newer)
 	return page(c, fiber.StatusOK, "Jobs", views.JobsPage(v))
+}
+
+// withoutEmptyQuery is the request's path and query without the empty
+// values a GET form sends for its selects left at "any"
+// ("?server=&state=failed" is "?state=failed"), and whether the query had
+// none: the address then reads as what the page shows. htmx pushes the
+// address a redirect led to, as a browser does.
+func withoutEmptyQuery(c *fiber.Ctx) (string, bool) {
+	v, tidy := url.Values{}, true
+	c.Context().QueryArgs().VisitAll(func(k, val []byte) {
+		if len(val) == 0 {
+			tidy = false
+			return
+		}
+		v.Add(string(k), string(val))
+	})
+	if tidy {
+		return "", true
+	}
+	if len(v) == 0 {
+		return c.Path(), false
+	}
+	return c.Path() + "?" + v.Encode(), false
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -198,6 +199,18 @@ func TestJobsPageFiltersFromTheAddress(t *testing.T) {
 				t.Error("no way back to every job")
 			}
 		})
+	}
+	// The form sends its selects left at "any" as empty values: the
+	// address is tidied to the filters in use.
+	for query, want := range map[string]string{
+		"server=&operation=start&state=&user=": "/jobs?operation=start",
+		"server=&operation=&state=&user=":      "/jobs",
+	} {
+		resp := c.do(httptest.NewRequest("GET", "/jobs?"+query, nil))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("GET /jobs?%s: %d to %q, want 303 to %s", query, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
 	}
 	_, doc := c.get("/jobs")
 	if form := testid(doc, "jobs-filter"); form.AttrOr("method", "") != "get" || form.AttrOr("action", "") != "/jobs" {
