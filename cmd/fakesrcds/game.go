@@ -95,7 +95,8 @@ func (g *game) connect(p playerSpec) error {
 	return nil
 }
 
-// Info is the A2S_INFO answer for the game as it is now.
+// Info is the A2S_INFO answer for the game as it is now; its keywords
+// are sv_tags, as in srcds.
 func (g *game) Info() a2s.Info {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -105,11 +106,18 @@ func (g *game) Info() a2s.Info {
 			bots++
 		}
 	}
+	var tags string
+	for _, r := range g.rules {
+		if r.Name == "sv_tags" {
+			tags = r.Value
+		}
+	}
 	return a2s.Info{
 		Protocol: 17, Name: g.hostname, Map: g.mapName, Folder: g.folder,
 		Game: "Left 4 Dead 2", AppID: 550, Players: byte(min(len(g.players), 255)),
 		MaxPlayers: byte(g.maxPlayers), Bots: byte(min(bots, 255)),
-		ServerType: 'd', Environment: 'l', VAC: 1, Version: "2.2.4.3", Port: g.port,
+		ServerType: 'd', Environment: 'l', VAC: 1, Version: "2.2.4.3",
+		Port: g.port, Keywords: tags, GameID: 550,
 	}
 }
 

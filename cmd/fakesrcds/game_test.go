@@ -237,6 +237,9 @@ func TestAnswersPlayersAndRules(t *testing.T) {
 	if rules["sv_tags"] != "left4me,e2e" || rules["mp_gamemode"] != "versus" {
 		t.Errorf("A2S_RULES sv_tags %q, mp_gamemode %q", rules["sv_tags"], rules["mp_gamemode"])
 	}
+	if res.Info.Keywords != "left4me,e2e" {
+		t.Errorf("A2S_INFO keywords %q, want sv_tags", res.Info.Keywords)
+	}
 	s.waitLine(t, "fakesrcds: answered A2S_RULES from ")
 }
 

@@ -163,7 +163,7 @@ func TestAnswersA2SInfo(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	want := a2s.Info{Protocol: 17, Name: "e2e", Map: "c2m1_highway", Folder: "left4dead2",
 		Game: "Left 4 Dead 2", AppID: 550, MaxPlayers: 4, ServerType: 'd', Environment: 'l',
-		VAC: 1, Version: "2.2.4.3", Port: got.Port}
+		VAC: 1, Version: "2.2.4.3", Port: got.Port, GameID: 550}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("A2S_INFO =\n %+v, want\n %+v", got, want)
 	}

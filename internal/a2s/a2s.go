@@ -44,7 +44,12 @@ const (
 	typeRulesReq    = 0x56 // 'V'
 	typeRules       = 0x45 // 'E'
 	queryPayload    = "Source Engine Query\x00"
-	edfPort         = 0x80 // extra data flag: the game port follows
+	// Extra data flags: what follows the version, in this order.
+	edfPort     = 0x80 // the game port
+	edfSteamID  = 0x10 // the server's Steam ID
+	edfSourceTV = 0x40 // SourceTV's port and name
+	edfKeywords = 0x20 // the tags (sv_tags)
+	edfGameID   = 0x01 // the full 64-bit game ID
 )
 
 // Info is the A2S_INFO answer, in the order of the wire format.
@@ -63,8 +68,13 @@ type Info struct {
 	Visibility  byte // 0 public, 1 password
 	VAC         byte // 0 unsecured, 1 secured
 	Version     string
-	// Port is the game port, sent in the extra data; 0 if absent.
-	Port uint16
+	// The extra data, each zero when absent.
+	Port         uint16 // the game port
+	SteamID      uint64 // the server's Steam ID
+	SourceTVPort uint16
+	SourceTVName string
+	Keywords     string // the server's tags (sv_tags)
+	GameID       uint64 // the app ID in its low 24 bits
 }
 
 // ErrMalformed reports a packet that is not what the protocol allows.
@@ -104,8 +114,9 @@ func EncodeChallenge(challenge [4]byte) []byte {
 	return append(b, challenge[:]...)
 }
 
-// EncodeInfo returns the A2S_INFO answer for info. When info.Port is not
-// zero it is sent in the extra data.
+// EncodeInfo returns the A2S_INFO answer for info. The extra data
+// carries the fields of it that are not zero (SourceTV's name with its
+// port).
 func EncodeInfo(info Info) []byte {
 	b := append([]byte(headerSimple), typeInfo, info.Protocol)
 	for _, s := range []string{info.Name, info.Map, info.Folder, info.Game} {
@@ -115,9 +126,35 @@ func EncodeInfo(info Info) []byte {
 	b = append(b, info.Players, info.MaxPlayers, info.Bots,
 		info.ServerType, info.Environment, info.Visibility, info.VAC)
 	b = appendString(b, info.Version)
-	if info.Port != 0 {
-		b = append(b, edfPort)
+	var edf byte
+	for _, f := range []struct {
+		flag byte
+		set  bool
+	}{{edfPort, info.Port != 0}, {edfSteamID, info.SteamID != 0}, {edfSourceTV, info.SourceTVPort != 0 || info.SourceTVName != ""},
+		{edfKeywords, info.Keywords != ""}, {edfGameID, info.GameID != 0}} {
+		if f.set {
+			edf |= f.flag
+		}
+	}
+	if edf == 0 {
+		return b
+	}
+	b = append(b, edf)
+	if edf&edfPort != 0 {
 		b = binary.LittleEndian.AppendUint16(b, info.Port)
+	}
+	if edf&edfSteamID != 0 {
+		b = binary.LittleEndian.AppendUint64(b, info.SteamID)
+	}
+	if edf&edfSourceTV != 0 {
+		b = binary.LittleEndian.AppendUint16(b, info.SourceTVPort)
+		b = appendString(b, info.SourceTVName)
+	}
+	if edf&edfKeywords != 0 {
+		b = appendString(b, info.Keywords)
+	}
+	if edf&edfGameID != 0 {
+		b = binary.LittleEndian.AppendUint64(b, info.GameID)
 	}
 	return b
 }
@@ -152,12 +189,30 @@ func ParseInfo(p []byte) (Info, error) {
 	if r.err != nil {
 		return Info{}, r.err
 	}
-	if len(r.p) > 0 {
-		if edf := r.byte(); edf&edfPort != 0 {
-			in.Port = binary.LittleEndian.Uint16(r.bytes(2))
-		}
+	if len(r.p) == 0 {
+		return in, nil
 	}
-	return in, r.err
+	edf := r.byte()
+	if edf&edfPort != 0 {
+		in.Port = binary.LittleEndian.Uint16(r.bytes(2))
+	}
+	if edf&edfSteamID != 0 {
+		in.SteamID = binary.LittleEndian.Uint64(r.bytes(8))
+	}
+	if edf&edfSourceTV != 0 {
+		in.SourceTVPort = binary.LittleEndian.Uint16(r.bytes(2))
+		in.SourceTVName = r.string()
+	}
+	if edf&edfKeywords != 0 {
+		in.Keywords = r.string()
+	}
+	if edf&edfGameID != 0 {
+		in.GameID = binary.LittleEndian.Uint64(r.bytes(8))
+	}
+	if r.err != nil {
+		return Info{}, r.err
+	}
+	return in, nil
 }
 
 // reader reads a packet front to back; the first short read sets err and

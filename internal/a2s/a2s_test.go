@@ -1,6 +1,7 @@
 package a2s
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -32,6 +33,50 @@ func TestInfoRoundTrip(t *testing.T) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, tt.info)
 			}
 		})
+	}
+}
+
+// l4d2Info is an A2S_INFO answer shaped as L4D2 sends it, written out by
+// hand: extra data flags B1 (port, Steam ID, keywords, game ID).
+var l4d2Info = []byte{
+	0xff, 0xff, 0xff, 0xff, 'I', 0x11,
+	'G', 'a', 'm', 'e', ' ', 'n', 'i', 'g', 'h', 't', 0,
+	'c', '1', 'm', '1', '_', 'h', 'o', 't', 'e', 'l', 0,
+	'l', 'e', 'f', 't', '4', 'd', 'e', 'a', 'd', '2', 0,
+	'L', 'e', 'f', 't', ' ', '4', ' ', 'D', 'e', 'a', 'd', ' ', '2', 0,
+	0x26, 0x02, // app 550
+	3, 8, 0, 'd', 'l', 0, 1, // players, max, bots, dedicated, Linux, public, VAC
+	'2', '.', '2', '.', '4', '.', '3', 0,
+	0xb1,
+	0x87, 0x69, // port 27015
+	0x2a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x40, 0x01, // Steam ID 0x014000010000002a
+	'c', 'o', 'o', 'p', ',', 'e', 'm', 'p', 't', 'y', 0,
+	0x26, 0x02, 0, 0, 0, 0, 0, 0, // game ID 550
+}
+
+func TestParseInfoOfL4D2(t *testing.T) {
+	got, err := ParseInfo(l4d2Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Info{Protocol: 17, Name: "Game night", Map: "c1m1_hotel", Folder: "left4dead2", Game: "Left 4 Dead 2",
+		AppID: 550, Players: 3, MaxPlayers: 8, ServerType: 'd', Environment: 'l', VAC: 1, Version: "2.2.4.3",
+		Port: 27015, SteamID: 0x014000010000002a, Keywords: "coop,empty", GameID: 550}
+	if got != want {
+		t.Errorf("ParseInfo =\n %+v, want\n %+v", got, want)
+	}
+	if enc := EncodeInfo(want); !bytes.Equal(enc, l4d2Info) {
+		t.Errorf("EncodeInfo =\n % x, want\n % x", enc, l4d2Info)
+	}
+	withTV := want
+	withTV.SourceTVPort, withTV.SourceTVName = 27020, "SourceTV"
+	if again, err := ParseInfo(EncodeInfo(withTV)); err != nil || again != withTV {
+		t.Errorf("with SourceTV: %+v, %v", again, err)
+	}
+	for _, cut := range []int{1, 5, 12, 20} {
+		if _, err := ParseInfo(l4d2Info[:len(l4d2Info)-cut]); !errors.Is(err, ErrMalformed) {
+			t.Errorf("cut %d bytes short: %v, want ErrMalformed", cut, err)
+		}
 	}
 }
 
