@@ -47,6 +47,7 @@ var matrix = map[string]access{
 	"POST /servers/:name/edit":    {anon: 303, operator: 403, admin: 303, form: url.Values{"title": {"Tuesday"}, "port": {"27016"}, "blueprint": {"1"}}},
 	"GET /servers/:name/state":    {anon: 401, operator: 200, admin: 200},
 	"GET /servers/:name/log":      {anon: 401, operator: 200, admin: 200},
+	"GET /servers/:name/live":     {anon: 401, operator: 200, admin: 200},
 	"GET /servers/:name/log.txt":  {anon: 303, operator: 200, admin: 200},
 	"GET /jobs":                   {anon: 303, operator: 200, admin: 200},
 	"GET /jobs/:id":               {anon: 303, operator: 200, admin: 200},

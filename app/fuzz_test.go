@@ -109,6 +109,14 @@ func FuzzCreateAndUpdate(f *testing.F) {
 			check("GET "+path, resp.StatusCode)
 		}
 		storeServer(t, e, "fz-0")
+		edit := url.Values{"title": {"t"}, "blueprint": {"1"}, "port": {"1024"}}
+		for _, k := range []string{"title", "blueprint", "port"} {
+			form("/servers/fz-0/edit", each(edit, k))
+		}
+		for _, body := range []any{map[string]string{"title": s}, map[string]string{"blueprint": s}, s} {
+			code, b := api.call("PATCH", "/api/v1/servers/fz-0", body)
+			check(fmt.Sprintf("PATCH /api/v1/servers/fz-0 %v: %s", body, b), code)
+		}
 		for _, path := range []string{
 			"/api/v1/servers/" + url.PathEscape(s), "/api/v1/jobs/" + url.PathEscape(s),
 			"/api/v1/servers/fz-0/history?after=" + url.QueryEscape(s), "/api/v1/servers/fz-0/log?lines=" + url.QueryEscape(s),

@@ -59,6 +59,7 @@ func routes(f *fiber.App, h *handlers) {
 	f.Get("/servers/:name", h.auth(op), h.server)
 	f.Get("/servers/:name/state", h.authFragment(op), h.serverState)
 	f.Get("/servers/:name/log", h.authFragment(op), h.serverLog)
+	f.Get("/servers/:name/live", h.authFragment(op), h.serverLive)
 	f.Get("/servers/:name/log.txt", h.auth(op), h.serverLogText)
 	f.Post("/servers/:name/start", h.auth(op), h.serverStart)
 	f.Post("/servers/:name/stop", h.auth(op), h.serverStop)

@@ -46,6 +46,9 @@ func (h *handlers) server(c *fiber.Ctx) error {
 	if v.Active, err = h.activeJob(ctx, s.ID); err != nil {
 		return err
 	}
+	if v.Live, err = h.livePanel(ctx, *s, c.Query("chart"), true); err != nil {
+		return err
+	}
 	v.Log = h.journal(ctx, s.Name, logLines)
 	return page(c, fiber.StatusOK, title(s), views.ServerPage(v))
 }

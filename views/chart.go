@@ -133,7 +133,7 @@ func NewChart(buckets []store.LiveBucket, r ChartRange, now time.Time) Chart {
 	for back := r.Span; back >= 0; back -= r.Tick {
 		text := "now"
 		if back > 0 {
-			text = "−" + tickText(back)
+			text = "−" + tickText(back, r)
 		}
 		c.XTicks = append(c.XTicks, ChartText{X: num(xOf(now.Add(-back))), Y: num(chartH - 6), Text: text})
 	}
@@ -146,9 +146,10 @@ func NewChart(buckets []store.LiveBucket, r ChartRange, now time.Time) Chart {
 	return c
 }
 
-// tickText writes a time axis distance: "6 h", "2 d".
-func tickText(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
+// tickText writes a time axis distance in the unit of the range's ticks:
+// "6 h", "24 h", "2 d".
+func tickText(d time.Duration, r ChartRange) string {
+	if r.Tick >= 24*time.Hour {
 		return strconv.Itoa(int(d/(24*time.Hour))) + " d"
 	}
 	return strconv.Itoa(int(d/time.Hour)) + " h"
