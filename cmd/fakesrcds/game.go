@@ -62,7 +62,7 @@ func newGame(c config, port int, players []playerSpec, now func() time.Time, out
 	g := &game{out: out, now: now, hostname: c.hostname, mapName: c.mapName, maxPlayers: c.maxPlayers,
 		folder: c.game, port: uint16(port), nextUserID: 2, rules: rulesOf(c)}
 	for _, b := range c.bans {
-		g.Ban(b.minutes, b.id)
+		g.Ban(b.minutes, b.id, false) // nobody is connected yet
 	}
 	for _, p := range players {
 		if err := g.connect(p); err != nil {
@@ -221,17 +221,20 @@ func (g *game) kick(match func(Player) bool) (Player, error) {
 	return kicked, nil
 }
 
-// Ban records a "banid MINUTES STEAMID" (0 minutes is for ever; srcds
-// keeps the time, fakesrcds only the ID), kicks a connected player with
-// that ID, and logs "fakesrcds: banid MINUTES STEAMID".
-func (g *game) Ban(minutes int, steamID string) {
+// Ban records a "banid MINUTES STEAMID [kick]" (0 minutes is for ever;
+// srcds keeps the time, fakesrcds only the ID) and logs "fakesrcds:
+// banid MINUTES STEAMID". With kick a connected player with that ID is
+// kicked; without, as in srcds, they stay until they reconnect.
+func (g *game) Ban(minutes int, steamID string, kick bool) {
 	g.mu.Lock()
 	if !g.bannedLocked(steamID) {
 		g.bans = append(g.bans, steamID)
 	}
 	g.mu.Unlock()
 	g.out.printf("fakesrcds: banid %d %s", minutes, steamID)
-	g.kick(func(p Player) bool { return p.SteamID == steamID })
+	if kick {
+		g.kick(func(p Player) bool { return p.SteamID == steamID })
+	}
 }
 
 // Unban removes a ban ("removeid") and reports whether there was one.
