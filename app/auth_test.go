@@ -78,7 +78,7 @@ var matrix = map[string]access{
 	"POST /account/tokens":            {anon: 303, operator: 200, admin: 200, form: url.Values{"name": {"bot"}}},
 	"POST /account/tokens/:id/revoke": {anon: 303, operator: 303, admin: 303}, // the user's own token
 
-	"POST /blueprints/:id/restart": {anon: 303, operator: 403, admin: 303}, // no server of the default blueprint is wanted running
+	"POST /blueprints/:id/restart": {anon: 303, operator: 403, admin: 303}, // restarts coop-1, wanted running by the start job each case queues
 
 	"GET /api/v1/servers":                {anon: 401, operator: 200, admin: 200},
 	"POST /api/v1/servers":               {anon: 401, operator: 403, admin: 201, json: `{"name": "new-1"}`},
