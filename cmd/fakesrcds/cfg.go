@@ -25,9 +25,10 @@ func cfgPath(root, game, name string) (string, error) {
 
 // execCfg executes the config file at path as srcds does at a map load,
 // as far as fakesrcds cares: "hostname" sets c.hostname, "banid MINUTES
-// ID" adds to c.bans, a variable A2S_RULES publishes (sv_tags,
-// mp_gamemode, ...) sets its value, every other command is ignored. It returns how many commands the file held. A
-// missing file is an error wrapping fs.ErrNotExist; srcds goes on
+// ID" adds to c.bans, "rcon_password" sets c.rconPassword, a variable
+// A2S_RULES publishes (sv_tags, mp_gamemode, ...) sets its value, every
+// other command is ignored. It returns how many commands the file held.
+// A missing file is an error wrapping fs.ErrNotExist; srcds goes on
 // without it, and so does the caller.
 func execCfg(path string, c *config) (int, error) {
 	data, err := os.ReadFile(path)
@@ -40,6 +41,9 @@ func execCfg(path string, c *config) (int, error) {
 			// A cvar set with several words takes them all, as Source does
 			// with 'hostname Game night' unquoted.
 			c.hostname = strings.Join(cmd[1:], " ")
+		}
+		if strings.EqualFold(cmd[0], "rcon_password") {
+			c.rconPassword = strings.Join(cmd[1:], " ")
 		}
 		if strings.EqualFold(cmd[0], "banid") && len(cmd) > 2 {
 			minutes, err := strconv.Atoi(cmd[1])

@@ -195,6 +195,9 @@ func TestExecCfgTakesBansAndRules(t *testing.T) {
 	if want := []ban{{0, "STEAM_1:0:123"}, {30, "STEAM_1:1:77"}}; !reflect.DeepEqual(c.bans, want) {
 		t.Errorf("bans %+v, want %+v", c.bans, want)
 	}
+	if c.rconPassword != "hunter2" {
+		t.Errorf("rcon_password %q, want hunter2", c.rconPassword)
+	}
 	if want := map[string]string{"sv_tags": "left4me"}; !reflect.DeepEqual(c.cvars, want) {
 		t.Errorf("cvars %q, want %q (the password is no rule)", c.cvars, want)
 	}

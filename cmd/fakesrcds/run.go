@@ -55,6 +55,10 @@ type config struct {
 	cvars map[string]string
 	// bans are the server config's banid commands, in order.
 	bans []ban
+	// rconPassword is rcon_password from the command line or the server
+	// config, for the RCON server; never logged. Empty: RCON refuses
+	// everyone, as srcds does.
+	rconPassword string
 	// Simulated players and rules: -fakeplayers N humans, -fakebots N
 	// bots, -fakeplayersfile PATH (see readPlayersFile), -fakerules N
 	// filler rules.
@@ -151,6 +155,8 @@ func parseArgs(args []string) (config, error) {
 			c.fakeRules, err = number(arg, value, hasValue, 0, 1000)
 		case "-fakeplayersfile":
 			c.playersFile = value
+		case "+rcon_password":
+			c.rconPassword = value
 		default:
 			if strings.HasPrefix(arg, "+") && hasValue {
 				c.setCvar(arg[1:], value)

@@ -44,8 +44,11 @@ func TestParseArgs(t *testing.T) {
 			func(c *config) { c.mapName = "c1m2_streets" }},
 		{"simulated players and rules", strings.Fields("-fakeplayers 3 -fakebots 2 -fakerules 5 -fakeplayersfile /tmp/p"),
 			func(c *config) { c.fakePlayers, c.fakeBots, c.fakeRules, c.playersFile = 3, 2, 5, "/tmp/p" }},
-		{"a published cvar", strings.Fields("+sv_tags left4me +MP_GameMode versus +rcon_password x"),
-			func(c *config) { c.cvars = map[string]string{"sv_tags": "left4me", "mp_gamemode": "versus"} }},
+		{"a published cvar and the RCON password", strings.Fields("+sv_tags left4me +MP_GameMode versus +rcon_password x"),
+			func(c *config) {
+				c.cvars = map[string]string{"sv_tags": "left4me", "mp_gamemode": "versus"}
+				c.rconPassword = "x"
+			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			want := defaults
