@@ -10,10 +10,19 @@
 //	client → server  FF FF FF FF 54 "Source Engine Query\0" <challenge>
 //	server → client  FF FF FF FF 49 <info>
 //
-// A2S_PLAYER (55, answered by 44 'D') and A2S_RULES (56, answered by 45
-// 'E') always carry a challenge: FF FF FF FF asks for one. A reply too
-// long for one packet comes in parts with the header FE FF FF FF (see
-// Split).
+// A2S_PLAYER and A2S_RULES always carry a challenge; FF FF FF FF asks
+// for one:
+//
+//	client → server  FF FF FF FF 55 <challenge>       (A2S_PLAYER)
+//	server → client  FF FF FF FF 44 <count byte>
+//	                 then per player: <index byte> <name\0> <score int32> <seconds float32>
+//	client → server  FF FF FF FF 56 <challenge>       (A2S_RULES)
+//	server → client  FF FF FF FF 45 <count int16>
+//	                 then per rule: <name\0> <value\0>
+//
+// A reply too long for one packet comes in parts with the header
+// FE FF FF FF (see Split). Strings are kept as the bytes that came:
+// srcds sends UTF-8, but nothing here checks it.
 //
 // The server side (EncodeChallenge, ParseRequest, ParsePlayerRequest,
 // ParseRulesRequest, EncodeInfo, EncodePlayers, EncodeRules, Split) is
