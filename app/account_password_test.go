@@ -105,3 +105,25 @@ func TestAnAdminResettingTheirOwnPasswordStaysLoggedIn(t *testing.T) {
 		t.Errorf("the other session after the reset: %d, want the login page", code)
 	}
 }
+
+// TestWrongCurrentPasswordsCountAgainstTheLoginLimit: guessing the
+// current password on the account page is no faster than on the login
+// form; a right one does not count.
+func TestWrongCurrentPasswordsCountAgainstTheLoginLimit(t *testing.T) {
+	e := newEnv(t, func(o *app.Options) { o.LoginLimit = 2 })
+	e.user("barnaby", store.RoleOperator)
+	c := e.login("barnaby")
+	wrong := url.Values{"current_password": {"guess"}, "password": {"new password"}, "password_confirm": {"new password"}}
+	for i := range 2 {
+		if code, _ := c.postDoc("/account/password", wrong); code != 422 {
+			t.Fatalf("wrong guess %d: %d, want 422", i+1, code)
+		}
+	}
+	code, doc := c.postDoc("/account/password", url.Values{"current_password": {"pw-barnaby"}, "password": {"new password"}, "password_confirm": {"new password"}})
+	if got := testid(doc, "error-current_password").Text(); code != 429 || got == "" {
+		t.Fatalf("after 2 wrong guesses: %d %q, want 429 saying to wait", code, got)
+	}
+	if u, _ := e.db.GetUserByName(context.Background(), "barnaby"); !app.CheckPassword(u.PasswordHash, "pw-barnaby") {
+		t.Fatal("a refused attempt changed the password")
+	}
+}
