@@ -29,6 +29,8 @@ type game struct {
 	rules      []a2s.Rule
 	players    []Player
 	nextUserID int
+	nextHuman  int      // the simulatedHuman Churn connects next
+	churnLeave bool     // whether Churn's next step is a leave
 	bans       []string // Steam IDs, in the order banned
 }
 
@@ -60,7 +62,8 @@ type playerSpec struct {
 // maxplayers.
 func newGame(c config, port int, players []playerSpec, now func() time.Time, out *lineWriter) *game {
 	g := &game{out: out, now: now, hostname: c.hostname, mapName: c.mapName, maxPlayers: c.maxPlayers,
-		folder: c.game, port: uint16(port), nextUserID: 2, rules: rulesOf(c)}
+		folder: c.game, port: uint16(port), nextUserID: 2, nextHuman: c.fakePlayers, churnLeave: true,
+		rules: rulesOf(c)}
 	for _, b := range c.bans {
 		g.Ban(b.minutes, b.id, false) // nobody is connected yet
 	}
@@ -77,6 +80,12 @@ func newGame(c config, port int, players []playerSpec, now func() time.Time, out
 func (g *game) connect(p playerSpec) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.connectLocked(p, time.Time{})
+}
+
+// connectLocked adds a player who joined at joined (zero: a while ago);
+// g.mu is held.
+func (g *game) connectLocked(p playerSpec, joined time.Time) error {
 	if len(g.players) >= g.maxPlayers {
 		return errors.New("the server is full")
 	}
@@ -85,8 +94,10 @@ func (g *game) connect(p playerSpec) error {
 	}
 	id := g.nextUserID
 	g.nextUserID++
-	pl := Player{UserID: id, Name: p.Name, SteamID: p.SteamID, State: "active",
-		Joined: g.now().Add(-time.Duration(30+(id*397)%3600) * time.Second)}
+	if joined.IsZero() {
+		joined = g.now().Add(-time.Duration(30+(id*397)%3600) * time.Second)
+	}
+	pl := Player{UserID: id, Name: p.Name, SteamID: p.SteamID, State: "active", Joined: joined}
 	if !pl.Bot() {
 		pl.Ping, pl.Addr = 20+(id*7)%80, fmt.Sprintf("203.0.113.%d:27005", id%250+1)
 		pl.Score = int32((id * 3) % 17)
@@ -313,22 +324,60 @@ var simulatedNames = []string{
 // survivors are the bots -fakebots connects, in turn.
 var survivors = []string{"Coach", "Rochelle", "Ellis", "Nick"}
 
-// simulatedPlayers returns n humans with names from simulatedNames
-// (numbered after the first round) and Steam IDs STEAM_1:0:1001 on, and
-// bots survivors.
+// simulatedPlayers returns n humans (simulatedHuman 0 to n-1) and bots
+// survivors.
 func simulatedPlayers(humans, bots int) []playerSpec {
 	var out []playerSpec
 	for i := range humans {
-		name := simulatedNames[i%len(simulatedNames)]
-		if i >= len(simulatedNames) {
-			name += " " + strconv.Itoa(i/len(simulatedNames)+1)
-		}
-		out = append(out, playerSpec{SteamID: fmt.Sprintf("STEAM_1:%d:%d", i%2, 1001+i), Name: name})
+		out = append(out, simulatedHuman(i))
 	}
 	for i := range bots {
 		out = append(out, playerSpec{SteamID: "BOT", Name: survivors[i%len(survivors)]})
 	}
 	return out
+}
+
+// simulatedHuman is the i-th simulated human (from 0): a name from
+// simulatedNames (numbered after the first round) and the Steam ID
+// STEAM_1:(i%2):(1001+i).
+func simulatedHuman(i int) playerSpec {
+	name := simulatedNames[i%len(simulatedNames)]
+	if i >= len(simulatedNames) {
+		name += " " + strconv.Itoa(i/len(simulatedNames)+1)
+	}
+	return playerSpec{SteamID: fmt.Sprintf("STEAM_1:%d:%d", i%2, 1001+i), Name: name}
+}
+
+// Churn is one step of -fakechurn: in turn, the human connected longest
+// leaves ("fakesrcds: NAME left") and the next simulated human joins
+// ("fakesrcds: NAME joined"); a leave with no human joins instead, a
+// join on a full server leaves instead. Bots stay.
+func (g *game) Churn() {
+	g.mu.Lock()
+	leave := g.churnLeave
+	g.churnLeave = !leave
+	oldest := -1
+	for i, p := range g.players {
+		if !p.Bot() && (oldest < 0 || p.Joined.Before(g.players[oldest].Joined)) {
+			oldest = i
+		}
+	}
+	if (leave || len(g.players) >= g.maxPlayers) && oldest >= 0 {
+		p := g.players[oldest]
+		g.players = append(g.players[:oldest], g.players[oldest+1:]...)
+		g.mu.Unlock()
+		g.out.printf("fakesrcds: %s left", p.Name)
+		return
+	}
+	next := simulatedHuman(g.nextHuman)
+	g.nextHuman++
+	err := g.connectLocked(next, g.now())
+	g.mu.Unlock()
+	if err != nil {
+		g.out.printf("fakesrcds: refused %s (%s): %v", next.Name, next.SteamID, err)
+		return
+	}
+	g.out.printf("fakesrcds: %s joined", next.Name)
 }
 
 // readPlayersFile reads simulated players from path: one a line, its

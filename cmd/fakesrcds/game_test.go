@@ -137,6 +137,49 @@ func TestKickAndBan(t *testing.T) {
 	}
 }
 
+func TestChurn(t *testing.T) {
+	g, log := newTestGame(t, config{fakePlayers: 2, maxPlayers: 3}, simulatedPlayers(2, 1))
+	names := func() (out []string) {
+		for _, p := range g.Players() {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	// The longest connected human (Zoë, user id 3, joined 1221 s ago;
+	// Ellis 824 s) leaves first; then a third simulated human joins, just
+	// now.
+	g.Churn()
+	if want := []string{"Ellis", "Coach"}; !reflect.DeepEqual(names(), want) {
+		t.Errorf("after a leave: %q, want %q", names(), want)
+	}
+	g.Churn()
+	ps := g.Players()
+	if want := []string{"Ellis", "Coach", "Николай"}; !reflect.DeepEqual(names(), want) {
+		t.Fatalf("after a join: %q, want %q", names(), want)
+	}
+	if ps[2].Joined != epoch || ps[2].SteamID != "STEAM_1:0:1003" {
+		t.Errorf("the newcomer: %+v, want joined now as STEAM_1:0:1003", ps[2])
+	}
+	g.Churn() // a leave
+	g.Churn() // a join
+	g.Churn() // a leave
+	g.Churn() // a join
+	if n := len(g.Players()); n != 3 {
+		t.Errorf("%d players after churning, want 3", n)
+	}
+	for _, want := range []string{"fakesrcds: Zoë \"the\" kid left\n", "fakesrcds: Николай joined\n", "fakesrcds: Ellis left\n"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log %q lacks %q", log.String(), want)
+		}
+	}
+	// With only bots left, a leave becomes a join.
+	b, _ := newTestGame(t, config{}, simulatedPlayers(0, 2))
+	b.Churn()
+	if n := len(b.Players()); n != 3 {
+		t.Errorf("only bots, one churn: %d players, want 3", n)
+	}
+}
+
 func TestRules(t *testing.T) {
 	c := config{cvars: map[string]string{"sv_tags": "left4me,coop", "mp_gamemode": "versus", "sv_password": "secret"}, fakeRules: 2}
 	g, _ := newTestGame(t, c, nil)

@@ -8,7 +8,8 @@
 //
 // Simulated players: -fakeplayers N humans (names with spaces, quotes and
 // non-ASCII), -fakebots N bots, -fakeplayersfile PATH (lines "STEAMID
-// NAME", see readPlayersFile); -fakerules N adds filler rules so that
+// NAME", see readPlayersFile); -fakechurn SECONDS has a human leave or a
+// new one join every SECONDS; -fakerules N adds filler rules so that
 // A2S_RULES needs several packets.
 // It crashes (exit status 1) on request: when the file named by
 // FAKESRCDS_CRASH_FILE (default "crash" in the working directory) exists

@@ -61,9 +61,10 @@ type config struct {
 	rconPassword string
 	// Simulated players and rules: -fakeplayers N humans, -fakebots N
 	// bots, -fakeplayersfile PATH (see readPlayersFile), -fakerules N
-	// filler rules.
-	fakePlayers, fakeBots, fakeRules int
-	playersFile                      string
+	// filler rules, -fakechurn SECONDS between a leave and a join (0: no
+	// one comes or goes).
+	fakePlayers, fakeBots, fakeRules, fakeChurn int
+	playersFile                                 string
 }
 
 // ban is one "banid MINUTES ID" command.
@@ -91,7 +92,7 @@ func (c *config) setCvar(name, value string) {
 var takesValue = map[string]bool{
 	"-game": true, "-port": true, "-ip": true, "-maxplayers": true,
 	"-tickrate": true, "-fakeplayers": true, "-fakebots": true, "-fakerules": true,
-	"-fakeplayersfile": true,
+	"-fakeplayersfile": true, "-fakechurn": true,
 }
 
 // parseArgs reads srcds's command line. "+cvar value" pairs it does not
@@ -155,6 +156,8 @@ func parseArgs(args []string) (config, error) {
 			c.fakeRules, err = number(arg, value, hasValue, 0, 1000)
 		case "-fakeplayersfile":
 			c.playersFile = value
+		case "-fakechurn":
+			c.fakeChurn, err = number(arg, value, hasValue, 0, 3600)
 		case "+rcon_password":
 			c.rconPassword = value
 		default:
@@ -236,8 +239,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 
 	tick := time.NewTicker(crashCheckEvery)
 	defer tick.Stop()
+	var churn <-chan time.Time
+	if c.fakeChurn > 0 {
+		t := time.NewTicker(time.Duration(c.fakeChurn) * time.Second)
+		defer t.Stop()
+		churn = t.C
+	}
 	for {
 		select {
+		case <-churn:
+			g.Churn()
 		case <-ctx.Done():
 			out.printf("fakesrcds: shutting down")
 			return nil

@@ -42,8 +42,10 @@ func TestParseArgs(t *testing.T) {
 			func(c *config) { c.ip, c.maxPlayers = "127.0.0.1", 12 }},
 		{"a command without a value before another", strings.Fields("+sv_cheats +map c1m2_streets"),
 			func(c *config) { c.mapName = "c1m2_streets" }},
-		{"simulated players and rules", strings.Fields("-fakeplayers 3 -fakebots 2 -fakerules 5 -fakeplayersfile /tmp/p"),
-			func(c *config) { c.fakePlayers, c.fakeBots, c.fakeRules, c.playersFile = 3, 2, 5, "/tmp/p" }},
+		{"simulated players and rules", strings.Fields("-fakeplayers 3 -fakebots 2 -fakerules 5 -fakeplayersfile /tmp/p -fakechurn 30"),
+			func(c *config) {
+				c.fakePlayers, c.fakeBots, c.fakeRules, c.playersFile, c.fakeChurn = 3, 2, 5, "/tmp/p", 30
+			}},
 		{"a published cvar and the RCON password", strings.Fields("+sv_tags left4me +MP_GameMode versus +rcon_password x"),
 			func(c *config) {
 				c.cvars = map[string]string{"sv_tags": "left4me", "mp_gamemode": "versus"}
@@ -66,7 +68,7 @@ func TestParseArgs(t *testing.T) {
 
 func TestParseArgsRefuses(t *testing.T) {
 	for _, args := range []string{"-port", "-port x", "-port 70000", "+maxplayers 0", "+map", "-game",
-		"-fakeplayers 256", "-fakebots -1", "-fakerules x", "-fakeplayersfile"} {
+		"-fakeplayers 256", "-fakebots -1", "-fakerules x", "-fakeplayersfile", "-fakechurn 3601"} {
 		t.Run(args, func(t *testing.T) {
 			if _, err := parseArgs(strings.Fields(args)); !errors.Is(err, errUsage) {
 				t.Errorf("parseArgs(%q) error = %v, want errUsage", args, err)
