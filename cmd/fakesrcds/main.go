@@ -6,6 +6,14 @@
 // the challenge; split when long) from the game's state (game.go: map,
 // name, players, bans), logs to stdout, and exits 0 on SIGINT or SIGTERM.
 //
+// RCON on the game port's TCP (rcon.go; from loopback addresses only)
+// takes the rcon_password of the command line or the server config (none:
+// everyone is refused, as by srcds) and answers status in L4D2's format,
+// changelevel (A2S reports the new map), kick, kickid, banid, removeid,
+// listid, say and users from and to the game's state; it logs what
+// changes the game ("fakesrcds: changelevel MAP", "kicked NAME (ID)",
+// "banid MINUTES ID"), never the password.
+//
 // Simulated players: -fakeplayers N humans (names with spaces, quotes and
 // non-ASCII), -fakebots N bots, -fakeplayersfile PATH (lines "STEAMID
 // NAME", see readPlayersFile); -fakechurn SECONDS has a human leave or a

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/internal/a2s"
+	"github.com/left4me/left4me/internal/rcon"
 )
 
 // Defaults for what the command line does not say.
@@ -172,6 +173,18 @@ func parseArgs(args []string) (config, error) {
 	return c, nil
 }
 
+// hidePassword is args with the value of +rcon_password replaced, for
+// the log.
+func hidePassword(args []string) []string {
+	out := append([]string(nil), args...)
+	for i := 0; i+1 < len(out); i++ {
+		if out[i] == "+rcon_password" && !strings.HasPrefix(out[i+1], "+") {
+			out[i+1] = "(hidden)"
+		}
+	}
+	return out
+}
+
 func number(arg, value string, hasValue bool, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(value)
 	if !hasValue || err != nil || n < lo || n > hi {
@@ -193,7 +206,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if crashFile == "" {
 		crashFile = defaultCrashFile
 	}
-	out.printf("fakesrcds: starting: %s", strings.Join(args, " "))
+	out.printf("fakesrcds: starting: %s", strings.Join(hidePassword(args), " "))
 	// srcds executes the server config at the map load, after the command
 	// line: what it sets wins over +hostname.
 	if err := serverCfg(&c, getenv, out); err != nil {
@@ -231,10 +244,17 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); serveA2S(udp, g, key, out) }()
-	go func() { defer wg.Done(); serveTCP(tcp) }()
+	rs := newRCONServer(g, c, port, out)
+	go func() {
+		defer wg.Done()
+		if err := rs.Serve(loopbackOnly{tcp}); !errors.Is(err, rcon.ErrServerClosed) {
+			out.printf("fakesrcds: RCON stopped: %v", err)
+		}
+	}()
 	defer wg.Wait()
-	// Closing the sockets ends both servers; the defers above run after.
-	defer tcp.Close()
+	// Closing the UDP socket and the RCON server (its listener and
+	// connections) ends both servers; the defers above run after.
+	defer rs.Close()
 	defer udp.Close()
 
 	tick := time.NewTicker(crashCheckEvery)
@@ -342,21 +362,6 @@ func challengeFor(key [32]byte, from *net.UDPAddr) [4]byte {
 	var c [4]byte
 	copy(c[:], m.Sum(nil))
 	return c
-}
-
-// serveTCP accepts connections (srcds takes RCON over TCP on the game
-// port) and closes them at once, until l is closed.
-func serveTCP(l net.Listener) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		c.Close()
-	}
 }
 
 func exists(path string) bool {

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,6 +89,9 @@ type server struct {
 	lines chan string // every line it logged
 	done  chan error  // run's result
 	stop  context.CancelFunc
+
+	mu  sync.Mutex
+	log []string // every line it logged so far, also those waitLine passed over
 }
 
 // start runs fakesrcds on a free loopback port with args appended, and
@@ -100,6 +104,9 @@ func start(t *testing.T, env map[string]string, args ...string) (*server, string
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
+			s.mu.Lock()
+			s.log = append(s.log, sc.Text())
+			s.mu.Unlock()
 			s.lines <- sc.Text()
 		}
 		close(s.lines)
@@ -141,6 +148,18 @@ func (s *server) waitLine(t *testing.T, prefix string) string {
 			t.Fatalf("fakesrcds did not log %q within 5 s", prefix)
 		}
 	}
+}
+
+// wholeLog stops the server and returns every line it logged.
+func (s *server) wholeLog(t *testing.T) string {
+	t.Helper()
+	s.stop()
+	s.result(t)
+	for range s.lines { // until the pipe is drained and closed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.log, "\n")
 }
 
 func (s *server) result(t *testing.T) error {
