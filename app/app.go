@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/console"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/live"
@@ -92,6 +93,7 @@ type handlers struct {
 	sessions   *sessionCache // recent session lookups
 	setupMu    sync.Mutex    // one first admin, even for two setup submissions at once
 	csrfKey    []byte        // signs pre-session CSRF tokens; new at every start
+	console    *console.Console
 }
 
 // New builds the Fiber app with every route registered.
@@ -142,6 +144,7 @@ func New(opts Options) *fiber.App {
 	})
 	h := &handlers{
 		Options: opts,
+		console: newConsole(opts),
 		svc: NewService(ServiceOptions{
 			DB: opts.DB, Queue: opts.Queue, PortRangeStart: opts.PortRangeStart, PortRangeEnd: opts.PortRangeEnd,
 			Logger: opts.Logger, Hashing: opts.Hashing, Backend: opts.Backend, LookState: opts.LookState,

@@ -46,6 +46,9 @@ func (h *handlers) takeFlash(c *fiber.Ctx) string {
 	if rest, ok := strings.CutPrefix(v, userFlash+"."); ok {
 		return userSentence(rest)
 	}
+	if rest, ok := strings.CutPrefix(v, consoleFlash+"."); ok {
+		return consoleSentence(rest)
+	}
 	return actionFlash(v)
 }
 

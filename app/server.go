@@ -31,6 +31,9 @@ func (h *handlers) server(c *fiber.Ctx) error {
 	if v.History, err = h.DB.ListServerHistory(ctx, s.ID, 20); err != nil {
 		return err
 	}
+	if err := h.serverConsoleParts(ctx, s, &v); err != nil {
+		return err
+	}
 	changed, err := h.DB.LastStateChange(ctx, s.ID)
 	if err != nil {
 		return err

@@ -39,49 +39,73 @@ type NewBan struct {
 	Expires time.Time
 }
 
+// Applied says how a ban or an unban reached the game.
+type Applied int
+
+const (
+	// AppliedNow: the running server took it.
+	AppliedNow Applied = iota
+	// AppliedAtStart: the server does not run; its next start applies it.
+	AppliedAtStart
+	// AppliedFailed: the running server did not take it (the recorded
+	// command says why); its next start applies it.
+	AppliedFailed
+)
+
+// Sentence says what became of a ban (or, with ban false, an unban) of
+// steamID.
+func (a Applied) Sentence(steamID string, ban bool) string {
+	switch {
+	case ban && a == AppliedNow:
+		return steamID + " is banned and was kicked if playing."
+	case ban && a == AppliedAtStart:
+		return steamID + " is banned; the server is not running, so the ban applies when it starts."
+	case ban:
+		return steamID + " is banned from the server's next start on; the running server did not take the ban now (the console's recent commands say why)."
+	case a == AppliedFailed:
+		return steamID + " is no longer banned from the server's next start on; the running server did not take the unban now (the console's recent commands say why)."
+	}
+	return steamID + " is no longer banned."
+}
+
 // Ban adds a ban of nb.SteamID on srv for who and, when srv runs, applies
 // it at once (banid … kick, recorded as who's command). The ban is kept
 // even when the live part fails: it applies at the next start through
-// server.cfg. note says which happened, as a sentence. Errors match
-// ErrInvalid, store.ErrInvalid or store.ErrConflict; nothing is changed
-// then.
-func (c *Console) Ban(ctx context.Context, srv *store.Server, who Actor, nb NewBan) (b *store.Ban, note string, err error) {
+// server.cfg. Errors match ErrInvalid, store.ErrInvalid or
+// store.ErrConflict; nothing is changed then.
+func (c *Console) Ban(ctx context.Context, srv *store.Server, who Actor, nb NewBan) (*store.Ban, Applied, error) {
 	nb.SteamID = strings.TrimSpace(nb.SteamID)
 	if err := CheckSteamID(nb.SteamID); err != nil {
-		return nil, "", err
+		return nil, 0, err
 	}
-	b = &store.Ban{ServerID: srv.ID, SteamID: nb.SteamID, PlayerName: nb.PlayerName, Reason: nb.Reason,
+	b := &store.Ban{ServerID: srv.ID, SteamID: nb.SteamID, PlayerName: nb.PlayerName, Reason: nb.Reason,
 		CreatedBy: who.Name, ExpiresAt: store.NewTime(nb.Expires)}
 	if err := c.opts.DB.AddBan(ctx, b); err != nil {
-		return nil, "", err
+		return nil, 0, err
 	}
 	if !Running(srv) || c.opts.Host == nil {
-		return b, fmt.Sprintf("%s is banned; the server is not running, so the ban applies when it starts.", b.SteamID), nil
+		return b, AppliedAtStart, nil
 	}
-	cmd := fmt.Sprintf("banid %d %s kick", banMinutes(*b, c.opts.DB.Now()), b.SteamID)
-	if _, err := c.Run(ctx, srv, who, cmd); err != nil {
-		return b, fmt.Sprintf("%s is banned from the next start on; the running server did not take it now: %v.", b.SteamID, err), nil
+	if _, err := c.Run(ctx, srv, who, fmt.Sprintf("banid %d %s kick", banMinutes(*b, c.opts.DB.Now()), b.SteamID)); err != nil {
+		return b, AppliedFailed, nil
 	}
-	return b, fmt.Sprintf("%s is banned and was kicked if playing.", b.SteamID), nil
+	return b, AppliedNow, nil
 }
 
 // Unban lifts srv's ban of steamID for who: removeid on the running
 // server (recorded), and the ban's row goes. It returns an error matching
 // store.ErrNotFound when there is no such ban.
-func (c *Console) Unban(ctx context.Context, srv *store.Server, who Actor, steamID string) (note string, err error) {
-	if _, err := c.opts.DB.GetBan(ctx, srv.ID, steamID); err != nil {
-		return "", err
-	}
+func (c *Console) Unban(ctx context.Context, srv *store.Server, who Actor, steamID string) (Applied, error) {
 	if err := c.opts.DB.DeleteBan(ctx, srv.ID, steamID); err != nil {
-		return "", err
+		return 0, err
 	}
 	if !Running(srv) || c.opts.Host == nil {
-		return fmt.Sprintf("%s is no longer banned.", steamID), nil
+		return AppliedAtStart, nil
 	}
 	if _, err := c.Run(ctx, srv, who, "removeid "+steamID); err != nil {
-		return fmt.Sprintf("%s is no longer banned from the next start on; the running server did not take it now: %v.", steamID, err), nil
+		return AppliedFailed, nil
 	}
-	return fmt.Sprintf("%s is no longer banned.", steamID), nil
+	return AppliedNow, nil
 }
 
 // banMinutes is the length srcds's banid takes for b from now: 0 for ever,

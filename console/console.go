@@ -150,7 +150,9 @@ func (c *Console) exec(ctx context.Context, srv *store.Server, command string) (
 	answer, err := c.opts.Host.RCON(ctx, hostbackend.LiveTarget{Name: srv.Name, Port: srv.Port}, srv.RCONPassword, command)
 	switch {
 	case err == nil:
-		return answer, nil
+		// srcds keeps the password to itself (a protected cvar), but
+		// should a plugin say it, it goes no further.
+		return scrub(answer, srv.RCONPassword), nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return "", fmt.Errorf("the game did not answer within %s", c.opts.Timeout)
 	case errors.Is(err, hostbackend.ErrRCONPassword), errors.Is(err, rcon.ErrBadPassword):

@@ -164,9 +164,9 @@ func TestKickBanAndUnbanAPlayer(t *testing.T) {
 		t.Fatalf("kick of user id 0: %v", err)
 	}
 
-	ban, note, err := g.con.Ban(ctx, g.srv, ann, console.NewBan{SteamID: second.SteamID, PlayerName: second.Name, Reason: "griefing"})
-	if err != nil || !strings.Contains(note, "banned and was kicked") || ban.CreatedBy != "ann" {
-		t.Fatalf("ban: %+v %q %v", ban, note, err)
+	ban, applied, err := g.con.Ban(ctx, g.srv, ann, console.NewBan{SteamID: second.SteamID, PlayerName: second.Name, Reason: "griefing"})
+	if err != nil || applied != console.AppliedNow || ban.CreatedBy != "ann" {
+		t.Fatalf("ban: %+v %v %v", ban, applied, err)
 	}
 	after, _ := g.con.Players(ctx, g.srv)
 	for _, p := range after.Players {
@@ -181,9 +181,9 @@ func TestKickBanAndUnbanAPlayer(t *testing.T) {
 		t.Fatalf("a bad Steam ID: %v", err)
 	}
 
-	note, err = g.con.Unban(ctx, g.srv, ann, second.SteamID)
-	if err != nil || !strings.Contains(note, "no longer banned") {
-		t.Fatalf("unban: %q, %v", note, err)
+	applied, err = g.con.Unban(ctx, g.srv, ann, second.SteamID)
+	if err != nil || applied != console.AppliedNow {
+		t.Fatalf("unban: %v, %v", applied, err)
 	}
 	if _, err := g.con.Unban(ctx, g.srv, ann, second.SteamID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unban twice: %v", err)
@@ -204,9 +204,12 @@ func TestABanOfAStoppedServerWaitsForItsStart(t *testing.T) {
 	ctx := context.Background()
 	stopped := *g.srv
 	stopped.ActualState = hostbackend.StateStopped
-	_, note, err := g.con.Ban(ctx, &stopped, ann, console.NewBan{SteamID: "[U:1:24690]", Expires: g.clk.Now().Add(90 * time.Second)})
-	if err != nil || !strings.Contains(note, "applies when it starts") {
-		t.Fatalf("%q, %v", note, err)
+	_, applied, err := g.con.Ban(ctx, &stopped, ann, console.NewBan{SteamID: "[U:1:24690]", Expires: g.clk.Now().Add(90 * time.Second)})
+	if err != nil || applied != console.AppliedAtStart {
+		t.Fatalf("%v, %v", applied, err)
+	}
+	if s := applied.Sentence("[U:1:24690]", true); !strings.Contains(s, "applies when it starts") {
+		t.Fatalf("sentence %q", s)
 	}
 	cfg, _ := console.ServerConfig(ctx, g.db, g.srv, "")
 	if !strings.HasSuffix(cfg, "banid 2 [U:1:24690]\n") {
@@ -246,5 +249,25 @@ func TestServerConfigEndsWithTheBlock(t *testing.T) {
 		if !strings.Contains(console.Block(g.srv.RCONPassword, nil, time.Time{}), line) {
 			t.Errorf("the block lacks %q", line)
 		}
+	}
+}
+
+func TestABanTheRunningGameDoesNotTakeIsKeptForTheNextStart(t *testing.T) {
+	g := newGame(t)
+	ctx := context.Background()
+	g.host.SilenceGame("coop-1", true)
+	_, applied, err := g.con.Ban(ctx, g.srv, ann, console.NewBan{SteamID: "STEAM_1:1:7"})
+	if err != nil || applied != console.AppliedFailed {
+		t.Fatalf("%v, %v", applied, err)
+	}
+	if bans, _ := g.db.ListBans(ctx, g.srv.ID); len(bans) != 1 {
+		t.Fatalf("bans %+v", bans)
+	}
+	cs, _ := g.db.ListRCONCommands(ctx, g.srv.ID, 0)
+	if len(cs) != 1 || cs[0].Command != "banid 0 STEAM_1:1:7 kick" || cs[0].Error == "" {
+		t.Fatalf("recorded %+v", cs)
+	}
+	if applied, err := g.con.Unban(ctx, g.srv, ann, "STEAM_1:1:7"); err != nil || applied != console.AppliedFailed {
+		t.Fatalf("unban: %v, %v", applied, err)
 	}
 }
