@@ -21,7 +21,8 @@ func TestThePlayerListShowsWhoPlaysAndTheAddressToAdminsOnly(t *testing.T) {
 
 	code, doc := op.get("/servers/coop-1")
 	list := testid(doc, "players")
-	if code != 200 || list.AttrOr("hx-get", "") != "/servers/coop-1/players" || list.AttrOr("hx-trigger", "") != "every 5s" {
+	if code != 200 || list.AttrOr("hx-get", "") != "/servers/coop-1/players" || list.AttrOr("hx-trigger", "") != "every 5s" ||
+		list.AttrOr("hx-disinherit", "") != "hx-swap" {
 		t.Fatalf("player list: %d, polls %q %q", code, list.AttrOr("hx-get", ""), list.AttrOr("hx-trigger", ""))
 	}
 	rows := testid(doc, "player-row")
