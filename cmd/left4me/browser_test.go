@@ -330,6 +330,76 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	waitLog("the log follows the next line", "log line 154|bottom|following")
 	noReload("on the server page")
 
+	// The Jobs page filters by operation; the filter stays in the address,
+	// so a reload keeps it.
+	const onlyStarts = `(() => {
+		const ops = Array.from(document.querySelectorAll('[data-testid="jobs-row-operation"]')).map((c) => c.textContent.trim());
+		return location.pathname + location.search === "/jobs?operation=start" &&
+			document.querySelector('[data-testid="jobs-filter-operation"]').value === "start" &&
+			ops.length > 0 && ops.every((o) => o === "start");
+	})()`
+	step("filter the jobs page by operation", 20*time.Second,
+		click(`[data-testid="nav-jobs"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="jobs-filter-operation"]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="jobs-filter-operation"]`), "start"),
+		click(`[data-testid="jobs-filter-submit"]`),
+		chromedp.Poll[chromedp.Void](onlyStarts, chromedp.WithPollingInterval(50*time.Millisecond)),
+	)
+	step("reload the filtered jobs page", 20*time.Second,
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="jobs-filter-operation"]`)),
+		chromedp.Poll[chromedp.Void](onlyStarts, chromedp.WithPollingInterval(50*time.Millisecond)),
+	)
+
+	// A new API token: shown once, its prefix in the list, a copy button
+	// that says it copied (or selected the text where no clipboard is).
+	step("create an API token and copy it", 20*time.Second,
+		click(`[data-testid="nav-account"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="token-form"] input[name="name"]`), "deploy script"),
+		click(`[data-testid="token-create"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="new-token-copy"]`)),
+		chromedp.Poll[chromedp.Void](`(() => {
+			const tok = document.querySelector('[data-testid="new-token"]').textContent.trim();
+			const prefix = document.querySelector('[data-testid="token-row"][data-name="deploy script"] [data-testid="token-prefix"]');
+			return location.pathname === "/account" && prefix && prefix.textContent.trim() === tok.slice(0, 8) + "…";
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)),
+		// (no form or link: a plain button with app.js's handler)
+		chromedp.Click(chromedp.CSS(`[data-testid="new-token-copy"]`)),
+		chromedp.Poll[chromedp.Void](`(() => {
+			const s = document.querySelector('[data-testid="new-token-copied"]').textContent;
+			return s === "Copied" || s.startsWith("Selected");
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)),
+	)
+	// Everyone changes their own password on /account and stays there,
+	// logged in, told what ended.
+	step("change your own password", 20*time.Second,
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="password-form"] input[name="current_password"]`), "correct horse battery"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="password-form"] input[name="password"]`), "a new horse battery"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="password-form"] input[name="password_confirm"]`), "a new horse battery"),
+		click(`[data-testid="password-change"]`),
+		chromedp.Poll[chromedp.Void](`location.pathname === "/account" &&
+			(document.querySelector('[data-testid="flash"]')?.textContent ?? "").startsWith("Your password is changed")`,
+			chromedp.WithPollingInterval(50*time.Millisecond)),
+	)
+	// At a desktop width no page is wider than the window either (the
+	// users page's row forms were 1605 px wide).
+	for _, page := range []string{"/users", "/account", "/jobs"} {
+		step("open "+page+" at 1280 px", 10*time.Second,
+			chromedp.Navigate(base+page),
+			chromedp.WaitVisible(chromedp.CSS(`main`)),
+		)
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		wide, err := chromedp.Run(sctx, chromedp.Evaluate[string](sidewaysScroll))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wide != "" {
+			t.Errorf("%s scrolls sideways at 1280 px: %s", page, wide)
+		}
+	}
+
 	// A 390 px phone: no page scrolls sideways (tables scroll in their own
 	// box, long names wrap). Each page's widest element is named on failure.
 	// A server with the longest name and a title of one long word must
@@ -344,7 +414,7 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		click(`[data-testid="server-form"] button[type="submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-title"]`)),
 	)
-	for _, page := range []string{"/", "/servers/coop-1", "/servers/" + longName, "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game"} {
+	for _, page := range []string{"/", "/servers/coop-1", "/servers/" + longName, "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game", "/jobs", "/jobs?server=" + longName} {
 		step("open "+page+" at 390 px", 10*time.Second,
 			chromedp.Navigate(base+page),
 			chromedp.WaitVisible(chromedp.CSS(`main`)),
