@@ -117,6 +117,33 @@ func FuzzCreateAndUpdate(f *testing.F) {
 			code, b := api.call("PATCH", "/api/v1/servers/fz-0", body)
 			check(fmt.Sprintf("PATCH /api/v1/servers/fz-0 %v: %s", body, b), code)
 		}
+		ban := url.Values{"steam_id": {"STEAM_1:0:1"}, "name": {"n"}, "reason": {"r"}, "duration": {""}}
+		for _, k := range []string{"steam_id", "name", "reason", "duration"} {
+			form("/servers/fz-0/bans", each(ban, k))
+			form("/servers/fz-0/unban", url.Values{"steam_id": {"STEAM_1:0:1"}})
+		}
+		form("/servers/fz-0/unban", url.Values{"steam_id": {s}})
+		form("/servers/fz-0/console", url.Values{"command": {s}})
+		for _, body := range []any{
+			map[string]string{"steam_id": s}, map[string]string{"steam_id": "STEAM_1:0:2", "name": s},
+			map[string]string{"steam_id": "STEAM_1:0:3", "reason": s}, map[string]string{"steam_id": "STEAM_1:0:4", "expires_at": s}, s,
+		} {
+			code, b := api.call("POST", "/api/v1/servers/fz-0/bans", body)
+			check(fmt.Sprintf("POST /api/v1/servers/fz-0/bans %v: %s", body, b), code)
+		}
+		for _, req := range [][2]string{{"DELETE", "/api/v1/servers/fz-0/bans/" + url.PathEscape(s)}, {"POST", "/api/v1/servers/fz-0/players/" + url.PathEscape(s) + "/kick"}} {
+			code, b := api.call(req[0], req[1], nil)
+			check(fmt.Sprintf("%s %s: %s", req[0], req[1], b), code)
+		}
+		code, b := api.call("POST", "/api/v1/servers/fz-0/rcon", map[string]string{"command": s})
+		check(fmt.Sprintf("POST /api/v1/servers/fz-0/rcon: %s", b), code)
+		for _, path := range []string{
+			"/servers/fz-0/bans/new?steam_id=" + url.QueryEscape(s) + "&name=" + url.QueryEscape(s),
+		} {
+			resp := web.do(httptest.NewRequest("GET", path, nil))
+			resp.Body.Close()
+			check("GET "+path, resp.StatusCode)
+		}
 		for _, path := range []string{
 			"/api/v1/servers/" + url.PathEscape(s), "/api/v1/jobs/" + url.PathEscape(s),
 			"/api/v1/servers/fz-0/history?after=" + url.QueryEscape(s), "/api/v1/servers/fz-0/log?lines=" + url.QueryEscape(s),
