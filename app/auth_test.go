@@ -105,6 +105,8 @@ var matrix = map[string]access{
 	"POST /api/v1/servers/:name/restart": {anon: 401, operator: 202, admin: 202},
 	"GET /api/v1/servers/:name/history":  {anon: 401, operator: 200, admin: 200},
 	"GET /api/v1/servers/:name/log":      {anon: 401, operator: 200, admin: 200},
+	"GET /api/v1/servers/:name/live":     {anon: 401, operator: 503, admin: 503}, // the matrix's panel runs no live sweep
+	"GET /api/v1/servers/:name/samples":  {anon: 401, operator: 200, admin: 200},
 	"GET /api/v1/jobs":                   {anon: 401, operator: 200, admin: 200},
 	"GET /api/v1/jobs/:id":               {anon: 401, operator: 200, admin: 200},
 	"POST /api/v1/jobs/:id/cancel":       {anon: 401, operator: 200, admin: 200},

@@ -34,6 +34,8 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Post("/servers/:name/restart", a.role(op), a.apiServerRestart)
 	v1.Get("/servers/:name/history", a.role(op), a.apiServerHistory)
 	v1.Get("/servers/:name/log", a.role(op), a.apiServerLog)
+	v1.Get("/servers/:name/live", a.role(op), a.apiServerLive)
+	v1.Get("/servers/:name/samples", a.role(op), a.apiServerSamples)
 	v1.Get("/jobs", a.role(op), a.apiJobs)
 	v1.Get("/jobs/:id", a.role(op), a.apiJob)
 	v1.Post("/jobs/:id/cancel", a.role(op), a.apiJobCancel)
