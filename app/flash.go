@@ -34,6 +34,20 @@ func (h *handlers) setRestartsFlash(c *fiber.Ctx, jobs []store.Job) {
 	h.setCookie(c, flashCookie, restartsFlash+"."+strings.Join(ids, "-"), h.Now().Add(time.Minute))
 }
 
+// savedFlash is the flash cookie's operation for a saved server edit:
+// "saved.NAME", or "saved-restart.NAME" when the server runs and needs a
+// restart to apply the change.
+const savedFlash = "saved"
+
+// setSavedFlash has the next page confirm that the edit of name was saved.
+func (h *handlers) setSavedFlash(c *fiber.Ctx, name string, restart bool) {
+	op := savedFlash
+	if restart {
+		op += "-restart"
+	}
+	h.setCookie(c, flashCookie, op+"."+name, h.Now().Add(time.Minute))
+}
+
 // takeFlash returns the confirmation the previous request left and
 // clears it, or "". Polls (htmx requests that are not a boosted
 // navigation) leave it for the page.
@@ -57,6 +71,12 @@ func (h *handlers) takeFlash(c *fiber.Ctx) string {
 func actionFlash(v string) string {
 	if ids, ok := strings.CutPrefix(v, restartsFlash+"."); ok {
 		return restartsSentence(ids)
+	}
+	if name, ok := strings.CutPrefix(v, savedFlash+"."); ok && hostbackend.ValidateName(name) == nil {
+		return "Saved " + name + "."
+	}
+	if name, ok := strings.CutPrefix(v, savedFlash+"-restart."); ok && hostbackend.ValidateName(name) == nil {
+		return "Saved " + name + ": it runs with what it started with; restart it to apply the change."
 	}
 	parts := strings.Split(v, ".")
 	if len(parts) != 3 || hostbackend.ValidateName(parts[1]) != nil {

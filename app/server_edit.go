@@ -26,9 +26,11 @@ func (h *handlers) serverEdit(c *fiber.Ctx) error {
 	return h.renderServerEdit(c, fiber.StatusOK, s, f)
 }
 
-// serverUpdate saves the edit form. Anything invalid shows the form again
-// (at its own address, so a reload shows it too), as typed, with the
-// errors beside their fields (422), and changes nothing.
+// serverUpdate saves the edit form and returns to the server's page,
+// which confirms it (and says when a restart applies it). Anything
+// invalid shows the form again (at its own address, so a reload shows it
+// too), as typed, with the errors beside their fields (422), and changes
+// nothing.
 func (h *handlers) serverUpdate(c *fiber.Ctx) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
@@ -62,7 +64,7 @@ func (h *handlers) serverUpdate(c *fiber.Ctx) error {
 		}
 		return h.renderServerEdit(c, fiber.StatusUnprocessableEntity, s, f)
 	}
-	_, err = h.svc.UpdateServer(ctx, s.Name, in)
+	saved, err := h.svc.UpdateServer(ctx, s.Name, in)
 	var fe FieldErrors
 	if errors.As(err, &fe) {
 		f.Errors = fe
@@ -71,6 +73,11 @@ func (h *handlers) serverUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	pending := false
+	if bp, err := h.DB.GetBlueprint(ctx, saved.BlueprintID); err == nil {
+		pending = saved.RestartPending(bp)
+	}
+	h.setSavedFlash(c, saved.Name, pending)
 	return c.Redirect("/servers/"+s.Name, fiber.StatusSeeOther)
 }
 

@@ -83,6 +83,9 @@ func TestEditingAServerChangesTitlePortAndBlueprintButNotItsName(t *testing.T) {
 	if s.Title != "Friday" || s.Port != 27020 || s.BlueprintID != vs.ID {
 		t.Fatalf("after the edit: %+v", s)
 	}
+	if _, doc := c.get("/servers/coop-1"); testid(doc, "flash").Text() != "Saved coop-1." {
+		t.Fatalf("confirmation %q after the edit of a stopped server", testid(doc, "flash").Text())
+	}
 	// Its own port again is no conflict.
 	if resp := c.post("/servers/coop-1/edit", edit("title", "Saturday")); resp.StatusCode != 303 {
 		t.Fatalf("an edit keeping the port: %d", resp.StatusCode)
@@ -162,6 +165,13 @@ func TestARunningServerSaysRestartToApplyAfterAnEditUntilItRestarts(t *testing.T
 		port := map[string]string{"vs-1": "27030", "vs-2": "27031"}[name]
 		if resp := c.post("/servers/"+name+"/edit", url.Values{"title": {"new"}, "port": {port}, "blueprint": {itoa(vs.ID)}}); resp.StatusCode != 303 {
 			t.Fatalf("edit %s: %d", name, resp.StatusCode)
+		}
+		want := map[string]string{
+			"vs-1": "Saved vs-1: it runs with what it started with; restart it to apply the change.",
+			"vs-2": "Saved vs-2.",
+		}[name]
+		if _, doc := c.get("/servers/" + name); testid(doc, "flash").Text() != want {
+			t.Fatalf("confirmation %q after the edit of %s, want %q", testid(doc, "flash").Text(), name, want)
 		}
 	}
 	check("after an edit", true)
