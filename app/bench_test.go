@@ -11,20 +11,24 @@ import (
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
-	"github.com/left4me/left4me/store/storetest"
 )
 
 // BenchmarkStatusHandler100 is one GET /servers/status of a logged-in
 // operator through the whole Fiber app (security headers, session and
 // user lookup, CSRF, auth, the status rows, rendering) for 100 servers
-// with history and some queued jobs, without a network connection.
+// with history and some queued jobs, without a network connection, each
+// with what its game said (the fake's simulated games, one sweep; every
+// tenth is silent).
 // "cached" is the steady state of many dashboards polling; "reload" ages
 // the snapshot before every request, so each one pays the four queries.
 func BenchmarkStatusHandler100(b *testing.B) {
-	e := newEnv(b)
+	e, sw := newEnvLive(b)
 	ctx := context.Background()
 	for i := range 100 {
-		s := storetest.Server(b, e.db, fmt.Sprintf("coop-%d", i+1), 20000+i)
+		s := e.runGame(b, fmt.Sprintf("coop-%d", i+1), 20000+i, "hostname \"Game night\"\n")
+		if i%10 == 5 {
+			e.backend.SilenceGame(s.Name, true)
+		}
 		_, err := e.db.Writer().ExecContext(ctx, `INSERT INTO server_history (server_id, at, old_state, new_state, reason)
 			VALUES (?0, ?1, 'unknown', 'stopped', 'first poll'), (?0, ?1 + 1000, 'stopped', 'running', 'after job')`,
 			s.ID, e.clock.Now().Add(-time.Hour).UnixMilli())
@@ -46,6 +50,8 @@ func BenchmarkStatusHandler100(b *testing.B) {
 			}
 		}
 	}
+	e.sweep(b, sw)
+	e.sweep(b, sw) // the silent ones are "not answering" after two
 	c := e.as(store.RoleOperator)
 	handler := e.app.Handler()
 	var rc fasthttp.RequestCtx

@@ -16,7 +16,7 @@ import (
 // newEnvLive is newEnv with a live sweep asking the fake's simulated
 // games (app.Options.Live); it never sweeps on its own: tests call Sweep
 // or open a server page (Look).
-func newEnvLive(t *testing.T) (*env, *live.Sweeper) {
+func newEnvLive(t testing.TB) (*env, *live.Sweeper) {
 	t.Helper()
 	var sw *live.Sweeper
 	e := newEnv(t, func(o *app.Options) {
@@ -28,7 +28,7 @@ func newEnvLive(t *testing.T) (*env, *live.Sweeper) {
 
 // runGame starts the server's unit on the fake with cfg as its server.cfg
 // and records it running, as a start job would.
-func (e *env) runGame(t *testing.T, name string, port int, cfg string) *store.Server {
+func (e *env) runGame(t testing.TB, name string, port int, cfg string) *store.Server {
 	t.Helper()
 	ctx := context.Background()
 	s := storetest.Server(t, e.db, name, port)
@@ -46,7 +46,7 @@ func (e *env) runGame(t *testing.T, name string, port int, cfg string) *store.Se
 	return s
 }
 
-func (e *env) sweep(t *testing.T, sw *live.Sweeper) {
+func (e *env) sweep(t testing.TB, sw *live.Sweeper) {
 	t.Helper()
 	if err := sw.Sweep(context.Background()); err != nil {
 		t.Fatal(err)

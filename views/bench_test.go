@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/live"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
@@ -15,7 +16,9 @@ import (
 // statusRows returns n dashboard rows as a busy host has them: mostly
 // running as wanted, some stopped, some drifting (failed with a systemd
 // result, crash-looping, running though stopped was asked), some with a
-// queued or running job.
+// queued or running job. What the games said (the live columns) comes
+// with every running server: most answer with players, a map and a host
+// name, every tenth has been silent for two sweeps.
 func statusRows(n int, now time.Time) []views.ServerRow {
 	type shape struct {
 		desired store.DesiredState
@@ -47,6 +50,15 @@ func statusRows(n int, now time.Time) []views.ServerRow {
 			RestartPending: i%10 == 1} // an edit waits for a restart
 		if sh.job != "" {
 			rows[i].Job = &store.Job{ID: int64(1000 + i), ServerName: s.Name, Operation: store.OpStart, State: sh.job}
+		}
+		if sh.actual == hostbackend.StateRunning {
+			v := live.View{At: now, LastAnswer: now}
+			v.Answered, v.HostName, v.Map, v.Players, v.MaxPlayers = true, fmt.Sprintf("Game night #%d <Expert>", i+1), "c1m2_streets", i%9, 8
+			if i%10 == 1 {
+				v = live.View{At: now, LastAnswer: now.Add(-2 * time.Minute), Misses: 12}
+				v.Err = "no answer within 1 s"
+			}
+			rows[i].Live = &v
 		}
 	}
 	return rows
