@@ -118,7 +118,9 @@ func NewChart(buckets []store.LiveBucket, r ChartRange, now time.Time) Chart {
 				Title: when + ": running, no answer"})
 			continue
 		}
-		h := plotH * float64(b.Players) / float64(top)
+		// An empty server still shows a sliver: it ran and answered,
+		// unlike a gap.
+		h := max(plotH*float64(b.Players)/float64(top), 1.5)
 		c.Bars = append(c.Bars, ChartRect{X: num(x), Y: num(base - h), W: num(w), H: num(h),
 			Title: fmt.Sprintf("%s: %d of %d players", when, b.Players, b.MaxPlayers)})
 	}

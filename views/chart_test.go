@@ -96,6 +96,9 @@ func TestTheChartDrawsABarPerAnsweredBucketAndLeavesGaps(t *testing.T) {
 			t.Fatalf("bar %d (%.1f) is taller than the peak's (%.1f)", i, h, hs[5])
 		}
 	}
+	if hs[0] <= 0 { // no players, but it answered: a sliver, unlike a gap
+		t.Fatalf("an empty server's bar is %.1f high", hs[0])
+	}
 	if h := hs[5]; h < 100 || h > 130 { // 6/8 of the plot's 146
 		t.Fatalf("the peak's bar is %.1f high, want 6/8 of 146", h)
 	}
