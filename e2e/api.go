@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,6 +22,13 @@ type panelAPI struct {
 	// reads it from there, so the token never shows in a process list and
 	// never passes through this program.
 	tokenHeader string
+
+	mu sync.Mutex
+	// answers holds every answer the panel gave, for the check that the
+	// RCON password is in none (live.go).
+	answers strings.Builder
+	// lastOutput is the output of the job follow followed last.
+	lastOutput []string
 }
 
 // panelURL is the panel inside the container (left4me's default address).
@@ -108,6 +116,10 @@ func (p *panelAPI) call(ctx context.Context, method, path string, body, out any)
 	if res.code != 0 {
 		return 0, fmt.Errorf("%s %s: %s", method, path, res)
 	}
+	p.mu.Lock()
+	p.answers.WriteString(res.out)
+	p.answers.WriteByte('\n')
+	p.mu.Unlock()
 	i := strings.LastIndexByte(res.out, '\n')
 	status, err := strconv.Atoi(strings.TrimSpace(res.out[i+1:]))
 	if err != nil {
@@ -230,6 +242,9 @@ func (p *panelAPI) actionOn(ctx context.Context, server, op string) bool {
 func (p *panelAPI) follow(ctx context.Context, id int64) (apiJob, error) {
 	var job apiJob
 	after := int64(0)
+	p.mu.Lock()
+	p.lastOutput = nil
+	p.mu.Unlock()
 	err := waitFor(ctx, 90*time.Second, func() error {
 		job = apiJob{}
 		if err := p.expect(ctx, 200, "GET", fmt.Sprintf("/api/v1/jobs/%d?after=%d", id, after), nil, &job); err != nil {
@@ -237,6 +252,9 @@ func (p *panelAPI) follow(ctx context.Context, id int64) (apiJob, error) {
 		}
 		for _, l := range job.Lines {
 			p.b.r.note("  job %d: %s", id, l.Text)
+			p.mu.Lock()
+			p.lastOutput = append(p.lastOutput, l.Text)
+			p.mu.Unlock()
 		}
 		after = job.After
 		switch job.State {

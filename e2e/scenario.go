@@ -204,11 +204,13 @@ func (b *bed) scenario(ctx context.Context) {
 	b.r.step("2. give the default blueprint a server.cfg through the panel's form; create %s through the API and start it", name)
 	if b.web.login(ctx) {
 		b.web.setServerCfg(ctx, "default", serverCfg)
+		b.web.setArgs(ctx, "default", fakePlayers)
 	}
 	if !b.api.createServer(ctx) {
 		return
 	}
 	b.api.action(ctx, "start")
+	b.api.startAnswered(ctx, "start")
 	b.instanceFiles(ctx)
 	b.expectRunning(ctx, "after start")
 	b.api.saysState(ctx, "running", time.Time{}, "after start")
@@ -217,6 +219,12 @@ func (b *bed) scenario(ctx context.Context) {
 	b.noUnitWarnings(ctx)
 	b.helpersFromTheWebSandbox(ctx)
 	b.securityScores(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
+	b.r.step("2b. the game through the API: the live view, RCON status, changelevel, a kick and a ban; the ban survives a restart")
+	b.theGame(ctx)
 
 	if ctx.Err() != nil {
 		return
@@ -388,9 +396,10 @@ func (b *bed) install(ctx context.Context) bool {
 	}
 	b.r.check("server.env runs the stand-in game server (configuration, no file edited)", err)
 
-	// The operator's edit of web.env: a short poller interval for the test.
-	res = b.sh(ctx, fmt.Sprintf("printf 'LEFT4ME_STATE_POLLER_INTERVAL=%s\\n' >>/etc/left4me/web.env", pollInterval))
-	b.r.check("set LEFT4ME_STATE_POLLER_INTERVAL="+pollInterval.String()+" in web.env", codeIs(res, 0))
+	// The operator's edit of web.env: short poller and live sweep
+	// intervals for the test.
+	res = b.sh(ctx, fmt.Sprintf("printf 'LEFT4ME_STATE_POLLER_INTERVAL=%s\\nLEFT4ME_LIVE_INTERVAL=%s\\n' >>/etc/left4me/web.env", pollInterval, liveInterval))
+	b.r.check("set LEFT4ME_STATE_POLLER_INTERVAL="+pollInterval.String()+" and LEFT4ME_LIVE_INTERVAL="+liveInterval.String()+" in web.env", codeIs(res, 0))
 	if !b.expectExec(ctx, "systemctl enable --now left4me-web.service", "systemctl", "enable", "--now", "left4me-web.service") {
 		return false
 	}
@@ -639,7 +648,9 @@ fi
 exit "$status"`
 	res := b.sh(ctx, script)
 	err := codeIs(res, 0)
-	for _, want := range []string{"ActiveState=active", "fakesrcds: listening on"} {
+	// The newest lines: whatever fakesrcds logged last (the live sweep's
+	// A2S answers, as often as not).
+	for _, want := range []string{"ActiveState=active", `"MESSAGE":"fakesrcds: `} {
 		if err == nil && !strings.Contains(res.out, want) {
 			err = fmt.Errorf("no %q in what the helpers printed:\n%s", want, res.out)
 		}

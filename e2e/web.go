@@ -178,7 +178,7 @@ func (w *panelWeb) setServerCfg(ctx context.Context, bp, text string) bool {
 	}
 	if err == nil {
 		form.Set("server_cfg", text)
-		err = w.post(ctx, path, form, "/blueprints")
+		err = w.post(ctx, path, form, path) // back to the blueprint's page
 	}
 	if err == nil {
 		var doc *goquery.Document
