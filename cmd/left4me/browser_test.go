@@ -382,6 +382,28 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 			(document.querySelector('[data-testid="flash"]')?.textContent ?? "").startsWith("Your password is changed")`,
 			chromedp.WithPollingInterval(50*time.Millisecond)),
 	)
+	// Edit a server: a refused port shows the form again at its own
+	// address (a reload shows the form), a new title is saved.
+	step("edit a server with a port out of range", 20*time.Second,
+		chromedp.Navigate(base+"/servers/coop-1"),
+		click(`[data-testid="action-edit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-edit-form"]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="server-edit-form"] input[name="port"]`), "80"),
+		click(`[data-testid="server-edit-save"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-port"]`)),
+		chromedp.Poll[chromedp.Void](`location.pathname === "/servers/coop-1/edit"`, chromedp.WithPollingInterval(20*time.Millisecond)),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-edit-form"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="error-port"]`)),
+	)
+	step("save a new title", 20*time.Second,
+		chromedp.SetValue(chromedp.CSS(`[data-testid="server-edit-form"] input[name="title"]`), "Coop night 2"),
+		click(`[data-testid="server-edit-save"]`),
+		chromedp.Poll[chromedp.Void](`location.pathname === "/servers/coop-1" &&
+			document.querySelector('[data-testid="server-title"]')?.textContent === "Coop night 2"`,
+			chromedp.WithPollingInterval(20*time.Millisecond)),
+	)
+
 	// At a desktop width no page is wider than the window either (the
 	// users page's row forms were 1605 px wide).
 	for _, page := range []string{"/users", "/account", "/jobs"} {
@@ -414,7 +436,7 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		click(`[data-testid="server-form"] button[type="submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-title"]`)),
 	)
-	for _, page := range []string{"/", "/servers/coop-1", "/servers/" + longName, "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game", "/jobs", "/jobs?server=" + longName} {
+	for _, page := range []string{"/", "/servers/coop-1", "/servers/" + longName, "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game", "/jobs", "/jobs?server=" + longName, "/servers/" + longName + "/edit", "/blueprints/1"} {
 		step("open "+page+" at 390 px", 10*time.Second,
 			chromedp.Navigate(base+page),
 			chromedp.WaitVisible(chromedp.CSS(`main`)),
