@@ -80,6 +80,8 @@ var matrix = map[string]access{
 
 	"POST /blueprints/:id/restart": {anon: 303, operator: 403, admin: 303}, // restarts coop-1, wanted running by the start job each case queues
 
+	"GET /servers/:name/live/chart": {anon: 401, operator: 200, admin: 200}, // the game section's players chart
+
 	// The game over RCON; coop-1 does not run, so what needs its game is 409.
 	"GET /servers/:name/console":                      {anon: 303, operator: 200, admin: 200},
 	"POST /servers/:name/console":                     {anon: 303, operator: 409, admin: 409, form: url.Values{"command": {"status"}}},

@@ -67,6 +67,17 @@ func TestTheGameSectionPollsAndChartsThePlayers(t *testing.T) {
 	if st := testid(doc, "live-state"); st.AttrOr("data-answer", "") != "not-answering" || !strings.Contains(st.Text(), "Not answering") {
 		t.Fatalf("a hung game: %q %q", st.AttrOr("data-answer", ""), st.Text())
 	}
+	if got := testid(doc, "live-status").AttrOr("hx-get", ""); got != "/servers/coop-1/live" {
+		t.Fatalf("the status polls %q", got)
+	}
+	if testid(doc, "players-chart").Length() != 0 {
+		t.Fatal("the 5-second poll draws the chart too")
+	}
+
+	code, doc = c.get("/servers/coop-1/live/chart")
+	if code != 200 {
+		t.Fatalf("GET /servers/coop-1/live/chart: %d", code)
+	}
 	svg := testid(doc, "players-chart")
 	if svg.AttrOr("data-range", "") != "24h" {
 		t.Fatalf("default range %q", svg.AttrOr("data-range", ""))
@@ -91,14 +102,14 @@ func TestTheGameSectionPollsAndChartsThePlayers(t *testing.T) {
 		t.Fatalf("label %q, want the peak %d of 8", label, peak)
 	}
 
-	code, doc = c.get("/servers/coop-1/live?chart=7d")
+	code, doc = c.get("/servers/coop-1/live/chart?chart=7d")
 	if code != 200 || testid(doc, "players-chart").AttrOr("data-range", "") != "7d" {
 		t.Fatalf("the week's chart: %d %q", code, testid(doc, "players-chart").AttrOr("data-range", ""))
 	}
 	if n := testid(doc, "chart-bar").Length(); n < 1 || n > 2 {
 		t.Fatalf("%d hourly bars for an hour", n)
 	}
-	if got := testid(doc, "server-live").AttrOr("hx-get", ""); got != "/servers/coop-1/live?chart=7d" {
+	if got := testid(doc, "players-chart-figure").AttrOr("hx-get", ""); got != "/servers/coop-1/live/chart?chart=7d" {
 		t.Fatalf("the poll asks %q", got)
 	}
 	_, doc = c.get("/servers/coop-1?chart=7d")
@@ -126,7 +137,9 @@ func TestTheGameSectionOfAStoppedServerAndWithoutASweep(t *testing.T) {
 	if testid(doc, "live-unavailable").Length() != 1 || testid(doc, "players-chart").Length() != 1 {
 		t.Fatalf("without a sweep: %q", testid(doc, "server-live").Text())
 	}
-	if code, _ := pc.get("/servers/nope/live"); code != 404 {
-		t.Fatalf("an unknown server's section: %d", code)
+	for _, path := range []string{"/servers/nope/live", "/servers/nope/live/chart"} {
+		if code, _ := pc.get(path); code != 404 {
+			t.Fatalf("GET %s: %d", path, code)
+		}
 	}
 }

@@ -184,8 +184,11 @@ func TestTheGameSectionSaysWhatTheGameSaid(t *testing.T) {
 	if doc.Find(`[data-testid="live-facts"]`).Length() != 0 {
 		t.Fatal("facts of a game that did not answer")
 	}
-	if got := doc.Find(`#server-live`).AttrOr("hx-get", ""); got != "/servers/coop-1/live?chart=7d" {
-		t.Fatalf("the poll asks %q", got)
+	if got := doc.Find(`#server-live`).AttrOr("hx-get", ""); got != "/servers/coop-1/live" {
+		t.Fatalf("the status poll asks %q", got)
+	}
+	if got := doc.Find(`#players-chart`).AttrOr("hx-get", ""); got != "/servers/coop-1/live/chart?chart=7d" {
+		t.Fatalf("the chart's poll asks %q", got)
 	}
 
 	v = live.View{At: now, LastAnswer: now, Misses: 0}
