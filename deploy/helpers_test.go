@@ -63,6 +63,7 @@ func unit(name string) string { return "left4me-server@" + name + ".service" }
 var showProperties = []string{
 	"show", "--timestamp=unix",
 	"--property=Id,LoadState,ActiveState,SubState,Result,NRestarts,MainPID,StateChangeTimestamp,UnitFileState",
+	"--property=ActiveEnterTimestamp,CPUUsageNSec,MemoryCurrent,MemoryPeak,MemoryMax,TasksCurrent",
 }
 
 func showArgv(names ...string) []string {

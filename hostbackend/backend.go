@@ -88,6 +88,24 @@ type UnitStatus struct {
 	Since       time.Time // when the unit last changed state; zero if unknown
 	// Enabled is true when the unit starts at boot (UnitFileState=enabled).
 	Enabled bool
+
+	// What the unit costs, from systemd's cgroup accounting, named as
+	// systemd's properties. Each is 0 when systemd reports none (a unit
+	// not running; "[not set]" in systemctl show, the uint64 maximum over
+	// D-Bus).
+	CPUUsageNSec  uint64 // CPU time used since the unit last started, in nanoseconds
+	MemoryCurrent uint64 // memory in use now, in bytes
+	// MemoryPeak is the most memory used since the unit last started, in
+	// bytes; systemd reports it from version 255 on, so it is 0 on
+	// Debian 12's 252 and the panel keeps the peak it saw itself.
+	MemoryPeak uint64
+	// MemoryMax is the unit's memory limit in bytes; 0 means none
+	// ("infinity").
+	MemoryMax    uint64
+	TasksCurrent uint64 // processes and threads in the unit's cgroup
+	// ActiveEnterTimestamp is when the unit last became active (its
+	// uptime's start); zero if never.
+	ActiveEnterTimestamp time.Time
 }
 
 // State maps the unit's systemd state to left4me's actual_state.

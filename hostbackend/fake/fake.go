@@ -697,7 +697,7 @@ func (b *Backend) unitLocked(name string, now time.Time) *unit {
 
 func (b *Backend) statusLocked(name string, now time.Time) hostbackend.UnitStatus {
 	u := b.unitLocked(name, now)
-	return hostbackend.UnitStatus{
+	st := hostbackend.UnitStatus{
 		Name:        name,
 		Known:       u.known,
 		ActiveState: u.active,
@@ -708,6 +708,8 @@ func (b *Backend) statusLocked(name string, now time.Time) hostbackend.UnitStatu
 		Since:       u.since,
 		Enabled:     u.enabled,
 	}
+	setFigures(&st, u.since, now) // a running unit's since is when it became active
+	return st
 }
 
 func (b *Backend) advance(u *unit, now time.Time) {

@@ -2,6 +2,7 @@ package sudo
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -110,7 +111,44 @@ func unitStatus(name string, p map[string]string) (hostbackend.UnitStatus, error
 	if st.Since, err = unixTimestamp(p["StateChangeTimestamp"]); err != nil {
 		return st, fmt.Errorf("StateChangeTimestamp: %w", err)
 	}
+	if st.ActiveEnterTimestamp, err = unixTimestamp(p["ActiveEnterTimestamp"]); err != nil {
+		return st, fmt.Errorf("ActiveEnterTimestamp: %w", err)
+	}
+	for _, f := range []struct {
+		key string
+		to  *uint64
+	}{
+		{"CPUUsageNSec", &st.CPUUsageNSec},
+		{"MemoryCurrent", &st.MemoryCurrent},
+		{"MemoryPeak", &st.MemoryPeak},
+		{"MemoryMax", &st.MemoryMax},
+		{"TasksCurrent", &st.TasksCurrent},
+	} {
+		if *f.to, err = figureProperty(p, f.key); err != nil {
+			return st, err
+		}
+	}
 	return st, nil
+}
+
+// figureProperty parses a resource figure: a non-negative integer, or
+// none (0) when absent, empty, "[not set]" (no accounting, or the unit
+// does not run), "infinity" (MemoryMax without a limit) or the uint64
+// maximum systemd uses for "unset".
+func figureProperty(p map[string]string, key string) (uint64, error) {
+	switch v := p[key]; v {
+	case "", "[not set]", "infinity":
+		return 0, nil
+	default:
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s=%.40q is not a non-negative integer", key, v)
+		}
+		if n == math.MaxUint64 {
+			return 0, nil
+		}
+		return n, nil
+	}
 }
 
 // intProperty parses a non-negative integer property; absent or empty is 0.

@@ -98,6 +98,39 @@ StateChangeTimestamp=n/a`
 				Result: "success", NRestarts: 2, MainPID: 4242, Since: time.Unix(1732565804, 250_000_000).UTC()}},
 		},
 		{
+			name: "a running unit's figures are read; none, [not set] and infinity are 0",
+			output: running + "\nActiveEnterTimestamp=@1732565800.5\nCPUUsageNSec=12500000000\nMemoryCurrent=314572800" +
+				"\nMemoryPeak=335544320\nMemoryMax=4294967296\nTasksCurrent=21\n\n" +
+				neverStarted + "\nActiveEnterTimestamp=n/a\nCPUUsageNSec=[not set]\nMemoryCurrent=[not set]" +
+				"\nMemoryMax=infinity\nTasksCurrent=18446744073709551615\n",
+			names: []string{"coop-1", "fresh"},
+			want: []hostbackend.UnitStatus{
+				{Name: "coop-1", Known: true, ActiveState: "active", SubState: "running", Result: "success",
+					NRestarts: 2, MainPID: 4242, Since: time.Unix(1732565804, 0).UTC(),
+					ActiveEnterTimestamp: time.Unix(1732565800, 500_000_000).UTC(), CPUUsageNSec: 12_500_000_000,
+					MemoryCurrent: 300 << 20, MemoryPeak: 320 << 20, MemoryMax: 4 << 30, TasksCurrent: 21},
+				{Name: "fresh", Known: true, ActiveState: "inactive", SubState: "dead", Result: "success"},
+			},
+		},
+		{
+			name:    "a figure that is no number is refused",
+			output:  running + "\nMemoryCurrent=300M",
+			names:   []string{"coop-1"},
+			wantErr: `MemoryCurrent="300M" is not a non-negative integer`,
+		},
+		{
+			name:    "a negative figure is refused",
+			output:  running + "\nCPUUsageNSec=-1",
+			names:   []string{"coop-1"},
+			wantErr: `CPUUsageNSec="-1" is not a non-negative integer`,
+		},
+		{
+			name:    "an ActiveEnterTimestamp not in unix form is refused",
+			output:  running + "\nActiveEnterTimestamp=Mon 2024-11-25 20:16:44 UTC",
+			names:   []string{"coop-1"},
+			wantErr: "ActiveEnterTimestamp",
+		},
+		{
 			name:    "garbage is refused",
 			output:  "Failed to connect to bus: No such file or directory\n",
 			names:   []string{"a"},
