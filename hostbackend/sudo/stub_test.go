@@ -291,6 +291,8 @@ func runTests(m *testing.M) int {
 		}
 	}
 	stubDir = dir
+	// No test reaches a real system bus: Show falls back to the stub helper.
+	systemBusAddress = "unix:path=" + filepath.Join(dir, "no-system-bus")
 	return m.Run()
 }
 

@@ -9,6 +9,7 @@ package sudo
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -68,6 +69,10 @@ type Backend struct {
 	steamRetryDelay time.Duration
 
 	live *liveHost
+	// bus reads and watches systemd over the system bus (dbus.go); Show
+	// falls back to the show helper without it.
+	bus *bus
+	log *slog.Logger
 }
 
 var _ hostbackend.Backend = (*Backend)(nil)
@@ -108,7 +113,7 @@ func New(cfg hostbackend.Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sudo backend: state root: %w", err)
 	}
-	return &Backend{
+	b := &Backend{
 		live:       &liveHost{},
 		sudo:       cfg.Sudo,
 		systemctl:  cfg.SystemctlHelper,
@@ -120,7 +125,17 @@ func New(cfg hostbackend.Config) (*Backend, error) {
 		freeSpace:  cfg.GameFreeSpace,
 		killGrace:  2 * time.Second,
 		waitDelay:  5 * time.Second,
-	}, nil
+		log:        slog.Default(),
+	}
+	b.bus = newBus(func() *slog.Logger { return b.log })
+	return b, nil
+}
+
+// SetLogger sets where the backend logs what it does not return as an
+// error (the system bus going away and coming back); the default is
+// slog.Default(). Call it before the backend is used.
+func (b *Backend) SetLogger(l *slog.Logger) {
+	b.log = l
 }
 
 // Enable runs `sudo -n SYSTEMCTL_HELPER enable NAME`, streaming its output
@@ -148,9 +163,10 @@ func (b *Backend) unitVerb(ctx context.Context, verb, name string, out hostbacke
 	return b.run(ctx, command{verb: verb, name: name, args: []string{b.systemctl, verb, name}}, out)
 }
 
-// Show runs `sudo -n SYSTEMCTL_HELPER show NAME...` once per MaxShowNames
-// distinct names and returns one status per name, in the order given. No
-// names means no process and a nil result. Every name is validated before
+// Show returns one status per name, in the order given, asking once per
+// MaxShowNames distinct names: over the system bus when it is reachable
+// (dbus.go: no process), else with `sudo -n SYSTEMCTL_HELPER show NAME...`.
+// No names means no call and a nil result. Every name is validated before
 // anything runs.
 func (b *Backend) Show(ctx context.Context, names ...string) ([]hostbackend.UnitStatus, error) {
 	for _, n := range names {
@@ -172,9 +188,12 @@ func (b *Backend) Show(ctx context.Context, names ...string) ([]hostbackend.Unit
 	byName := make(map[string]hostbackend.UnitStatus, len(unique))
 	for start := 0; start < len(unique); start += MaxShowNames {
 		batch := unique[start:min(start+MaxShowNames, len(unique))]
-		statuses, err := b.showBatch(ctx, batch)
-		if err != nil {
-			return nil, err
+		statuses, ok := b.showBus(ctx, batch)
+		if !ok {
+			var err error
+			if statuses, err = b.showBatch(ctx, batch); err != nil {
+				return nil, err
+			}
 		}
 		for _, s := range statuses {
 			byName[s.Name] = s
