@@ -59,7 +59,7 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		host = fake.New(fake.Options{StateRoot: c.StateRoot, StartDelay: 2 * time.Second, StopDelay: time.Second,
 			GameStepDelay: 100 * time.Millisecond})
 		return host
-	}, "-state-poller-interval", "1s")
+	}, "-state-poller-interval", "1s", "-live-interval", "1s")
 	defer func() {
 		if err := p.Stop(); err != nil {
 			t.Errorf("serve: %v", err)
@@ -248,7 +248,46 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		}
 	}
 	noReload("while the server started")
+
+	// The game itself: its row says it answers, with players and map; a
+	// game that stops answering for two sweeps gets a badge of its own.
+	step("see the game answer on the dashboard", 20*time.Second,
+		chromedp.Poll[chromedp.Void](`(() => {
+			const row = document.querySelector('tr[data-testid="server-row"][data-name="coop-1"]');
+			return row && row.querySelector('[data-testid="answer"][data-answer="yes"]') &&
+				/^\d+\/4$/.test(row.querySelector('[data-testid="players"]').textContent.trim()) &&
+				row.querySelector('[data-testid="map"]').textContent.trim() === "c1m1_hotel";
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond)),
+	)
 	screenshot(t, ctx, dir, "dashboard-running.png")
+	host.SilenceGame("coop-1", true)
+	step("a hung game stands out", 20*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(badge("not-answering"))),
+	)
+	host.SilenceGame("coop-1", false)
+	step("the game answers again", 20*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(badge("running"))),
+	)
+	// The console: a changelevel reaches the game, whose next answer
+	// names the new map on the server page.
+	step("change the map from the console", 30*time.Second,
+		click(row+`a[href="/servers/coop-1"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="live-state"][data-answer="yes"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`svg[data-testid="players-chart"][role="img"]`)),
+		click(`[data-testid="server-console-link"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="console-command"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="console-command"]`), "changelevel c2m1_highway"),
+		click(`[data-testid="console-send"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="console-answer-empty"]`)),
+		chromedp.Navigate(base+"/servers/coop-1"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="live-map"]')?.textContent === "c2m1_highway"`,
+			chromedp.WithPollingInterval(50*time.Millisecond)),
+		click(`[data-testid="chart-range"][data-range="7d"]`),
+		chromedp.WaitVisible(chromedp.CSS(`svg[data-testid="players-chart"][data-range="7d"]`)),
+		click(`[data-testid="nav-servers"]`),
+		chromedp.WaitVisible(chromedp.CSS(badge("running"))),
+		chromedp.Evaluate[chromedp.Void](`window.left4meNoReload = "still here"; undefined`),
+	)
 
 	step("stop the server and see it stopped without a reload", 30*time.Second,
 		click(row+`[data-testid="action-stop"]`),
