@@ -31,6 +31,8 @@ type apiServer struct {
 	// port or blueprint than it now has, or its blueprint changed since
 	// it started: a restart applies the change.
 	RestartPending bool `json:"restart_pending"`
+	// Resources is what the server costs while it runs; null otherwise.
+	Resources *apiResources `json:"resources"`
 }
 
 // apiSystemd is systemd's last answer about the server's unit.
@@ -133,6 +135,7 @@ func (a *apiHandlers) toAPIServers(ctx context.Context, ss []store.Server) ([]ap
 			Systemd:              apiSystemd{Active: s.SystemdActive, Sub: s.SystemdSub, Result: s.SystemdResult, NRestarts: s.NRestarts, Enabled: s.SystemdEnabled},
 			ActualStateUpdatedAt: apiTime(s.ActualStateUpdatedAt),
 			CreatedAt:            apiTime(s.CreatedAt),
+			Resources:            toAPIResources(a.Resources, s.ID, a.Now()),
 		}
 	}
 	return out, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/live"
+	"github.com/left4me/left4me/resources"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
@@ -33,6 +34,9 @@ type Options struct {
 	// Live is what the games say (map, players), from the live sweep;
 	// nil shows nothing of it.
 	Live *live.Sweeper
+	// Resources is what each server costs, from the state poller's reads
+	// (jobs.Poller.Resources); nil shows no figures.
+	Resources *resources.Book
 	// PortRangeStart and PortRangeEnd bound the ports handed out to new
 	// servers (default 27015-27115).
 	PortRangeStart, PortRangeEnd int

@@ -81,6 +81,7 @@ var matrix = map[string]access{
 	"POST /blueprints/:id/restart": {anon: 303, operator: 403, admin: 303}, // restarts coop-1, wanted running by the start job each case queues
 
 	"GET /servers/:name/live/chart": {anon: 401, operator: 200, admin: 200}, // the game section's players chart
+	"GET /servers/:name/resources":  {anon: 401, operator: 200, admin: 200}, // the figures and the hour's charts
 
 	// The game over RCON; coop-1 does not run, so what needs its game is 409.
 	"GET /servers/:name/console":                      {anon: 303, operator: 200, admin: 200},

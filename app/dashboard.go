@@ -69,11 +69,15 @@ func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 	if h.Live != nil {
 		lives = h.Live.Views()
 	}
+	figures := h.Resources.All()
 	rows := make([]views.ServerRow, len(servers))
 	for i, s := range servers {
 		rows[i] = views.ServerRow{Server: s, Changed: changed[s.ID].Time, Job: jobOf[s.Name]}
 		if v, ok := lives[s.Name]; ok {
 			rows[i].Live = &v
+		}
+		if f, ok := figures[s.ID]; ok {
+			rows[i].Resources = &f
 		}
 		if bp := byID[s.BlueprintID]; bp != nil {
 			// Hashes the spec of the running servers only, once per

@@ -70,6 +70,7 @@ func routes(f *fiber.App, h *handlers) {
 	f.Get("/servers/:name/log", h.authFragment(op), h.serverLog)
 	f.Get("/servers/:name/live", h.authFragment(op), h.serverLive)
 	f.Get("/servers/:name/live/chart", h.authFragment(op), h.serverLiveChart)
+	f.Get("/servers/:name/resources", h.authFragment(op), h.serverResources)
 	f.Get("/servers/:name/log.txt", h.auth(op), h.serverLogText)
 	f.Post("/servers/:name/start", h.auth(op), h.serverStart)
 	f.Post("/servers/:name/stop", h.auth(op), h.serverStop)

@@ -52,6 +52,7 @@ func (h *handlers) server(c *fiber.Ctx) error {
 	if v.Live, err = h.livePanel(ctx, *s, c.Query("chart"), true); err != nil {
 		return err
 	}
+	v.Resources = h.resourcesPanel(*s)
 	v.Log = h.journal(ctx, s.Name, logLines)
 	return page(c, fiber.StatusOK, title(s), views.ServerPage(v))
 }

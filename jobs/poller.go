@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/resources"
 	"github.com/left4me/left4me/store"
 )
 
@@ -47,6 +48,9 @@ type PollerOpts struct {
 	FailuresBeforeUnknown int
 	// Logger gets one line per failure (default slog.Default()).
 	Logger *slog.Logger
+	// Resources keeps the figures of every read (default: a book of the
+	// poller's own, see Poller.Resources).
+	Resources *resources.Book
 }
 
 // Poller makes actual_state converge to systemd's truth for the servers
@@ -75,6 +79,10 @@ func (p *Poller) Settle() {
 	default:
 	}
 }
+
+// Resources returns the book where the poller keeps what each server
+// costs, from every read (ticks and looks).
+func (p *Poller) Resources() *resources.Book { return p.opts.Resources }
 
 // LastTick returns when the last tick finished, successful or not; the
 // zero time before the first.
@@ -107,6 +115,9 @@ func NewPoller(opts PollerOpts) *Poller {
 		opts.SettleInterval = DefaultSettleInterval
 	}
 	opts.SettleInterval = min(opts.SettleInterval, opts.Interval)
+	if opts.Resources == nil {
+		opts.Resources = resources.New(resources.Options{})
+	}
 	return &Poller{opts: opts, settle: make(chan struct{}, 1), health: new(healthBook)}
 }
 
@@ -255,6 +266,7 @@ func (p *Poller) look(ctx context.Context, only int64, moving *bool) error {
 	for i := range units {
 		byName[units[i].Name] = &units[i]
 	}
+	read := p.opts.Clock()
 	obs := make([]observation, 0, len(asked))
 	written := asked[:0:0]
 	for _, s := range asked {
@@ -263,6 +275,9 @@ func (p *Poller) look(ctx context.Context, only int64, moving *bool) error {
 			errs = append(errs, p.serverFailed(s, errors.New("the backend did not answer about it")))
 			continue
 		}
+		// Before the write: what the write's change counter makes pages
+		// reload must include the figures.
+		p.opts.Resources.Observe(s.ID, read, u)
 		st := u.State()
 		*moving = *moving || inMotion(st)
 		o := observation{serverID: s.ID, oldState: s.ActualState, version: s.StateVersion,

@@ -91,53 +91,26 @@ type ChartText struct{ X, Y, Text string }
 // the server did not run, stays empty: a gap.
 func NewChart(buckets []store.LiveBucket, r ChartRange, now time.Time) Chart {
 	c := Chart{Range: r}
-	start := now.Add(-r.Span)
 	for _, b := range buckets {
 		if b.Answered > 0 {
 			c.Peak = max(c.Peak, b.Players)
 			c.Max = max(c.Max, b.MaxPlayers)
 		}
 	}
-	top := max(c.Max, c.Peak, 1)
-	plotW, plotH := chartW-chartLeft-chartRight, chartH-chartTop-chartBottom
-	base := chartTop + plotH
-	xOf := func(t time.Time) float64 {
-		return chartLeft + plotW*float64(t.Sub(start))/float64(r.Span)
-	}
-	barW := plotW * float64(r.Bucket) / float64(r.Span)
-	for _, b := range buckets {
-		t0 := b.Start.Time
-		if t0.Add(r.Bucket).Before(start) || t0.After(now) {
-			continue
-		}
-		x := max(xOf(t0), chartLeft)
-		w := min(xOf(t0)+barW, chartLeft+plotW) - x
-		when := bucketTime(t0, r)
+	top := float64(max(c.Max, c.Peak, 1))
+	bars := make([]chartBar, len(buckets))
+	for i, b := range buckets {
+		when := bucketTime(b.Start.Time, r)
 		if b.Answered == 0 {
-			c.Silent = append(c.Silent, ChartRect{X: num(x), Y: num(base - 3), W: num(w), H: "3",
-				Title: when + ": running, no answer"})
+			bars[i] = chartBar{start: b.Start.Time, silent: true, title: when + ": running, no answer"}
 			continue
 		}
-		// An empty server still shows a sliver: it ran and answered,
-		// unlike a gap.
-		h := max(plotH*float64(b.Players)/float64(top), 1.5)
-		c.Bars = append(c.Bars, ChartRect{X: num(x), Y: num(base - h), W: num(w), H: num(h),
-			Title: fmt.Sprintf("%s: %d of %d players", when, b.Players, b.MaxPlayers)})
+		bars[i] = chartBar{start: b.Start.Time, value: float64(b.Players),
+			title: fmt.Sprintf("%s: %d of %d players", when, b.Players, b.MaxPlayers)}
 	}
-	c.Base = ChartLine{X1: num(chartLeft), Y1: num(base), X2: num(chartLeft + plotW), Y2: num(base)}
-	c.Axis = ChartLine{X1: num(chartLeft), Y1: num(chartTop), X2: num(chartLeft), Y2: num(base)}
-	c.YTicks = []ChartText{{X: num(chartLeft - 6), Y: num(base), Text: "0"}}
+	c.plot(bars, top, now)
 	if c.Max > 0 {
-		y := base - plotH*float64(c.Max)/float64(top)
-		c.Cap = &ChartLine{X1: num(chartLeft), Y1: num(y), X2: num(chartLeft + plotW), Y2: num(y)}
-		c.YTicks = append(c.YTicks, ChartText{X: num(chartLeft - 6), Y: num(y), Text: strconv.Itoa(c.Max)})
-	}
-	for back := r.Span; back >= 0; back -= r.Tick {
-		text := "now"
-		if back > 0 {
-			text = "−" + tickText(back, r)
-		}
-		c.XTicks = append(c.XTicks, ChartText{X: num(xOf(now.Add(-back))), Y: num(chartH - 6), Text: text})
+		c.capAt(float64(c.Max), top, strconv.Itoa(c.Max))
 	}
 	switch {
 	case c.Max == 0 && c.Peak == 0:
@@ -148,11 +121,70 @@ func NewChart(buckets []store.LiveBucket, r ChartRange, now time.Time) Chart {
 	return c
 }
 
+// chartBar is one bucket to draw: a bar up to value, or, silent, a mark
+// on the base line.
+type chartBar struct {
+	start  time.Time
+	value  float64
+	silent bool
+	title  string
+}
+
+// plot draws bars (each c.Range.Bucket wide) of the c.Range.Span before
+// now, top being the value at the chart's top, with the axes and the
+// time labels. A bar of value 0 still shows a sliver: the bucket was
+// measured, unlike a gap.
+func (c *Chart) plot(bars []chartBar, top float64, now time.Time) {
+	r := c.Range
+	start := now.Add(-r.Span)
+	plotW, plotH := chartW-chartLeft-chartRight, chartH-chartTop-chartBottom
+	base := chartTop + plotH
+	xOf := func(t time.Time) float64 {
+		return chartLeft + plotW*float64(t.Sub(start))/float64(r.Span)
+	}
+	barW := plotW * float64(r.Bucket) / float64(r.Span)
+	for _, b := range bars {
+		if b.start.Add(r.Bucket).Before(start) || b.start.After(now) {
+			continue
+		}
+		x := max(xOf(b.start), chartLeft)
+		w := min(xOf(b.start)+barW, chartLeft+plotW) - x
+		if b.silent {
+			c.Silent = append(c.Silent, ChartRect{X: num(x), Y: num(base - 3), W: num(w), H: "3", Title: b.title})
+			continue
+		}
+		h := max(plotH*b.value/top, 1.5)
+		c.Bars = append(c.Bars, ChartRect{X: num(x), Y: num(base - h), W: num(w), H: num(h), Title: b.title})
+	}
+	c.Base = ChartLine{X1: num(chartLeft), Y1: num(base), X2: num(chartLeft + plotW), Y2: num(base)}
+	c.Axis = ChartLine{X1: num(chartLeft), Y1: num(chartTop), X2: num(chartLeft), Y2: num(base)}
+	c.YTicks = []ChartText{{X: num(chartLeft - 6), Y: num(base), Text: "0"}}
+	for back := r.Span; back >= 0; back -= r.Tick {
+		text := "now"
+		if back > 0 {
+			text = "−" + tickText(back, r)
+		}
+		c.XTicks = append(c.XTicks, ChartText{X: num(xOf(now.Add(-back))), Y: num(chartH - 6), Text: text})
+	}
+}
+
+// capAt draws the dashed line of a limit at value (top being the value at
+// the chart's top), labelled text on the value axis.
+func (c *Chart) capAt(value, top float64, text string) {
+	plotW, plotH := chartW-chartLeft-chartRight, chartH-chartTop-chartBottom
+	y := chartTop + plotH - plotH*value/top
+	c.Cap = &ChartLine{X1: num(chartLeft), Y1: num(y), X2: num(chartLeft + plotW), Y2: num(y)}
+	c.YTicks = append(c.YTicks, ChartText{X: num(chartLeft - 6), Y: num(y), Text: text})
+}
+
 // tickText writes a time axis distance in the unit of the range's ticks:
-// "6 h", "24 h", "2 d".
+// "15 min", "6 h", "24 h", "2 d".
 func tickText(d time.Duration, r ChartRange) string {
-	if r.Tick >= 24*time.Hour {
+	switch {
+	case r.Tick >= 24*time.Hour:
 		return strconv.Itoa(int(d/(24*time.Hour))) + " d"
+	case r.Tick < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
 	}
 	return strconv.Itoa(int(d/time.Hour)) + " h"
 }

@@ -163,6 +163,7 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 		opts.Health = runner.Health
 		if p := runner.Poller(); p != nil {
 			opts.PollerLastTick = p.LastTick
+			opts.Resources = p.Resources()
 			opts.LookState = p.Look
 		}
 	}
