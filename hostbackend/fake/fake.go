@@ -62,6 +62,10 @@ type Options struct {
 	// GameBuild is the build id Steam calls the latest (default
 	// DefaultGameBuild); SetLatestBuild changes it.
 	GameBuild string
+	// WatchInterval is how often a Watch applies due timed transitions
+	// and rereads the state root besides at the earliest pending one
+	// (default DefaultWatchInterval).
+	WatchInterval time.Duration
 }
 
 // Call is one recorded call: the verb (enable, disable, restart, show,
@@ -89,6 +93,9 @@ type Backend struct {
 
 	flock *os.File // unitsLock, held between lock and unlock
 	saved []byte   // unitsFile as this process last read or wrote it
+
+	watchers map[*watch]struct{} // running Watch calls (watch.go)
+	watchErr error               // BreakWatch's error
 }
 
 type unit struct {
@@ -365,6 +372,7 @@ func (b *Backend) Enable(ctx context.Context, name string, out hostbackend.LineF
 	if u.active != "active" && u.active != "activating" {
 		b.startLocked(u, name, now)
 	}
+	b.touchLocked(name)
 	b.unlock()
 	if !wasEnabled && out != nil {
 		out(hostbackend.Line{Stream: hostbackend.Stderr, Text: "Created symlink /etc/systemd/system/multi-user.target.wants/" +
@@ -741,6 +749,7 @@ func (b *Backend) setLocked(u *unit, active, sub string, at time.Time) {
 		u.since = at
 	}
 	u.active, u.sub = active, sub
+	b.touchLocked(u.name)
 }
 
 func (b *Backend) schedule(u *unit, at time.Time, t transition) {
