@@ -84,7 +84,10 @@ type Options struct {
 	// /healthz and the admins' banner report it. nil means nothing asks
 	// systemd (no workers).
 	Health func() jobs.Health
-	Logger *slog.Logger
+	// PollStats returns the state poller's counts for /metrics
+	// (jobs.Poller.Stats); nil leaves them out.
+	PollStats func() jobs.PollStats
+	Logger    *slog.Logger
 }
 
 // handlers holds what the handlers share.
@@ -95,6 +98,7 @@ type handlers struct {
 	status     *statusCache  // the status table's rows, shared by all requests
 	statusHTML *statusRender // the status table rendered, shared by all requests
 	sessions   *sessionCache // recent session lookups
+	metrics    *panelMetrics // GET /metrics's counters
 	setupMu    sync.Mutex    // one first admin, even for two setup submissions at once
 	csrfKey    []byte        // signs pre-session CSRF tokens; new at every start
 	console    *console.Console
@@ -162,6 +166,7 @@ func New(opts Options) *fiber.App {
 	h.status = &statusCache{load: h.loadStatus, changes: statusChanges(opts.DB, opts.Live), now: opts.Now, maxAge: statusMaxAge}
 	h.statusHTML = newStatusRender()
 	h.sessions = newSessionCache(opts.DB.Changes, opts.Now)
+	h.metrics = newPanelMetrics()
 	routes(f, h)
 	return f
 }

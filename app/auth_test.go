@@ -29,6 +29,7 @@ type access struct {
 // with none (401). Every route of the route table must have a row.
 var matrix = map[string]access{
 	"GET /healthz":                {anon: 200, operator: 200, admin: 200},
+	"GET /metrics":                {anon: 401, operator: 401, admin: 401}, // loopback or an API token only (metrics_test.go); the matrix's clients are neither
 	"GET /login":                  {anon: 200, operator: 303, admin: 303},
 	"POST /login":                 {anon: 401, operator: 401, admin: 401, form: url.Values{"name": {"nobody"}, "password": {"wrong"}}},
 	"POST /logout":                {anon: 303, operator: 303, admin: 303},

@@ -16,13 +16,18 @@ import (
 
 // resourcesEnv is a panel whose poller keeps figures in its book, with
 // coop-1 running and read twice, 30 s apart, and versus stopped.
-func resourcesEnv(t *testing.T) (*env, *jobs.Poller) {
+func resourcesEnv(t *testing.T, tweak ...func(*app.Options)) (*env, *jobs.Poller) {
 	t.Helper()
 	book := resources.New(resources.Options{})
-	e := newEnv(t, func(o *app.Options) { o.Resources = book })
+	var p *jobs.Poller
+	tweak = append(tweak, func(o *app.Options) {
+		o.Resources = book
+		o.PollStats = func() jobs.PollStats { return p.Stats() }
+	})
+	e := newEnv(t, tweak...)
 	storetest.Server(t, e.db, "coop-1", 27015)
 	storetest.Server(t, e.db, "versus", 27016)
-	p := jobs.NewPoller(jobs.PollerOpts{DB: e.db, Backend: e.backend, Clock: e.clock.Now, Logger: e.opts.Logger, Resources: book})
+	p = jobs.NewPoller(jobs.PollerOpts{DB: e.db, Backend: e.backend, Clock: e.clock.Now, Logger: e.opts.Logger, Resources: book})
 	e.backend.ExternalEnable("coop-1")
 	tick := func() {
 		if err := p.Tick(context.Background()); err != nil {

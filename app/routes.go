@@ -14,6 +14,7 @@ import (
 // for a route it does not list.
 func routes(f *fiber.App, h *handlers) {
 	const op, admin = store.RoleOperator, store.RoleAdmin
+	f.Use(h.countRequests)
 	f.Use(securityHeaders)
 
 	// Public, without a session.
@@ -23,6 +24,8 @@ func routes(f *fiber.App, h *handlers) {
 	// The JSON API: a bearer token, never a cookie, and so no CSRF token.
 	// Registered before h.session and h.csrf, which never run for it.
 	a := newAPI(h)
+	// Prometheus: loopback clients, or an API token of any role.
+	f.Get("/metrics", a.metricsAccess, h.serveMetrics)
 	v1 := f.Group("/api/v1", a.authenticate)
 	v1.Get("/servers", a.role(op), a.apiServers)
 	v1.Post("/servers", a.role(admin), a.apiServerCreate)

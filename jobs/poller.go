@@ -64,6 +64,7 @@ type Poller struct {
 	moving   atomic.Bool   // the last tick saw a server in motion
 	settle   chan struct{} // Settle's signal to Start
 	health   *healthBook   // shared with the runner that owns the poller
+	stats    pollStats     // for /metrics (Stats)
 }
 
 // Health returns what the poller (and, when a runner owns it, the
@@ -184,7 +185,10 @@ func (p *Poller) Tick(ctx context.Context) error {
 	defer func() { p.lastTick.Store(p.opts.Clock().UnixNano()) }()
 	moving := false
 	defer func() { p.moving.Store(moving) }()
-	return p.look(ctx, 0, &moving)
+	began := time.Now()
+	err := p.look(ctx, 0, &moving)
+	p.stats.note(&p.stats.ticks, time.Since(began), err)
+	return err
 }
 
 // Look reads server serverID's state from the backend now and writes it
@@ -197,7 +201,9 @@ func (p *Poller) Look(ctx context.Context, serverID int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	moving := false
+	began := time.Now()
 	err := p.look(ctx, serverID, &moving)
+	p.stats.note(&p.stats.looks, time.Since(began), err)
 	if moving {
 		p.Settle()
 	}

@@ -164,6 +164,7 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 		if p := runner.Poller(); p != nil {
 			opts.PollerLastTick = p.LastTick
 			opts.Resources = p.Resources()
+			opts.PollStats = p.Stats
 			opts.LookState = p.Look
 		}
 	}
