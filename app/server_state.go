@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/live"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
 )
@@ -26,7 +27,19 @@ func (h *handlers) serverState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ServerState(views.StateCard{Server: *s, Changed: changed.Time, Job: job}))
+	return render(c, fiber.StatusOK, views.ServerState(views.StateCard{Server: *s, Changed: changed.Time, Job: job, Live: h.liveView(s.Name)}))
+}
+
+// liveView is what the server's game said at the last sweep or look, nil
+// when nothing is known (no sweep runs, the server does not run).
+func (h *handlers) liveView(name string) *live.View {
+	if h.Live == nil {
+		return nil
+	}
+	if v, ok := h.Live.View(name); ok {
+		return &v
+	}
+	return nil
 }
 
 // activeJob returns the server's queued or running job that runs first,

@@ -55,3 +55,24 @@ func TestTheStateCardShowsTheJobOnItsWayInsteadOfDrift(t *testing.T) {
 		t.Error("the card still links to the ended job")
 	}
 }
+
+// A game systemd runs but that missed two sweeps shows the same badge on
+// the server page's state card as on the dashboard's row.
+func TestTheStateCardSaysAHungGameIsNotAnswering(t *testing.T) {
+	e, sw := newEnvLive(t)
+	e.runGame(t, "coop-1", 27015, "")
+	c := e.as(store.RoleOperator)
+	e.sweep(t, sw)
+	if _, doc := c.get("/servers/coop-1/state"); testid(doc, "badge").AttrOr("data-state", "") != "running" {
+		t.Fatalf("an answering game: badge %q", testid(doc, "badge").AttrOr("data-state", ""))
+	}
+	e.backend.SilenceGame("coop-1", true)
+	e.sweep(t, sw)
+	e.sweep(t, sw)
+	for _, path := range []string{"/servers/coop-1/state", "/servers/coop-1"} {
+		_, doc := c.get(path)
+		if got := testid(doc, "server-state").Find(`[data-testid="badge"]`).AttrOr("data-state", ""); got != "not-answering" {
+			t.Errorf("%s: badge %q after two silent sweeps, want not-answering", path, got)
+		}
+	}
+}
