@@ -32,6 +32,12 @@ func (h *handlers) playersView(ctx context.Context, s *store.Server) views.Playe
 		v.Error = sentence(err.Error())
 	}
 	v.Status = st
+	if lv := h.liveView(s.Name); lv != nil && len(lv.PlayerList) > 0 {
+		v.Scores = make(map[string]int, len(lv.PlayerList))
+		for _, p := range lv.PlayerList {
+			v.Scores[p.Name] = p.Score
+		}
+	}
 	return v
 }
 

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -205,4 +206,32 @@ func TestABanOfAStoppedServerWaitsAndBadBansChangeNothing(t *testing.T) {
 	if !strings.Contains(testid(doc, "flash").Text(), "applies when it starts") || testid(doc, "ban-row").Length() != 1 {
 		t.Fatalf("flash %q", testid(doc, "flash").Text())
 	}
+}
+
+// RCON's status has no scores: the list takes them from the game's last
+// A2S answer, by name.
+func TestThePlayerListShowsTheScoresTheGameReports(t *testing.T) {
+	e, sw := newEnvLive(t)
+	e.runningGame(t) // started by a job, so its server.cfg has the RCON password
+	c := e.as(store.RoleOperator)
+	e.sweep(t, sw)
+	v, _ := sw.View("coop-1")
+	if len(v.PlayerList) < 2 {
+		t.Fatalf("the sweep heard %d players, the game has at least 2", len(v.PlayerList))
+	}
+	want := map[string]string{}
+	for _, p := range v.PlayerList {
+		want[p.Name] = strconv.Itoa(p.Score)
+	}
+	_, doc := c.get("/servers/coop-1/players")
+	rows := testid(doc, "player-row")
+	if rows.Length() != len(v.PlayerList) {
+		t.Fatalf("%d rows for %d players", rows.Length(), len(v.PlayerList))
+	}
+	rows.Each(func(_ int, r *goquery.Selection) {
+		name, score := r.Find(`[data-testid="player-name"]`).Text(), r.Find(`[data-testid="player-score"]`).Text()
+		if score != want[name] {
+			t.Errorf("%s: score %q, want %q", name, score, want[name])
+		}
+	})
 }
