@@ -45,6 +45,10 @@ const (
 	// busRetryDelay is how long Show keeps to the show helper after the
 	// bus failed before it tries the bus again.
 	busRetryDelay = 30 * time.Second
+	// maxPendingCalls is how many Properties.Get calls Show keeps in
+	// flight at once: the system bus refuses more than 128 pending replies
+	// per connection (Debian's max_replies_per_connection).
+	maxPendingCalls = 64
 	// busCallTimeout bounds one Show over the bus; a bus that does not
 	// answer within it counts as failed and the helper answers instead.
 	busCallTimeout = 5 * time.Second
@@ -292,17 +296,31 @@ func (bc busCalls) listUnitsByNames(ctx context.Context, units []string) ([]list
 func (bc busCalls) getProperties(ctx context.Context, paths []dbus.ObjectPath, want []unitProperty) ([]map[string]any, error) {
 	done := make(chan *dbus.Call, len(paths)*len(want))
 	calls := make([]*dbus.Call, 0, cap(done))
+	pending := 0
+	wait := func() error {
+		select {
+		case <-done:
+			pending--
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for _, p := range paths {
 		obj := bc.conn.Object(systemdDest, p)
 		for _, prop := range want {
+			if pending == maxPendingCalls {
+				if err := wait(); err != nil {
+					return nil, err
+				}
+			}
 			calls = append(calls, obj.GoWithContext(ctx, propertiesIface+".Get", 0, done, prop.iface, prop.name))
+			pending++
 		}
 	}
-	for range calls {
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	for pending > 0 {
+		if err := wait(); err != nil {
+			return nil, err
 		}
 	}
 	out := make([]map[string]any, len(paths))
