@@ -67,4 +67,17 @@
 // While a server is in motion (starting, stopping, crash-looping) — seen
 // by the last tick, or left so by a job (Poller.Settle) — the poller asks
 // again every SettleInterval instead of every Interval.
+//
+// # State watch
+//
+// When the backend is a hostbackend.Watcher (systemd's signals, the
+// fake's transitions), the runner watches beside the poller: each
+// reported unit has its server looked at at once (Poller.Look: the same
+// read, state writer, state_version rule and reasons as a tick; a server
+// with a queued or running job is left to the job's read back), and
+// reports that arrive during a look coalesce into one more. A watch that
+// breaks leaves the poller alone at its interval (Health.Source "polling
+// only", with the reason; logged once) and is tried again after 1 s,
+// doubling up to a minute; once it is live again (logged once) a tick
+// catches up with what the gap missed.
 package jobs

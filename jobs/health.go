@@ -15,6 +15,15 @@ type Health struct {
 	Host Contact
 	// Store is the latest write of states or of a job's end.
 	Store Contact
+	// Source is how the panel hears of changes on the host:
+	// SourceSignals while a watch of the backend is live, SourcePolling
+	// otherwise (polling only is no failure: the poller is the safety
+	// net either way). Empty for a poller no runner owns.
+	Source string
+	// SourceReason says why it is polling only; empty with signals.
+	SourceReason string
+	// SourceSince is when Source last changed; zero before a watch began.
+	SourceSince time.Time
 }
 
 // Contact is the outcome of the latest attempt of one kind.
@@ -56,9 +65,12 @@ func (c *Contact) Note(at time.Time, err error) (turned bool) {
 
 // healthBook records contacts; it is shared by a runner and its poller.
 type healthBook struct {
-	mu    sync.Mutex
-	host  Contact
-	store Contact
+	mu           sync.Mutex
+	host         Contact
+	store        Contact
+	source       string
+	sourceReason string
+	sourceSince  time.Time
 }
 
 func (b *healthBook) note(c *Contact, at time.Time, err error) {
@@ -73,8 +85,18 @@ func (b *healthBook) hostContact(at time.Time, err error) { b.note(&b.host, at, 
 // storeContact records a write to the database; err nil when it worked.
 func (b *healthBook) storeContact(at time.Time, err error) { b.note(&b.store, at, err) }
 
+// setSource records how changes are heard of since at.
+func (b *healthBook) setSource(at time.Time, source, reason string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if source != b.source {
+		b.sourceSince = at
+	}
+	b.source, b.sourceReason = source, reason
+}
+
 func (b *healthBook) snapshot() Health {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return Health{Host: b.host, Store: b.store}
+	return Health{Host: b.host, Store: b.store, Source: b.source, SourceReason: b.sourceReason, SourceSince: b.sourceSince}
 }

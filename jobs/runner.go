@@ -82,6 +82,11 @@ type RunnerOpts struct {
 	// PollerSettleInterval is the poller's interval while a server is in
 	// motion (default DefaultSettleInterval).
 	PollerSettleInterval time.Duration
+	// WatchBackoff is the first wait before a broken watch of a backend
+	// that is a hostbackend.Watcher is tried again, doubling up to
+	// WatchBackoffMax (defaults DefaultWatchBackoff,
+	// DefaultWatchBackoffMax). The watch runs beside the poller.
+	WatchBackoff, WatchBackoffMax time.Duration
 	// OwnsQueue says no other process runs jobs on this database (left4me
 	// serve holds the database's lock): jobs found running at start-up
 	// belong to a panel that died and are taken back at once
@@ -100,6 +105,7 @@ type Runner struct {
 	opts   RunnerOpts
 	q      *Queue
 	poller *Poller
+	watch  *watchLoop // nil unless the backend is a hostbackend.Watcher
 	health *healthBook
 }
 
@@ -154,6 +160,17 @@ func NewRunner(opts RunnerOpts) *Runner {
 			Clock: opts.Clock, Logger: opts.Logger,
 		})
 		r.poller.health = r.health
+		if w, ok := opts.Backend.(hostbackend.Watcher); ok {
+			r.watch = newWatchLoop(r.poller, w, opts.WatchBackoff, opts.WatchBackoffMax)
+		}
+	}
+	switch {
+	case r.watch != nil:
+		r.health.setSource(time.Time{}, SourcePolling, "the watch has not begun yet")
+	case r.poller == nil:
+		r.health.setSource(time.Time{}, SourcePolling, "the state poller is off")
+	default:
+		r.health.setSource(time.Time{}, SourcePolling, "the host backend does not report changes as they happen")
 	}
 	return r
 }
@@ -166,7 +183,7 @@ func (r *Runner) Poller() *Poller { return r.poller }
 func (r *Runner) Health() Health { return r.health.snapshot() }
 
 // Start runs the workers, the rescuer (once now, then every
-// RescueInterval) and the poller until ctx is cancelled. Then it stops
+// RescueInterval), the poller and the watch until ctx is cancelled. Then it stops
 // claiming, lets running jobs finish for up to Grace, puts the jobs
 // still running back in the queue, and returns once every goroutine has
 // ended. With Workers 0 it returns nil at once.
@@ -214,6 +231,13 @@ func (r *Runner) Start(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			r.poller.Start(ctx)
+		}()
+	}
+	if r.watch != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.watch.start(ctx)
 		}()
 	}
 	if _, ok := r.opts.Backend.(hostbackend.Game); ok && r.opts.GameCheckInterval > 0 {
