@@ -61,13 +61,22 @@ func (b *bed) healthz(ctx context.Context) (int, panelHealth, string, error) {
 // tick, then unknown with the reason; wanted state untouched) while
 // systemd's unit is left as it was. With the rule back, /healthz is ok
 // again within two ticks, the banner is gone and the state is systemd's
-// again.
+// again. dbus is stopped meanwhile: the panel reads the states over the
+// system bus while it is there and needs the sudo helper only without it.
 func (b *bed) healthWithoutSudo(ctx context.Context) {
 	before, err := b.api.server(ctx)
 	if !b.r.check("GET /api/v1/servers/"+name+" before the sudoers rule goes", err) {
 		return
 	}
 	unitBefore := b.unitState(ctx, unit)
+	if !b.r.check("stop dbus, so the panel reads with the sudo helper", codeIs(b.sh(ctx, "systemctl stop dbus.socket dbus.service"), 0)) {
+		return
+	}
+	defer func() {
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		b.r.check("start dbus again", codeIs(b.sh(bg, "systemctl start dbus.socket dbus.service"), 0))
+	}()
 	if !b.r.check("move "+sudoersRule+" away", codeIs(b.sh(ctx, "mv "+sudoersRule+" "+sudoersAside), 0)) {
 		return
 	}

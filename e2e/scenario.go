@@ -27,8 +27,8 @@ const (
 	instanceDir   = "/var/lib/left4me/instances/" + name
 	adminName     = "admin"
 	adminPassword = "e2e-admin-password-0123"
-	// scenarioTimeout bounds the checks (they take about a minute).
-	scenarioTimeout = 10 * time.Minute
+	// scenarioTimeout bounds the checks (they take about five minutes).
+	scenarioTimeout = 14 * time.Minute
 	// pollInterval is the panel's state poller interval in the test.
 	pollInterval = 2 * time.Second
 	// pollSlack is what "within one poll interval" allows on top: a
@@ -328,6 +328,12 @@ func (b *bed) scenario(ctx context.Context) {
 	}
 	b.r.step("14. install the game through the API (fakesteamcmd as steamcmd), run the installed srcds_run, update it under a running server")
 	b.installTheGame(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
+	b.r.step("15. instant state: systemd's signals over the bus with the poller at 5 minutes, polling only without dbus, Show timed")
+	b.instantState(ctx)
 }
 
 // sh runs a shell command line inside the container as root.

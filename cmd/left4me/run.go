@@ -90,6 +90,10 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, ready chan<- s
 	if err != nil {
 		return fmt.Errorf("%w: LEFT4ME_BACKEND: %v", errUsage, err)
 	}
+	// The sudo backend logs the system bus going away and coming back.
+	if l, ok := backend.(interface{ SetLogger(*slog.Logger) }); ok {
+		l.SetLogger(log)
+	}
 	return serveOn(ctx, cfg, backend, log, ready)
 }
 
