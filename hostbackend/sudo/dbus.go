@@ -208,7 +208,9 @@ func (b *bus) connection(ctx context.Context, force bool) (*busConn, error) {
 		return nil, errBusWaiting
 	}
 	c := newBusConn()
-	if err := b.dial(ctx, c); err != nil {
+	dialCtx, cancel := context.WithTimeout(ctx, busCallTimeout)
+	defer cancel()
+	if err := b.dial(dialCtx, c); err != nil {
 		b.failedLocked(err)
 		return nil, err
 	}
