@@ -143,6 +143,7 @@ type scrape struct {
 	queue  map[string]int
 	jobs   []jobDurations
 	poll   *jobs.PollStats
+	health *jobs.Health
 }
 
 // jobDurations is the histogram of one operation's jobs that ended one
@@ -177,6 +178,10 @@ func (h *handlers) readScrape(ctx context.Context) (*scrape, error) {
 	if h.PollStats != nil {
 		p := h.PollStats()
 		s.poll = &p
+	}
+	if h.Health != nil {
+		hl := h.Health()
+		s.health = &hl
 	}
 	return s, nil
 }
@@ -253,6 +258,8 @@ var (
 		"How long the state poller's reads took, the state writes included.", []string{"kind"}, nil)
 	descSignals = prometheus.NewDesc("left4me_watch_signals_total",
 		"Changes of units a watch of systemd reported.", nil, nil)
+	descSource = prometheus.NewDesc("left4me_state_source",
+		"1 for how the panel hears of changes on the host now (systemd signals, or polling only), 0 for the other.", []string{"source"}, nil)
 )
 
 // Describe sends nothing: a scrape's series depend on the servers.
@@ -309,6 +316,11 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstHistogram(descReadDur, r.Count, r.Seconds, bucketMap(jobs.PollBuckets, r.Buckets), kind)
 		}
 		counter(descSignals, float64(p.Signals))
+	}
+	if hl := s.health; hl != nil && hl.Source != "" {
+		for _, src := range []string{jobs.SourceSignals, jobs.SourcePolling} {
+			gauge(descSource, b2f(hl.Source == src), src)
+		}
 	}
 }
 

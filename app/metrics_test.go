@@ -240,6 +240,21 @@ func metricsLiveEnv(t testing.TB) (*env, *live.Sweeper) {
 	return e, sw
 }
 
+func TestMetricsSayHowTheStateIsHeardOf(t *testing.T) {
+	e, _ := resourcesEnv(t, behindProxy, func(o *app.Options) {
+		o.Health = func() jobs.Health { return jobs.Health{Source: jobs.SourceSignals} }
+	})
+	local := e.anon()
+	local.header = http.Header{"X-Real-Ip": {"127.0.0.1"}}
+	_, fams, _ := scrape(t, local, nil)
+	if v := value(t, fams, "left4me_state_source", map[string]string{"source": "systemd signals"}); v != 1 {
+		t.Errorf("systemd signals = %v, want 1", v)
+	}
+	if v := value(t, fams, "left4me_state_source", map[string]string{"source": "polling only"}); v != 0 {
+		t.Errorf("polling only = %v, want 0", v)
+	}
+}
+
 func TestMetricsAccess(t *testing.T) {
 	e, _ := resourcesEnv(t, behindProxy)
 	from := func(addr string) *client {
