@@ -24,6 +24,12 @@ type healthReport struct {
 	// HostCheckedAt is when systemd was last asked, by a poller tick or
 	// a job's read back.
 	HostCheckedAt *time.Time `json:"host_checked_at"`
+	// Source is how the panel hears of changes on the host: "systemd
+	// signals" or "polling only" (no failure: the poller is the safety
+	// net either way), with SourceReason saying why (never an error's
+	// text: this answer is public).
+	Source       string `json:"source"`
+	SourceReason string `json:"source_reason,omitempty"`
 	// Reason is the problems' sentences in one string; empty when ok.
 	Reason   string          `json:"reason,omitempty"`
 	Problems []healthProblem `json:"problems"`
@@ -82,6 +88,31 @@ func (h *handlers) problems() []problem {
 	return ps
 }
 
+// stateSource is how the panel hears of changes on the host, and why
+// and the error behind it when it is polling only.
+func stateSource(hl jobs.Health) (source, reason, detail string) {
+	if hl.Source == "" {
+		return jobs.SourcePolling, "no state poller runs in this process", ""
+	}
+	return hl.Source, hl.SourceReason, hl.SourceErr
+}
+
+// sourceLine is the page frame's line for admins about stateSource.
+func (h *handlers) sourceLine() string {
+	var hl jobs.Health
+	if h.Health != nil {
+		hl = h.Health()
+	}
+	source, reason, detail := stateSource(hl)
+	switch {
+	case reason == "":
+		return "Server states: from " + source + "."
+	case detail != "":
+		return "Server states: " + source + " (" + reason + ": " + detail + ")."
+	}
+	return "Server states: " + source + " (" + reason + ")."
+}
+
 // bannerProblems is problems for the page frame.
 func (h *handlers) bannerProblems() []views.Problem {
 	ps := h.problems()
@@ -135,6 +166,7 @@ func (h *handlers) healthz(c *fiber.Ctx) error {
 		reasons[i] = p.Reason
 	}
 	r.Reason = strings.Join(reasons, " ")
+	r.Source, r.SourceReason, _ = stateSource(hl)
 	r.WorkersRunning = h.WorkersRunning != nil && h.WorkersRunning()
 	if h.PollerLastTick != nil {
 		r.PollerLastTick = utcPtr(h.PollerLastTick())

@@ -56,6 +56,7 @@ func (h *handlers) session(c *fiber.Ctx) error {
 	}
 	if v.User != nil && v.User.Role == store.RoleAdmin {
 		v.Problems = h.bannerProblems()
+		v.Source = h.sourceLine()
 	}
 	if v.User == nil {
 		tok := c.Cookies(csrfCookie)

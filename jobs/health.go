@@ -20,8 +20,11 @@ type Health struct {
 	// otherwise (polling only is no failure: the poller is the safety
 	// net either way). Empty for a poller no runner owns.
 	Source string
-	// SourceReason says why it is polling only; empty with signals.
+	// SourceReason says why it is polling only, in words fit for anyone
+	// (no error text); empty with signals.
 	SourceReason string
+	// SourceErr is the broken watch's error, for admins and the log.
+	SourceErr string
 	// SourceSince is when Source last changed; zero before a watch began.
 	SourceSince time.Time
 }
@@ -70,6 +73,7 @@ type healthBook struct {
 	store        Contact
 	source       string
 	sourceReason string
+	sourceErr    string
 	sourceSince  time.Time
 }
 
@@ -85,18 +89,19 @@ func (b *healthBook) hostContact(at time.Time, err error) { b.note(&b.host, at, 
 // storeContact records a write to the database; err nil when it worked.
 func (b *healthBook) storeContact(at time.Time, err error) { b.note(&b.store, at, err) }
 
-// setSource records how changes are heard of since at.
-func (b *healthBook) setSource(at time.Time, source, reason string) {
+// setSource records how changes are heard of since at, why, and the
+// error behind it ("" for none).
+func (b *healthBook) setSource(at time.Time, source, reason, err string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if source != b.source {
 		b.sourceSince = at
 	}
-	b.source, b.sourceReason = source, reason
+	b.source, b.sourceReason, b.sourceErr = source, reason, err
 }
 
 func (b *healthBook) snapshot() Health {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return Health{Host: b.host, Store: b.store, Source: b.source, SourceReason: b.sourceReason, SourceSince: b.sourceSince}
+	return Health{Host: b.host, Store: b.store, Source: b.source, SourceReason: b.sourceReason, SourceErr: b.sourceErr, SourceSince: b.sourceSince}
 }

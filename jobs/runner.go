@@ -166,11 +166,11 @@ func NewRunner(opts RunnerOpts) *Runner {
 	}
 	switch {
 	case r.watch != nil:
-		r.health.setSource(time.Time{}, SourcePolling, "the watch has not begun yet")
+		r.health.setSource(time.Time{}, SourcePolling, "the watch has not begun yet", "")
 	case r.poller == nil:
-		r.health.setSource(time.Time{}, SourcePolling, "the state poller is off")
+		r.health.setSource(time.Time{}, SourcePolling, "the state poller is off", "")
 	default:
-		r.health.setSource(time.Time{}, SourcePolling, "the host backend does not report changes as they happen")
+		r.health.setSource(time.Time{}, SourcePolling, "the host backend does not report changes as they happen", "")
 	}
 	return r
 }

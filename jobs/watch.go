@@ -104,7 +104,7 @@ func (l *watchLoop) start(ctx context.Context) {
 		}
 		t.Stop()
 		if !done {
-			l.health.setSource(l.clock(), SourceSignals, "")
+			l.health.setSource(l.clock(), SourceSignals, "", "")
 			wait = l.backoff
 			if down {
 				down = false
@@ -121,7 +121,7 @@ func (l *watchLoop) start(ctx context.Context) {
 		if err == nil {
 			err = errors.New("the watch ended")
 		}
-		l.health.setSource(l.clock(), SourcePolling, "the watch failed: "+err.Error())
+		l.health.setSource(l.clock(), SourcePolling, "the watch failed and is tried again", err.Error())
 		if !down {
 			down = true
 			l.log.Warn("state watch failed; polling only until it works again", "err", err, "poll_interval", l.p.opts.Interval)

@@ -180,8 +180,8 @@ func TestABrokenWatchFallsBackToPollingLogsOnceAndComesBack(t *testing.T) {
 
 	e.fake.BreakWatch(errors.New("the bus went away"))
 	waitFor(t, "polling only", func() bool { return r.Health().Source == jobs.SourcePolling })
-	if h := r.Health(); !strings.Contains(h.SourceReason, "the bus went away") || h.SourceSince.IsZero() {
-		t.Fatalf("health %+v: the reason should name the watch's error", h)
+	if h := r.Health(); h.SourceReason == "" || h.SourceErr != "watch the simulated units: the bus went away" || h.SourceSince.IsZero() {
+		t.Fatalf("health %+v: want a reason and the watch's error", h)
 	}
 	tried := w.calls.Load()
 	waitFor(t, "several more tries", func() bool { return w.calls.Load() >= tried+3 })
@@ -194,7 +194,7 @@ func TestABrokenWatchFallsBackToPollingLogsOnceAndComesBack(t *testing.T) {
 
 	e.fake.BreakWatch(nil)
 	waitFor(t, "the watch to come back", func() bool { return r.Health().Source == jobs.SourceSignals })
-	if h := r.Health(); h.SourceReason != "" {
+	if h := r.Health(); h.SourceReason != "" || h.SourceErr != "" {
 		t.Fatalf("health %+v: a live watch has no reason", h)
 	}
 	if n := logs.count("hearing systemd's signals again"); n != 1 {

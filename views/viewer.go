@@ -21,6 +21,9 @@ type Viewer struct {
 	// Problems are what keeps the panel from working right now; the
 	// page frame shows them to admins.
 	Problems []Problem
+	// Source says to admins how the panel hears of changes on the host
+	// (systemd signals or polling only, and why); "" shows nothing.
+	Source string
 	// Flash confirms what the previous request did ("Starting coop-1 —
 	// job 42"); the page frame shows it once. "" for nothing.
 	Flash string
