@@ -120,11 +120,15 @@ var matrix = map[string]access{
 	"POST /api/v1/game/update":           {anon: 401, operator: 403, admin: 202, json: `{"restart_servers": true}`},
 	"POST /api/v1/game/validate":         {anon: 401, operator: 403, admin: 202},
 	"POST /api/v1/game/check":            {anon: 401, operator: 403, admin: 202},
+
+	// Only on the fake host: the matrix's panel says it is simulated.
+	"POST /servers/:name/simulate":        {anon: 303, operator: 403, admin: 303, form: url.Values{"event": {"crash"}}},
+	"POST /api/v1/servers/:name/simulate": {anon: 401, operator: 403, admin: 204, json: `{"event": "crash"}`},
 }
 
 func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range newEnv(t).app.GetRoutes(true) {
+	for _, r := range newEnv(t, simulated).app.GetRoutes(true) {
 		if r.Method == http.MethodHead || strings.HasPrefix(r.Path, "/static/") {
 			continue // HEAD mirrors GET; static files are public by design
 		}
@@ -142,7 +146,7 @@ func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
 				name = key + " as anonymous"
 			}
 			t.Run(name, func(t *testing.T) {
-				e := newEnv(t)
+				e := newEnv(t, simulated)
 				storetest.Server(t, e.db, "coop-1", 27015)
 				job, err := e.queue.Enqueue(context.Background(), jobs.EnqueueParams{ServerName: "coop-1", Operation: store.OpStart})
 				if err != nil {

@@ -50,6 +50,9 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Get("/servers/:name/bans", a.role(op), a.apiServerBans)
 	v1.Post("/servers/:name/bans", a.role(op), a.apiServerBanCreate)
 	v1.Delete("/servers/:name/bans/:steam_id", a.role(op), a.apiServerBanDelete)
+	if sim, ok := h.simulatorOf(); ok { // the fake host only
+		v1.Post("/servers/:name/simulate", a.role(admin), a.apiServerSimulate(sim))
+	}
 	v1.Get("/game", a.role(op), a.apiGame)
 	v1.Post("/game/install", a.role(admin), a.apiGameInstall)
 	v1.Post("/game/update", a.role(admin), a.apiGameUpdate)
@@ -79,6 +82,9 @@ func routes(f *fiber.App, h *handlers) {
 	f.Post("/servers/:name/stop", h.auth(op), h.serverStop)
 	f.Post("/servers/:name/restart", h.auth(op), h.serverRestart)
 	f.Post("/servers/:name/delete", h.auth(admin), h.serverDelete)
+	if sim, ok := h.simulatorOf(); ok { // the fake host only
+		f.Post("/servers/:name/simulate", h.auth(admin), h.serverSimulate(sim))
+	}
 	f.Get("/servers/:name/edit", h.auth(admin), h.serverEdit)
 	f.Post("/servers/:name/edit", h.auth(admin), h.serverUpdate)
 	f.Get("/servers/:name/console", h.auth(op), h.serverConsole)

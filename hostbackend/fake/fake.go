@@ -296,6 +296,20 @@ func (b *Backend) ExternalDisable(name string) {
 	b.logLocked(u, now, "Stopped left4me-server@"+name+".service.")
 }
 
+// ExternalStop is `systemctl stop` run outside the panel: the unit stops
+// and stays enabled, so it would start again at boot.
+func (b *Backend) ExternalStop(name string) {
+	_ = b.lock() // on a file error, the units as this process last knew them
+	defer b.unlock()
+	now := b.opts.Now()
+	u := b.unitLocked(name, now)
+	u.crashLoop = false
+	u.next = noTransition
+	b.setLocked(u, "inactive", "dead", now)
+	u.mainPID = 0
+	b.logLocked(u, now, "Stopped left4me-server@"+name+".service.")
+}
+
 // ExternalEnable is `systemctl enable --now` run outside the panel.
 func (b *Backend) ExternalEnable(name string) {
 	_ = b.lock() // on a file error, the units as this process last knew them
