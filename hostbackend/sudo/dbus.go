@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,10 +165,13 @@ type busConn struct {
 	cache    map[string]*cachedUnit // by unit name
 	allSeq   uint64                 // counts signals about every unit at once
 	watchers map[*busWatcher]struct{}
+	// lacking are the properties this systemd does not have (MemoryPeak
+	// before 255): read as empty, never asked again over this connection.
+	lacking map[string]bool
 }
 
 func newBusConn() *busConn {
-	return &busConn{cache: map[string]*cachedUnit{}, watchers: map[*busWatcher]struct{}{}}
+	return &busConn{cache: map[string]*cachedUnit{}, watchers: map[*busWatcher]struct{}{}, lacking: map[string]bool{}}
 }
 
 // bus holds the current connection and the fallback's state.
@@ -476,18 +480,38 @@ func (c *busConn) read(ctx context.Context, listed []listedUnit, which []int, wa
 	for j, i := range which {
 		paths[j] = listed[i].Path
 	}
-	read, err := c.calls.getProperties(ctx, paths, want)
+	// What this systemd does not have is not asked again.
+	ask := make([]unitProperty, 0, len(want))
+	c.mu.Lock()
+	for _, p := range want {
+		if !c.lacking[p.name] {
+			ask = append(ask, p)
+		}
+	}
+	c.mu.Unlock()
+	read, err := c.calls.getProperties(ctx, paths, ask)
 	if err != nil {
 		return err
 	}
 	if len(read) != len(paths) {
 		return fmt.Errorf("properties of %d units read for %d asked", len(read), len(paths))
 	}
+	c.mu.Lock()
+	for _, p := range ask {
+		if v, ok := read[0][p.name]; ok && v == nil {
+			c.lacking[p.name] = true
+		}
+	}
+	c.mu.Unlock()
 	for j, i := range which {
 		if props[i] == nil {
 			props[i] = make(map[string]string, len(busProperties))
 		}
 		for _, prop := range want {
+			if !slices.Contains(ask, prop) {
+				props[i][prop.name] = ""
+				continue
+			}
 			v, ok := read[j][prop.name]
 			if !ok {
 				return fmt.Errorf("%s: no %s", listed[i].Name, prop.name)

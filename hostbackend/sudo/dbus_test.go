@@ -215,17 +215,23 @@ func TestBusShowReadsOnlyWhatChanged(t *testing.T) {
 		}
 		return st
 	}
+	// This systemd has no MemoryPeak (as 252): asked once, then no more.
+	lacks := false
 	all := func(unit string) []string {
 		var g []string
 		for _, p := range busProperties {
-			g = append(g, unit+" "+p.name)
+			if !lacks || p.name != "MemoryPeak" {
+				g = append(g, unit+" "+p.name)
+			}
 		}
 		return g
 	}
 	figures := func(unit string) []string {
 		var g []string
 		for _, p := range figureProperties {
-			g = append(g, unit+" "+p.name)
+			if !lacks || p.name != "MemoryPeak" {
+				g = append(g, unit+" "+p.name)
+			}
 		}
 		return g
 	}
@@ -248,6 +254,7 @@ func TestBusShowReadsOnlyWhatChanged(t *testing.T) {
 
 	show()
 	check("first sweep", sorted(all(ua), all(ub)))
+	lacks = true
 	show()
 	check("steady sweep", sorted(figures(ua)))
 
