@@ -101,14 +101,21 @@ func (l *watchLoop) start(ctx context.Context) {
 			done = true
 		case <-live:
 		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			<-ended
+			return
 		}
 		t.Stop()
 		if !done {
-			l.health.setSource(l.clock(), SourceSignals, "", "")
 			wait = l.backoff
-			if down {
+			back := down
+			if back {
 				down = false
 				l.log.Info("state watch: hearing systemd's signals again")
+			}
+			l.health.setSource(l.clock(), SourceSignals, "", "")
+			if back {
 				if err := l.p.Tick(ctx); err != nil && ctx.Err() == nil {
 					l.log.Warn("state poller", "err", err)
 				}
@@ -121,11 +128,11 @@ func (l *watchLoop) start(ctx context.Context) {
 		if err == nil {
 			err = errors.New("the watch ended")
 		}
-		l.health.setSource(l.clock(), SourcePolling, "the watch failed and is tried again", err.Error())
 		if !down {
 			down = true
 			l.log.Warn("state watch failed; polling only until it works again", "err", err, "poll_interval", l.p.opts.Interval)
 		}
+		l.health.setSource(l.clock(), SourcePolling, "the watch failed and is tried again", err.Error())
 		if !sleep(ctx, wait) {
 			return
 		}

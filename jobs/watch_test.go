@@ -165,10 +165,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.buf.Write(p)
 }
 
-func (s *syncBuffer) count(sub string) int {
+func (s *syncBuffer) count(sub string) int { return strings.Count(s.String(), sub) }
+
+func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return strings.Count(s.buf.String(), sub)
+	return s.buf.String()
 }
 
 func TestABrokenWatchFallsBackToPollingLogsOnceAndComesBack(t *testing.T) {
@@ -186,7 +188,7 @@ func TestABrokenWatchFallsBackToPollingLogsOnceAndComesBack(t *testing.T) {
 	tried := w.calls.Load()
 	waitFor(t, "several more tries", func() bool { return w.calls.Load() >= tried+3 })
 	if n := logs.count("state watch failed"); n != 1 {
-		t.Fatalf("the failure was logged %d times, want once:\n%s", n, logs.buf.String())
+		t.Fatalf("the failure was logged %d times, want once:\n%s", n, logs.String())
 	}
 	if h := r.Health(); !h.Host.OK() || !h.Store.OK() {
 		t.Fatalf("polling only is no failure: %+v", h)
@@ -198,7 +200,7 @@ func TestABrokenWatchFallsBackToPollingLogsOnceAndComesBack(t *testing.T) {
 		t.Fatalf("health %+v: a live watch has no reason", h)
 	}
 	if n := logs.count("hearing systemd's signals again"); n != 1 {
-		t.Fatalf("the recovery was logged %d times, want once:\n%s", n, logs.buf.String())
+		t.Fatalf("the recovery was logged %d times, want once:\n%s", n, logs.String())
 	}
 	e.fake.OOMKill("alpha")
 	waitState(t, e.db, "alpha", hostbackend.StateFailed, "changed outside the panel (systemd Result=oom-kill)")

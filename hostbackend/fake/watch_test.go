@@ -89,6 +89,13 @@ func TestWatchReportsOperationsDriftAndTimedTransitions(t *testing.T) {
 		{"systemd's restart, when its time came", func() { clk.Add(5 * time.Second) }, hostbackend.StateRunning, "alpha"},
 		{"an OOM kill", func() { b.OOMKill("alpha") }, hostbackend.StateFailed, "alpha"},
 		{"an enable outside the panel", func() { b.ExternalEnable("alpha") }, hostbackend.StateStarting, "alpha"},
+		{"the start's end", func() { clk.Add(2 * time.Second) }, hostbackend.StateRunning, "alpha"},
+		{"a stop outside the panel", func() { b.ExternalStop("alpha") }, hostbackend.StateStopped, "alpha"},
+		{"an enable by the panel of an enabled unit", func() {
+			if err := b.Enable(ctx, "alpha", nil); err != nil {
+				t.Fatal(err)
+			}
+		}, hostbackend.StateStarting, "alpha"},
 		{"a disable outside the panel", func() { b.ExternalDisable("alpha") }, hostbackend.StateStopped, "alpha"},
 	}
 	for _, st := range steps {
