@@ -58,6 +58,7 @@ func newWatchLoop(p *Poller, w hostbackend.Watcher, backoff, ceiling time.Durati
 
 // changed is the watch's callback: it never blocks.
 func (l *watchLoop) changed(name string) {
+	l.p.NoteSignal()
 	l.mu.Lock()
 	l.pending[name] = true
 	l.mu.Unlock()

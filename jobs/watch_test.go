@@ -59,7 +59,7 @@ func waitState(t testing.TB, db *store.DB, name string, state hostbackend.State,
 
 func TestInjectedDriftReachesTheDatabaseThroughTheWatchNotAPollerInterval(t *testing.T) {
 	e := newEnv(t, fake.Options{RestartDelay: 20 * time.Millisecond})
-	watching(t, e, jobs.RunnerOpts{})
+	r := watching(t, e, jobs.RunnerOpts{})
 
 	steps := []struct {
 		name       string
@@ -82,6 +82,10 @@ func TestInjectedDriftReachesTheDatabaseThroughTheWatchNotAPollerInterval(t *tes
 	}
 	if got := server(t, e.db, "alpha").StateReason; !strings.HasPrefix(got, "changed outside the panel") {
 		t.Errorf("state_reason %q, want the poller's reason", got)
+	}
+	// /metrics counts what the watch reported (left4me_watch_signals_total).
+	if got := r.Poller().Stats().Signals; got < uint64(len(steps)) {
+		t.Errorf("%d signals counted after %d drifts", got, len(steps))
 	}
 }
 
