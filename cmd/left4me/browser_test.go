@@ -289,6 +289,25 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`window.left4meNoReload = "still here"; undefined`),
 	)
 
+	// The simulated host: an admin makes the OOM killer strike from the
+	// server page, and the watch of the host's changes shows it at once
+	// (the poller only looks every second here, but the badge follows
+	// the event). The page says where server states come from.
+	step("simulate an OOM kill and see it at once", 20*time.Second,
+		click(row+`a[href="/servers/coop-1"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="simulate-oom-kill"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="state-source"]')?.textContent.includes("systemd signals")`,
+			chromedp.WithPollingInterval(50*time.Millisecond)),
+		// data-confirm asks first: say yes without a dialog
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; undefined`),
+		click(`[data-testid="simulate-oom-kill"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-state"] [data-testid="badge"][data-state="failed"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-state"] [data-testid="drift"]`)),
+		click(`[data-testid="nav-servers"]`),
+		chromedp.WaitVisible(chromedp.CSS(badge("failed"))),
+	)
+	noReload("while the OOM kill was simulated")
+
 	step("stop the server and see it stopped without a reload", 30*time.Second,
 		click(row+`[data-testid="action-stop"]`),
 		flashSays("Stopping coop-1 — job "),
