@@ -464,7 +464,7 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 
 	// At a desktop width no page is wider than the window either (the
 	// users page's row forms were 1605 px wide).
-	for _, page := range []string{"/users", "/account", "/jobs"} {
+	for _, page := range []string{"/", "/users", "/account", "/jobs"} {
 		step("open "+page+" at 1280 px", 10*time.Second,
 			chromedp.Navigate(base+page),
 			chromedp.WaitVisible(chromedp.CSS(`main`)),
