@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 )
 
@@ -12,29 +10,7 @@ import (
 // would, and opens the database: each gets a random password of its own.
 func TestServersFromBeforeMigration12GetTheirOwnRCONPassword(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.version >= 12 {
-			break
-		}
-		if _, err := raw.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-		if _, err := raw.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, raw := oldDatabase(t, 12)
 	if _, err := raw.Exec(`INSERT INTO servers (id, name, title, port, blueprint_id, desired_state, actual_state, created_at)
 		VALUES (1, 'coop-1', '', 27015, 1, 'running', 'running', 0), (2, 'coop-2', '', 27016, 1, 'stopped', 'stopped', 0)`); err != nil {
 		t.Fatal(err)

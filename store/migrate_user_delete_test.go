@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 )
 
@@ -13,29 +11,7 @@ import (
 // deleting the user later leaves it.
 func TestJobsKeepTheNameOfWhoAskedFromBeforeMigration8(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.version >= 8 {
-			break
-		}
-		if _, err := raw.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-		if _, err := raw.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, raw := oldDatabase(t, 8)
 	for _, q := range []string{
 		`INSERT INTO users (id, name, name_key, password_hash, role, created_at) VALUES (3, 'Bob', 'bob', 'h', 'operator', 0)`,
 		`INSERT INTO servers (id, name, title, port, blueprint_id, desired_state, actual_state, created_at)
