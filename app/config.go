@@ -16,6 +16,7 @@ import (
 	"github.com/left4me/left4me/game"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/internal/bytesize"
+	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/live"
 )
 
@@ -43,6 +44,7 @@ type Config struct {
 	GameFreeSpace     int64         // LEFT4ME_GAME_FREE_SPACE, -game-free-space
 	LiveInterval      time.Duration // LEFT4ME_LIVE_INTERVAL, -live-interval
 	LiveRetention     time.Duration // LEFT4ME_LIVE_RETENTION, -live-retention
+	StartTimeout      time.Duration // LEFT4ME_START_TIMEOUT, -start-timeout
 }
 
 // DefaultConfig returns the documented defaults.
@@ -57,6 +59,7 @@ func DefaultConfig() Config {
 		PollerInterval:    30 * time.Second,
 		LiveInterval:      live.DefaultInterval,
 		LiveRetention:     live.DefaultRetention,
+		StartTimeout:      jobs.DefaultStartTimeout,
 		JobWorkers:        4,
 		MaxConns:          1024,
 		MaxConnsPerAddr:   64,
@@ -101,6 +104,7 @@ func settingsOf(c *Config) []setting {
 		byteSize("game-free-space", "LEFT4ME_GAME_FREE_SPACE", "free disk space an install of the game wants before it starts (e.g. 20GiB)", &c.GameFreeSpace),
 		duration("live-interval", "LEFT4ME_LIVE_INTERVAL", "how often every running server's game is asked for its map and players", &c.LiveInterval),
 		duration("live-retention", "LEFT4ME_LIVE_RETENTION", "how long the player-count samples are kept (e.g. 336h)", &c.LiveRetention),
+		duration("start-timeout", "LEFT4ME_START_TIMEOUT", "how long a start or restart waits for the game to answer its first query", &c.StartTimeout),
 	}
 }
 
@@ -175,6 +179,9 @@ func (c Config) validate() error {
 	}
 	if c.LiveInterval < time.Second {
 		return fmt.Errorf("LEFT4ME_LIVE_INTERVAL=%s: must be at least 1s", c.LiveInterval)
+	}
+	if c.StartTimeout < time.Second {
+		return fmt.Errorf("LEFT4ME_START_TIMEOUT=%s: must be at least 1s", c.StartTimeout)
 	}
 	if c.LiveRetention < time.Hour {
 		return fmt.Errorf("LEFT4ME_LIVE_RETENTION=%s: must be at least 1h", c.LiveRetention)

@@ -65,6 +65,7 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 		{"a too short interval", nil, []string{"LEFT4ME_STATE_POLLER_INTERVAL", "10ms"}, "LEFT4ME_STATE_POLLER_INTERVAL"},
 		{"a too short live interval", nil, []string{"LEFT4ME_LIVE_INTERVAL", "100ms"}, "LEFT4ME_LIVE_INTERVAL"},
 		{"a too short live retention", nil, []string{"LEFT4ME_LIVE_RETENTION", "10m"}, "LEFT4ME_LIVE_RETENTION"},
+		{"a too short start timeout", nil, []string{"LEFT4ME_START_TIMEOUT", "10ms"}, "LEFT4ME_START_TIMEOUT"},
 		{"an address without a port", nil, []string{"LEFT4ME_ADDR", "localhost"}, "LEFT4ME_ADDR"},
 		{"a proxy header with a space", nil, []string{"LEFT4ME_PROXY_HEADER", "X Real IP"}, "LEFT4ME_PROXY_HEADER"},
 		{"a bad boolean", nil, []string{"LEFT4ME_SECURE_COOKIES", "yes please"}, "LEFT4ME_SECURE_COOKIES"},
@@ -96,7 +97,7 @@ func TestConfigHelpListsEveryVariable(t *testing.T) {
 	for _, v := range []string{"LEFT4ME_ADDR", "LEFT4ME_DB", "LEFT4ME_BACKEND", "LEFT4ME_PORT_RANGE_START", "LEFT4ME_PORT_RANGE_END",
 		"LEFT4ME_STATE_POLLER_INTERVAL", "LEFT4ME_JOB_WORKERS", "LEFT4ME_SECURE_COOKIES", "LEFT4ME_MAX_CONNS", "LEFT4ME_MAX_CONNS_PER_ADDR",
 		"LEFT4ME_STEAMCMD", "LEFT4ME_STEAM_USER", "LEFT4ME_GAME_UPDATE_CHECK", "LEFT4ME_GAME_FREE_SPACE",
-		"LEFT4ME_LIVE_INTERVAL", "LEFT4ME_LIVE_RETENTION"} {
+		"LEFT4ME_LIVE_INTERVAL", "LEFT4ME_LIVE_RETENTION", "LEFT4ME_START_TIMEOUT"} {
 		if !strings.Contains(h, v) {
 			t.Errorf("help lacks %s", v)
 		}
@@ -125,5 +126,16 @@ func TestGameSettingsHaveTheirDefaultsAndReachTheHostBackend(t *testing.T) {
 		if !strings.Contains(h, want) {
 			t.Errorf("help lacks %q:\n%s", want, h)
 		}
+	}
+}
+
+func TestStartTimeoutIsReadAndDefaultsTo120s(t *testing.T) {
+	c, err := app.LoadConfig(nil, getenvOf("LEFT4ME_BACKEND", "fake"))
+	if err != nil || c.StartTimeout != 120*time.Second {
+		t.Fatalf("default: %s, %v", c.StartTimeout, err)
+	}
+	c, err = app.LoadConfig(nil, getenvOf("LEFT4ME_BACKEND", "fake", "LEFT4ME_START_TIMEOUT", "30s"))
+	if err != nil || c.StartTimeout != 30*time.Second {
+		t.Fatalf("LEFT4ME_START_TIMEOUT=30s: %s, %v", c.StartTimeout, err)
 	}
 }

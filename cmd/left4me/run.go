@@ -132,7 +132,7 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 	queue := jobs.NewQueue(jobs.QueueOpts{DB: db})
 	runner := jobs.NewRunner(jobs.RunnerOpts{
 		Queue: queue, Backend: backend, Workers: cfg.JobWorkers,
-		PollerInterval: cfg.PollerInterval, Grace: cfg.ShutdownGraceTime, Logger: log,
+		PollerInterval: cfg.PollerInterval, Grace: cfg.ShutdownGraceTime, Logger: log, StartTimeout: cfg.StartTimeout,
 		GameCheckInterval: cfg.GameUpdateCheck,
 		// serve holds the database's lock: a job found running now
 		// belongs to a panel that died.
