@@ -378,3 +378,49 @@ case $(cat) in *"$pw"*) echo "the password is there" >&2; exit 1 ;; esac`
 	b.r.check(fmt.Sprintf("the RCON password is in none of the panel's answers so far (%d KB, job outputs among them) nor in the game server's log",
 		len(text)/1024), err)
 }
+
+// resourcesRead checks that systemd's figures of the running coop-1 (its
+// cgroup's memory and tasks, the time it became active: read over the
+// bus, or by the show helper) reach the API's server object. Where
+// systemd itself keeps no accounting for the unit (a container whose
+// cgroup controllers are not delegated to it: MemoryCurrent, CPUUsageNSec
+// and TasksCurrent all "[not set]"), the API must say null rather than
+// zeros, and the run says which of the two it checked.
+func (p *panelAPI) resourcesRead(ctx context.Context) {
+	res := p.b.sh(ctx, "systemctl show left4me-server@"+name+".service -p MemoryCurrent,CPUUsageNSec,TasksCurrent --value")
+	accounting := !strings.Contains(res.out, "[not set]\n[not set]\n[not set]")
+	var srv struct {
+		Resources *struct {
+			MemoryBytes   uint64 `json:"memory_bytes"`
+			Tasks         uint64 `json:"tasks"`
+			UptimeSeconds *int64 `json:"uptime_seconds"`
+		} `json:"resources"`
+	}
+	if !accounting {
+		p.b.r.note("resources: systemd keeps no accounting for %s here (its cgroup controllers are not delegated to this container)", name)
+		time.Sleep(2 * pollInterval) // a poll or two read the unit
+		err := p.expect(ctx, 200, "GET", "/api/v1/servers/"+name, nil, &srv)
+		if err == nil && srv.Resources != nil {
+			err = fmt.Errorf("resources %+v where systemd has none", *srv.Resources)
+		}
+		p.b.r.check(fmt.Sprintf("GET /api/v1/servers/%s: resources null where systemd keeps no accounting", name), err)
+		return
+	}
+	tries := 0
+	err := waitFor(ctx, 20*pollInterval+pollSlack, func() error {
+		if tries++; tries > 1 {
+			time.Sleep(pollInterval) // one look a poll: the API counts requests a minute
+		}
+		if err := p.expect(ctx, 200, "GET", "/api/v1/servers/"+name, nil, &srv); err != nil {
+			return err
+		}
+		switch r := srv.Resources; {
+		case r == nil:
+			return errors.New("no resources yet")
+		case r.MemoryBytes == 0 || r.Tasks == 0 || r.UptimeSeconds == nil:
+			return fmt.Errorf("resources %+v: want memory, tasks and an uptime", *r)
+		}
+		return nil
+	})
+	p.b.r.check(fmt.Sprintf("GET /api/v1/servers/%s: systemd's memory, tasks and uptime of the running unit", name), err)
+}

@@ -214,6 +214,7 @@ func (b *bed) scenario(ctx context.Context) {
 	b.instanceFiles(ctx)
 	b.expectRunning(ctx, "after start")
 	b.api.saysState(ctx, "running", time.Time{}, "after start")
+	b.api.resourcesRead(ctx)
 	b.serverCfgReachesSrcds(ctx)
 	b.secondInstance(ctx)
 	b.noUnitWarnings(ctx)
