@@ -128,6 +128,14 @@ type InstanceSpec struct {
 	// ServerConfig is the text of the instance's server.cfg; empty writes
 	// none.
 	ServerConfig string
+	// Build is the game build the instance starts on (a directory under
+	// Root/builds, see layers.go); "" when the game is not installed as
+	// builds, and the instance then runs the game directory as it is,
+	// with no layers.
+	Build string
+	// Sets are the blueprint's add-on sets at the revisions this start
+	// uses, lowest first (a later one wins). They need a Build.
+	Sets []LayerSet
 }
 
 // Limits shared by every backend and mirrored in the root helpers.

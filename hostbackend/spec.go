@@ -73,7 +73,7 @@ func ValidateSpec(spec InstanceSpec) error {
 	if strings.ContainsRune(spec.ServerConfig, 0) {
 		return fmt.Errorf("%w: server.cfg contains a NUL byte", ErrInvalidSpec)
 	}
-	return nil
+	return validateLayers(spec)
 }
 
 // EnvQuote quotes value for a systemd EnvironmentFile= line: it is
