@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -92,6 +93,15 @@ type RunnerOpts struct {
 	// belong to a panel that died and are taken back at once
 	// (Queue.RescueOrphans) rather than when their leases run out.
 	OwnsQueue bool
+	// Build says which game build a start puts a server on now: the
+	// current one when the game is kept as builds (see
+	// hostbackend/layers.go), "" otherwise, and the server then runs the
+	// game directory as it is, without layers. Nil is "".
+	Build func(ctx context.Context) (string, error)
+	// Sets says which add-on sets, at which revisions, a start of a
+	// server of the blueprint puts over the build, lowest first. Nil
+	// (or a start without a build) stacks none.
+	Sets func(ctx context.Context, blueprintID int64) ([]hostbackend.LayerSet, error)
 	// Clock is the time source of leases and stamps (default: the
 	// queue's clock).
 	Clock func() time.Time
@@ -454,10 +464,12 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 				return err
 			}
 		}
-		if applied != "" && job.ServerID != nil {
-			// The process now runs this spec: the server asks for no
-			// restart until the server or its blueprint changes again.
-			_, err := tx.NewRaw(`UPDATE servers SET applied_spec = ? WHERE id = ?`, applied, *job.ServerID).Exec(ctx)
+		if applied.spec != "" && job.ServerID != nil {
+			// The process now runs this spec on these layers: the server
+			// asks for no restart until the server, its blueprint, one of
+			// its add-on sets or the game changes again.
+			_, err := tx.NewRaw(`UPDATE servers SET applied_spec = ?, applied_layers = ? WHERE id = ?`,
+				applied.spec, applied.layers, *job.ServerID).Exec(ctx)
 			if err != nil {
 				return err
 			}
@@ -629,13 +641,18 @@ func (r *Runner) keep(ctx context.Context, job *store.Job, lines *lineSink, canc
 	}
 }
 
-// execute performs the operation against the backend. applied is the
-// store.SpecFingerprint of the spec a start or restart provisioned once
-// the process runs it: after the restart, or after a start of a unit
-// that was not running (enable --now leaves a running one as it is).
-func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (applied string, err error) {
+// appliedSpec is what a start or restart put the process on: the
+// store.SpecFingerprint of the spec it provisioned and the store.LayersKey
+// of its layers.
+type appliedSpec struct{ spec, layers string }
+
+// execute performs the operation against the backend. applied is what a
+// start or restart provisioned, once the process runs it: after the
+// restart, or after a start of a unit that was not running (enable --now
+// leaves a running one as it is); zero otherwise.
+func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (applied appliedSpec, err error) {
 	if job.Operation.IsGame() {
-		return "", r.runGame(ctx, job, lines)
+		return applied, r.runGame(ctx, job, lines)
 	}
 	b := r.opts.Backend
 	out := lines.lineFunc()
@@ -643,27 +660,30 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (
 	switch job.Operation {
 	case store.OpStart, store.OpRestart:
 		if err := hostbackend.CheckGameInstalled(ctx, b); err != nil {
-			return "", err
+			return applied, err
 		}
 		spec, srv, err := r.spec(ctx, job)
 		if err != nil {
-			return "", err
+			return applied, err
 		}
 		// What the server and its blueprint ask for; the RCON password and
 		// the bans appended below change no fingerprint, so a ban or an
 		// unban asks for no restart.
-		fingerprint := store.SpecFingerprint(spec)
+		fingerprint := appliedSpec{spec: store.SpecFingerprint(spec), layers: store.LayersKey(spec)}
 		if spec.ServerConfig, err = console.ServerConfig(ctx, r.q.db, srv, spec.ServerConfig); err != nil {
-			return "", fmt.Errorf("server.cfg: %w", err)
+			return applied, fmt.Errorf("server.cfg: %w", err)
+		}
+		if spec.Build != "" {
+			lines.system("layers: game build %s%s", spec.Build, describeSets(spec.Sets))
 		}
 		lines.system("writing the instance files of %s", name)
 		if err := b.Provision(ctx, spec); err != nil {
-			return "", fmt.Errorf("provision: %w", err)
+			return applied, fmt.Errorf("provision: %w", err)
 		}
 		if job.Operation == store.OpRestart {
 			lines.system("restarting %s", hostbackend.UnitName(name))
 			if err := b.Restart(ctx, name, out); err != nil {
-				return "", err
+				return applied, err
 			}
 			applied = fingerprint
 		}
@@ -679,19 +699,36 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (
 		return applied, r.waitForGame(ctx, name, spec.Port, lines)
 	case store.OpStop:
 		lines.system("disabling and stopping %s", hostbackend.UnitName(name))
-		return "", b.Disable(ctx, name, out)
+		return applied, b.Disable(ctx, name, out)
 	case store.OpDelete:
 		lines.system("disabling and stopping %s", hostbackend.UnitName(name))
 		if err := b.Disable(ctx, name, out); err != nil {
-			return "", err
+			return applied, err
 		}
 		lines.system("removing the instance files of %s", name)
 		if err := b.Purge(ctx, name); err != nil {
-			return "", fmt.Errorf("purge: %w", err)
+			return applied, fmt.Errorf("purge: %w", err)
 		}
-		return "", nil
+		return applied, nil
 	}
-	return "", fmt.Errorf("unknown operation %q", job.Operation)
+	return applied, fmt.Errorf("unknown operation %q", job.Operation)
+}
+
+// describeSets is the add-on sets of a start for its output:
+// ", add-on sets maps (revision 3), competitive (revision 7)".
+func describeSets(sets []hostbackend.LayerSet) string {
+	if len(sets) == 0 {
+		return ", no add-on sets"
+	}
+	var b strings.Builder
+	b.WriteString(", add-on sets ")
+	for i, s := range sets {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (revision %d)", s.Name, s.Rev)
+	}
+	return b.String()
 }
 
 // spec builds what Provision writes from the server and its blueprint,
@@ -708,5 +745,17 @@ func (r *Runner) spec(ctx context.Context, job *store.Job) (hostbackend.Instance
 	if err != nil {
 		return hostbackend.InstanceSpec{}, nil, err
 	}
-	return store.ServerSpec(srv, bp), srv, nil
+	spec := store.ServerSpec(srv, bp)
+	if r.opts.Build == nil {
+		return spec, srv, nil
+	}
+	if spec.Build, err = r.opts.Build(ctx); err != nil {
+		return spec, srv, fmt.Errorf("which game build to start on: %w", err)
+	}
+	if spec.Build != "" && r.opts.Sets != nil {
+		if spec.Sets, err = r.opts.Sets(ctx, bp.ID); err != nil {
+			return spec, srv, fmt.Errorf("the add-on sets of blueprint %s: %w", bp.Name, err)
+		}
+	}
+	return spec, srv, nil
 }

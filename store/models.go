@@ -62,6 +62,9 @@ type Server struct {
 	// AppliedSpec is the SpecFingerprint of what the running process was
 	// started with (a start or restart job writes it), "" if unknown.
 	AppliedSpec string `bun:"applied_spec,notnull"`
+	// AppliedLayers is the LayersKey of the layers the running process
+	// was started on (written with AppliedSpec), "" if unknown or none.
+	AppliedLayers string `bun:"applied_layers,notnull"`
 	// RCONPassword is the server's own RCON password (NewRCONPassword),
 	// written into its server.cfg at every start; never shown.
 	RCONPassword string `bun:"rcon_password,notnull" json:"-"`
