@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/game"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/internal/bytesize"
@@ -45,6 +46,7 @@ type Config struct {
 	LiveInterval      time.Duration // LEFT4ME_LIVE_INTERVAL, -live-interval
 	LiveRetention     time.Duration // LEFT4ME_LIVE_RETENTION, -live-retention
 	StartTimeout      time.Duration // LEFT4ME_START_TIMEOUT, -start-timeout
+	AddonMaxBytes     int64         // LEFT4ME_ADDON_MAX_BYTES, -addon-max-bytes
 }
 
 // DefaultConfig returns the documented defaults.
@@ -68,6 +70,7 @@ func DefaultConfig() Config {
 		ShutdownGraceTime: 10 * time.Second,
 		GameUpdateCheck:   6 * time.Hour,
 		GameFreeSpace:     game.DefaultNeedBytes,
+		AddonMaxBytes:     addons.DefaultMaxBytes,
 	}
 }
 
@@ -105,6 +108,7 @@ func settingsOf(c *Config) []setting {
 		duration("live-interval", "LEFT4ME_LIVE_INTERVAL", "how often every running server's game is asked for its map and players", &c.LiveInterval),
 		duration("live-retention", "LEFT4ME_LIVE_RETENTION", "how long the player-count samples are kept (e.g. 336h)", &c.LiveRetention),
 		duration("start-timeout", "LEFT4ME_START_TIMEOUT", "how long a start or restart waits for the game to answer its first query", &c.StartTimeout),
+		byteSize("addon-max-bytes", "LEFT4ME_ADDON_MAX_BYTES", "how much one add-on set may hold after a change (e.g. 2GiB)", &c.AddonMaxBytes),
 	}
 }
 
@@ -208,6 +212,9 @@ func (c Config) validate() error {
 	}
 	if c.GameUpdateCheck != 0 && c.GameUpdateCheck < time.Minute {
 		return fmt.Errorf("LEFT4ME_GAME_UPDATE_CHECK=%s: must be 0 (never) or at least 1m, e.g. 6h", c.GameUpdateCheck)
+	}
+	if c.AddonMaxBytes <= 0 {
+		return fmt.Errorf("LEFT4ME_ADDON_MAX_BYTES=%d: must be an amount of bytes above 0, e.g. 2GiB", c.AddonMaxBytes)
 	}
 	if c.GameFreeSpace <= 0 {
 		return fmt.Errorf("LEFT4ME_GAME_FREE_SPACE=%d: must be an amount of bytes above 0, e.g. 15GiB", c.GameFreeSpace)

@@ -80,6 +80,8 @@ func TestLoadConfigBadValuesNameTheVariable(t *testing.T) {
 		{"an update check every second", nil, []string{"LEFT4ME_GAME_UPDATE_CHECK", "1s"}, "LEFT4ME_GAME_UPDATE_CHECK"},
 		{"free space in gigs", nil, []string{"LEFT4ME_GAME_FREE_SPACE", "15 gigs"}, "LEFT4ME_GAME_FREE_SPACE"},
 		{"no free space", []string{"-game-free-space", "0"}, nil, "LEFT4ME_GAME_FREE_SPACE"},
+		{"add-on sets of no bytes", []string{"-addon-max-bytes", "0"}, nil, "LEFT4ME_ADDON_MAX_BYTES"},
+		{"add-on sets of a word", nil, []string{"LEFT4ME_ADDON_MAX_BYTES", "lots"}, "LEFT4ME_ADDON_MAX_BYTES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +99,7 @@ func TestConfigHelpListsEveryVariable(t *testing.T) {
 	for _, v := range []string{"LEFT4ME_ADDR", "LEFT4ME_DB", "LEFT4ME_BACKEND", "LEFT4ME_PORT_RANGE_START", "LEFT4ME_PORT_RANGE_END",
 		"LEFT4ME_STATE_POLLER_INTERVAL", "LEFT4ME_JOB_WORKERS", "LEFT4ME_SECURE_COOKIES", "LEFT4ME_MAX_CONNS", "LEFT4ME_MAX_CONNS_PER_ADDR",
 		"LEFT4ME_STEAMCMD", "LEFT4ME_STEAM_USER", "LEFT4ME_GAME_UPDATE_CHECK", "LEFT4ME_GAME_FREE_SPACE",
-		"LEFT4ME_LIVE_INTERVAL", "LEFT4ME_LIVE_RETENTION", "LEFT4ME_START_TIMEOUT"} {
+		"LEFT4ME_LIVE_INTERVAL", "LEFT4ME_LIVE_RETENTION", "LEFT4ME_START_TIMEOUT", "LEFT4ME_ADDON_MAX_BYTES"} {
 		if !strings.Contains(h, v) {
 			t.Errorf("help lacks %s", v)
 		}
@@ -137,5 +139,23 @@ func TestStartTimeoutIsReadAndDefaultsTo120s(t *testing.T) {
 	c, err = app.LoadConfig(nil, getenvOf("LEFT4ME_BACKEND", "fake", "LEFT4ME_START_TIMEOUT", "30s"))
 	if err != nil || c.StartTimeout != 30*time.Second {
 		t.Fatalf("LEFT4ME_START_TIMEOUT=30s: %s, %v", c.StartTimeout, err)
+	}
+}
+
+func TestAddonMaxBytesIsReadAndDefaultsTo2GiB(t *testing.T) {
+	c, err := app.LoadConfig(nil, getenvOf("LEFT4ME_BACKEND", "fake"))
+	if err != nil || c.AddonMaxBytes != 2<<30 {
+		t.Fatalf("default: %d, %v", c.AddonMaxBytes, err)
+	}
+	if h := app.ConfigHelp(); !strings.Contains(h, "-addon-max-bytes") || !strings.Contains(h, "(default 2.0 GiB)") {
+		t.Errorf("help lacks the flag or its default:\n%s", h)
+	}
+	c, err = app.LoadConfig([]string{"-addon-max-bytes", "512MiB"}, getenvOf("LEFT4ME_BACKEND", "fake", "LEFT4ME_ADDON_MAX_BYTES", "1GiB"))
+	if err != nil || c.AddonMaxBytes != 512<<20 {
+		t.Fatalf("the flag over the variable: %d, %v", c.AddonMaxBytes, err)
+	}
+	c, err = app.LoadConfig(nil, getenvOf("LEFT4ME_BACKEND", "fake", "LEFT4ME_ADDON_MAX_BYTES", "1GiB"))
+	if err != nil || c.AddonMaxBytes != 1<<30 {
+		t.Fatalf("LEFT4ME_ADDON_MAX_BYTES=1GiB: %d, %v", c.AddonMaxBytes, err)
 	}
 }

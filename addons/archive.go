@@ -1,0 +1,314 @@
+package addons
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/left4me/left4me/internal/bytesize"
+	"github.com/left4me/left4me/store"
+)
+
+// ArchiveError is an archive refused as a whole: nothing of it was
+// written. It matches store.ErrInvalid.
+type ArchiveError struct {
+	// Entry is the first bad entry's name as the archive spells it, or
+	// "" when the archive itself is bad (not a .zip or .tar.gz, damaged).
+	Entry string
+	// Reason says what is wrong, as a predicate: "is a symbolic link".
+	Reason string
+}
+
+// Error is a sentence naming the entry.
+func (e *ArchiveError) Error() string {
+	if e.Entry == "" {
+		return fmt.Sprintf("the archive %s; nothing was changed", e.Reason)
+	}
+	return fmt.Sprintf("the archive's entry %q %s; nothing was changed", e.Entry, e.Reason)
+}
+
+// Is makes an ArchiveError match store.ErrInvalid.
+func (e *ArchiveError) Is(target error) bool { return target == store.ErrInvalid }
+
+// ExtractArchive extracts a .zip or .tar.gz archive (told apart by their
+// first bytes) into the directory into of set name ("" for the set's
+// root, which is the game's left4dead2/), all or nothing, as one new
+// revision. Existing files of the same paths are replaced. Refused, with
+// an *ArchiveError naming the first bad entry: absolute paths, "..",
+// symbolic and hard links, devices and other special files, encrypted
+// entries, an entry twice, more than MaxFiles entries, an entry that
+// expands more than MaxRatio times its compressed size, a set over
+// MaxBytes. The archive is streamed: nothing is written whole before
+// it is checked. Other errors match store.ErrInvalid (a bad into) or
+// store.ErrNotFound.
+func (m *Manager) ExtractArchive(ctx context.Context, name, into string, archive io.ReaderAt, size int64) (Set, error) {
+	return m.Update(ctx, name, func(c *Change) error { return c.Extract(into, archive, size) })
+}
+
+// Extract extracts an archive into the directory into. See
+// ExtractArchive.
+func (c *Change) Extract(into string, archive io.ReaderAt, size int64) error {
+	into = strings.TrimSuffix(into, "/")
+	if into != "" {
+		if err := CheckPath(into); err != nil {
+			return err
+		}
+	}
+	var magic [4]byte
+	n, _ := archive.ReadAt(magic[:], 0)
+	switch {
+	case n == 4 && (string(magic[:]) == "PK\x03\x04" || string(magic[:]) == "PK\x05\x06"):
+		return c.extractZip(into, archive, size)
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return c.extractTarGz(into, io.NewSectionReader(archive, 0, size))
+	}
+	return &ArchiveError{Reason: "is neither a .zip nor a .tar.gz file"}
+}
+
+// entryError turns an error writing entry into an *ArchiveError.
+func entryError(entry string, err error) error {
+	var le *limitError
+	var se *store.Error
+	switch {
+	case errors.As(err, &le):
+		return &ArchiveError{Entry: entry, Reason: le.what}
+	case errors.As(err, &se):
+		return &ArchiveError{Entry: entry, Reason: "cannot be written: " + se.Msg}
+	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrAlgorithm),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader),
+		errors.Is(err, tar.ErrHeader):
+		return &ArchiveError{Entry: entry, Reason: "is damaged (" + err.Error() + ")"}
+	}
+	return err
+}
+
+// kindProblem says why an entry of mode is refused, or "".
+func kindProblem(mode os.FileMode) string {
+	switch {
+	case mode&os.ModeSymlink != 0:
+		return "is a symbolic link"
+	case mode&(os.ModeDevice|os.ModeCharDevice) != 0:
+		return "is a device"
+	case mode&os.ModeNamedPipe != 0:
+		return "is a named pipe"
+	case mode&(os.ModeSocket|os.ModeIrregular) != 0:
+		return "is a special file"
+	}
+	return ""
+}
+
+// maxExpansion is what an entry compressed to compressed bytes may
+// expand to.
+func (c *Change) maxExpansion(compressed uint64) int64 {
+	if compressed > uint64(c.m.opts.MaxBytes) {
+		return c.m.opts.MaxBytes + ratioSlack
+	}
+	return int64(compressed)*c.m.opts.MaxRatio + ratioSlack
+}
+
+func (c *Change) extractZip(into string, archive io.ReaderAt, size int64) error {
+	zr, err := zip.NewReader(archive, size)
+	if errors.Is(err, zip.ErrInsecurePath) {
+		err = nil // the entries' paths are checked below, each by name
+	}
+	if err != nil {
+		return &ArchiveError{Reason: "is a damaged .zip file (" + err.Error() + ")"}
+	}
+	if len(zr.File) > c.m.opts.MaxFiles {
+		return &ArchiveError{Entry: zr.File[c.m.opts.MaxFiles].Name,
+			Reason: fmt.Sprintf("is one too many: an archive may hold at most %d entries", c.m.opts.MaxFiles)}
+	}
+	// Every entry is checked before anything is written: the central
+	// directory has them all.
+	type item struct {
+		f    *zip.File
+		path string
+		dir  bool
+	}
+	items := make([]item, 0, len(zr.File))
+	seen := map[string]bool{}
+	var claimed uint64
+	for _, f := range zr.File {
+		dir := strings.HasSuffix(f.Name, "/") || f.Mode().IsDir()
+		if why := kindProblem(f.Mode()); why != "" {
+			return &ArchiveError{Entry: f.Name, Reason: why}
+		}
+		p, why := archivePath(into, f.Name, dir)
+		if why != "" {
+			return &ArchiveError{Entry: f.Name, Reason: why}
+		}
+		if p == "" {
+			continue
+		}
+		if f.Flags&1 != 0 {
+			return &ArchiveError{Entry: f.Name, Reason: "is encrypted"}
+		}
+		if !dir {
+			if seen[p] {
+				return &ArchiveError{Entry: f.Name, Reason: "appears twice in the archive"}
+			}
+			if f.Method != zip.Store && f.Method != zip.Deflate {
+				return &ArchiveError{Entry: f.Name, Reason: fmt.Sprintf("is compressed with method %d; only stored and deflated entries are read", f.Method)}
+			}
+			if f.UncompressedSize64 > uint64(c.m.opts.MaxBytes) {
+				return &ArchiveError{Entry: f.Name, Reason: fmt.Sprintf("says it holds %d bytes, more than a set may (%s, LEFT4ME_ADDON_MAX_BYTES)", f.UncompressedSize64, bytesize.Format(c.m.opts.MaxBytes))}
+			}
+			if int64(f.UncompressedSize64) > c.maxExpansion(f.CompressedSize64) {
+				return &ArchiveError{Entry: f.Name, Reason: fmt.Sprintf("expands %d bytes to %d, over %d times", f.CompressedSize64, f.UncompressedSize64, c.m.opts.MaxRatio)}
+			}
+			if claimed += f.UncompressedSize64; claimed > uint64(c.m.opts.MaxBytes) {
+				return &ArchiveError{Entry: f.Name, Reason: fmt.Sprintf("takes the archive's files past %s, more than a set may hold (LEFT4ME_ADDON_MAX_BYTES)", bytesize.Format(c.m.opts.MaxBytes))}
+			}
+		}
+		seen[p] = true
+		items = append(items, item{f, p, dir})
+	}
+	for _, it := range items {
+		if err := c.extractZipEntry(it.f, it.path, it.dir); err != nil {
+			return entryError(it.f.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *Change) extractZipEntry(f *zip.File, p string, dir bool) error {
+	parts := strings.Split(p, "/")
+	if dir {
+		return c.mkdir(parts)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	out, err := c.create(parts)
+	if err != nil {
+		return err
+	}
+	// The declared sizes are checked above, and archive/zip stops at the
+	// declared uncompressed size; the bound holds whatever they say.
+	_, err = c.fill(out, rc, c.maxExpansion(f.CompressedSize64))
+	return err
+}
+
+// mkdir makes the directory parts and those above it.
+func (c *Change) mkdir(parts []string) error {
+	fd, err := c.dirOf(append(parts, ""), true)
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	return n, err
+}
+
+// ratioReader reads an entry of a compressed stream and fails once the
+// stream's expanded bytes pass ratio times its compressed bytes.
+type ratioReader struct {
+	r          io.Reader
+	compressed *countingReader
+	expanded   *int64
+	ratio      int64
+}
+
+func (r *ratioReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	*r.expanded += int64(n)
+	if *r.expanded > r.compressed.n*r.ratio+ratioSlack {
+		return n, &limitError{fmt.Sprintf("expands the archive to over %d times its compressed size", r.ratio)}
+	}
+	return n, err
+}
+
+func (c *Change) extractTarGz(into string, archive io.Reader) error {
+	compressed := &countingReader{r: archive}
+	gz, err := gzip.NewReader(compressed)
+	if err != nil {
+		return &ArchiveError{Reason: "is a damaged .gz file (" + err.Error() + ")"}
+	}
+	tr := tar.NewReader(gz)
+	seen := map[string]bool{}
+	var expanded int64
+	for entries := 0; ; entries++ {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if errors.Is(err, tar.ErrInsecurePath) {
+			err = nil // checked below by name
+		}
+		if err != nil {
+			return &ArchiveError{Reason: "is a damaged .tar.gz file (" + err.Error() + ")"}
+		}
+		if entries >= c.m.opts.MaxFiles {
+			return &ArchiveError{Entry: hdr.Name,
+				Reason: fmt.Sprintf("is one too many: an archive may hold at most %d entries", c.m.opts.MaxFiles)}
+		}
+		dir := false
+		switch hdr.Typeflag {
+		case tar.TypeXGlobalHeader:
+			continue
+		case tar.TypeReg, 0:
+		case tar.TypeDir:
+			dir = true
+		case tar.TypeSymlink:
+			return &ArchiveError{Entry: hdr.Name, Reason: fmt.Sprintf("is a symbolic link (to %q)", hdr.Linkname)}
+		case tar.TypeLink:
+			return &ArchiveError{Entry: hdr.Name, Reason: fmt.Sprintf("is a hard link (to %q)", hdr.Linkname)}
+		case tar.TypeChar, tar.TypeBlock:
+			return &ArchiveError{Entry: hdr.Name, Reason: "is a device"}
+		case tar.TypeFifo:
+			return &ArchiveError{Entry: hdr.Name, Reason: "is a named pipe"}
+		default:
+			return &ArchiveError{Entry: hdr.Name, Reason: fmt.Sprintf("is of a kind (tar type %q) the panel does not extract", hdr.Typeflag)}
+		}
+		p, why := archivePath(into, hdr.Name, dir)
+		if why != "" {
+			return &ArchiveError{Entry: hdr.Name, Reason: why}
+		}
+		if p == "" {
+			continue
+		}
+		parts := strings.Split(p, "/")
+		if dir {
+			if err := c.mkdir(parts); err != nil {
+				return entryError(hdr.Name, err)
+			}
+			continue
+		}
+		if seen[p] {
+			return &ArchiveError{Entry: hdr.Name, Reason: "appears twice in the archive"}
+		}
+		seen[p] = true
+		if hdr.Size > c.m.opts.MaxBytes {
+			return &ArchiveError{Entry: hdr.Name, Reason: fmt.Sprintf("holds %d bytes, more than a set may (%s, LEFT4ME_ADDON_MAX_BYTES)", hdr.Size, bytesize.Format(c.m.opts.MaxBytes))}
+		}
+		out, err := c.create(parts)
+		if err != nil {
+			return entryError(hdr.Name, err)
+		}
+		r := &ratioReader{r: tr, compressed: compressed, expanded: &expanded, ratio: c.m.opts.MaxRatio}
+		if _, err := c.fill(out, r, -1); err != nil {
+			return entryError(hdr.Name, err)
+		}
+	}
+}
