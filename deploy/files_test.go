@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/left4me/left4me/hostbackend"
+	"github.com/left4me/left4me/internal/layermount"
 )
 
 // shellScripts returns every file under deploy/ that starts with a
@@ -204,13 +205,20 @@ func TestServerUnitSettings(t *testing.T) {
 	u.want(t, "Unit", "Wants", "network-online.target")
 	u.want(t, "Unit", "StartLimitIntervalSec", "300")
 	u.want(t, "Unit", "StartLimitBurst", "5")
-	u.want(t, "Service", "Type", "simple")
+	// exec: ExecStartPost= runs once left4me-srcds runs, in its namespace.
+	u.want(t, "Service", "Type", "exec")
 	u.want(t, "Service", "User", "left4me")
 	u.want(t, "Service", "Group", "left4me")
 	// Root's settings only: left4me-srcds reads instance.env, as left4me.
 	u.want(t, "Service", "EnvironmentFile", "-/etc/left4me/server.env")
 	u.want(t, "Service", "WorkingDirectory", "/var/lib/left4me/instances/%i")
 	u.want(t, "Service", "ExecStart", "/usr/local/libexec/left4me/left4me-srcds")
+	// The add-on layers, mounted by the root helper in the main process's
+	// mount namespace alone (deploy/README.md: what systemd 252 does).
+	u.want(t, "Service", "ExecStartPost",
+		"-+/usr/bin/nsenter --target=${MAINPID} --mount -- /usr/local/libexec/left4me/left4me-layers mount %i")
+	u.wantAbsent(t, "ExecStartPre")
+	u.wantAbsent(t, "ExecStopPost")
 	u.want(t, "Service", "Restart", "on-failure")
 	u.want(t, "Service", "RestartSec", "5")
 	u.want(t, "Service", "KillSignal", "SIGINT")
@@ -349,6 +357,41 @@ func TestServerCfgPathsAgree(t *testing.T) {
 	}
 	if !strings.Contains(string(launcher), "set -- +servercfgfile "+hostbackend.ServerCfgLinkName+" \"$@\"") {
 		t.Errorf("%s does not pass +servercfgfile %s", srcdsLauncher, hostbackend.ServerCfgLinkName)
+	}
+}
+
+// TestLayersPathsAgree: the unit's tmpfs, where the layers helper mounts
+// the overlay and where the launcher waits for it and runs the game, and
+// the helper's installed path in the unit and in install.sh.
+func TestLayersPathsAgree(t *testing.T) {
+	t.Parallel()
+	u := parseUnit(t, "systemd/left4me-server@.service")
+	tmpfs, _, _ := strings.Cut(u["Service"]["TemporaryFileSystem"][0], ":")
+	equal(t, "the helper's tmpfs", layermount.InstanceTmpfs, tmpfs)
+	equal(t, "the helper's state root", layermount.StateRoot, stateRoot)
+	equal(t, "the helper's layers file", layermount.LayersFile, hostbackend.LayersFile)
+	equal(t, "the helper's most add-on sets", layermount.MaxSets, hostbackend.MaxLayerSets)
+	equal(t, "the helper's longest build id", layermount.MaxBuildLen, hostbackend.MaxBuildLen)
+	launcher, err := os.ReadFile(srcdsLauncher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nmerged=$cfgdir/" + layermount.MergedName + "\n",
+		"\nif [ -e " + hostbackend.LayersFile + " ] || [ -L " + hostbackend.LayersFile + " ]; then\n"} {
+		if !strings.Contains(string(launcher), want) {
+			t.Errorf("%s lacks %q", srcdsLauncher, want)
+		}
+	}
+	const installed = "/usr/local/libexec/left4me/left4me-layers"
+	if !strings.Contains(u["Service"]["ExecStartPost"][0], " "+installed+" mount %i") {
+		t.Errorf("the unit does not run %s", installed)
+	}
+	install, err := os.ReadFile("install.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(install), "install_file 755 \"$layers_helper\" "+installed+"\n") {
+		t.Errorf("install.sh does not install the helper as %s", installed)
 	}
 }
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # install.sh: installs left4me's host files on a Debian host.
 #
-#   sudo deploy/install.sh [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run]
-#                          [--steamcmd PATH | --with-steamcmd [--accept-steam-license]]
+#   sudo deploy/install.sh [--binary PATH] [--layers-helper PATH] [--srcds PATH] [--enable-web]
+#                          [--dry-run] [--steamcmd PATH | --with-steamcmd [--accept-steam-license]]
 #
 # It is idempotent: a second run changes nothing. It never overwrites the
 # operator's configuration in /etc/left4me, never installs a sudoers file
@@ -13,13 +13,16 @@
 # whose licence question is Valve's to ask and the operator's to answer:
 # it is accepted on their behalf only with --accept-steam-license.
 # --steamcmd names Valve's own steamcmd.sh instead, for the panel's
-# web.env. See deploy/README.md.
+# web.env. The root helper left4me-layers (a Go program, cmd/left4me-layers)
+# comes from --layers-helper, or from beside --binary (make build puts
+# both in bin/). See deploy/README.md.
 #
 # Environment:
 #   DESTDIR           install under this directory instead of /, without
 #                     creating users, changing owners, installing packages
 #                     or calling systemctl (those steps are only printed)
 #   LEFT4ME_BINARY    same as --binary
+#   LEFT4ME_LAYERS_HELPER  same as --layers-helper
 #   LEFT4ME_SRCDS     same as --srcds
 #   LEFT4ME_STEAMCMD  same as --steamcmd
 #   LEFT4ME_SRC       the deploy directory to install from (default: the
@@ -33,7 +36,7 @@ umask 022
 prog=install.sh
 state=/var/lib/left4me
 default_srcds=$state/game/srcds_run
-usage_line="usage: $prog [--binary PATH] [--srcds PATH] [--enable-web] [--dry-run] [--steamcmd PATH | --with-steamcmd [--accept-steam-license]]"
+usage_line="usage: $prog [--binary PATH] [--layers-helper PATH] [--srcds PATH] [--enable-web] [--dry-run] [--steamcmd PATH | --with-steamcmd [--accept-steam-license]]"
 # The game server (srcds) is a 32-bit x86 program: these bring its C and
 # C++ runtime to an amd64 host, from Debian's main.
 game_libs='lib32gcc-s1 lib32stdc++6 libc6-i386'
@@ -63,6 +66,7 @@ warn() {
 }
 
 binary=${LEFT4ME_BINARY:-}
+layers_helper=${LEFT4ME_LAYERS_HELPER:-}
 srcds=${LEFT4ME_SRCDS:-$default_srcds}
 steamcmd=${LEFT4ME_STEAMCMD:-}
 with_steamcmd=0
@@ -78,6 +82,15 @@ while [ "$#" -gt 0 ]; do
 		;;
 	--binary=*)
 		binary=${1#--binary=}
+		shift
+		;;
+	--layers-helper)
+		[ "$#" -ge 2 ] || usage
+		layers_helper=$2
+		shift 2
+		;;
+	--layers-helper=*)
+		layers_helper=${1#--layers-helper=}
 		shift
 		;;
 	--srcds)
@@ -532,6 +545,15 @@ if [ -n "$binary" ]; then
 	if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then
 		die "--binary $binary is not an executable file"
 	fi
+	# make build puts the layers helper beside the panel.
+	if [ -z "$layers_helper" ] && [ -f "${binary%/*}/left4me-layers" ]; then
+		case $binary in
+		*/*) layers_helper=${binary%/*}/left4me-layers ;;
+		esac
+	fi
+fi
+if [ -n "$layers_helper" ] && { [ ! -f "$layers_helper" ] || [ ! -x "$layers_helper" ]; }; then
+	die "--layers-helper $layers_helper is not an executable file"
 fi
 case $srcds in
 /*) ;;
@@ -628,6 +650,13 @@ ensure_parent /etc/systemd/system
 for f in left4me-systemctl left4me-journalctl left4me-srcds; do
 	install_file 755 "$src/libexec/$f" "/usr/local/libexec/left4me/$f"
 done
+# The unit runs it as root to mount an instance's add-on layers; not in
+# the sudoers file.
+if [ -n "$layers_helper" ]; then
+	install_file 755 "$layers_helper" /usr/local/libexec/left4me/left4me-layers
+elif [ ! -f "$destdir/usr/local/libexec/left4me/left4me-layers" ]; then
+	say "note: no left4me-layers installed (pass --layers-helper PATH, or --binary with left4me-layers beside it): servers whose blueprint has add-on sets cannot start"
+fi
 install_file 440 "$src/sudoers/left4me" /etc/sudoers.d/left4me sudoers
 install_file 644 "$src/systemd/left4me-server@.service" /etc/systemd/system/left4me-server@.service
 install_file 644 "$src/systemd/left4me-web.service" /etc/systemd/system/left4me-web.service

@@ -83,10 +83,16 @@ func snapshot(t *testing.T, root string) map[string]string {
 	return tree
 }
 
+// fakeBinary returns a stand-in for the panel binary, with a stand-in
+// left4me-layers beside it, as make build leaves them in bin/.
 func fakeBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "left4me")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "left4me")
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho left4me\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "left4me-layers"), []byte("#!/bin/sh\necho left4me-layers\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return bin
@@ -140,6 +146,7 @@ func TestInstallIntoDestdir(t *testing.T) {
 			{"etc/systemd/system/left4me-server@.service", "systemd/left4me-server@.service", 0o644},
 			{"etc/systemd/system/left4me-web.service", "systemd/left4me-web.service", 0o644},
 			{"usr/local/bin/left4me", bin, 0o755},
+			{"usr/local/libexec/left4me/left4me-layers", filepath.Join(filepath.Dir(bin), "left4me-layers"), 0o755},
 		}
 		for _, f := range files {
 			wantMode(t, filepath.Join(dest, f.path), f.mode)
@@ -867,4 +874,59 @@ func TestInstallLeavesTheSteamLicenceToTheOperator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInstallTakesTheLayersHelper: the root helper that mounts add-on
+// layers is a Go program, not a file of deploy/: it comes from beside
+// --binary or from --layers-helper, and without it install.sh says what
+// will not work.
+func TestInstallTakesTheLayersHelper(t *testing.T) {
+	t.Parallel()
+	needVisudo(t)
+	other := filepath.Join(t.TempDir(), "my-layers")
+	if err := os.WriteFile(other, []byte("#!/bin/sh\necho mine\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const installed = "usr/local/libexec/left4me/left4me-layers"
+	t.Run("--layers-helper names it", func(t *testing.T) {
+		t.Parallel()
+		dest := t.TempDir()
+		code, out := runInstall(t, []string{"DESTDIR=" + dest}, "--layers-helper", other)
+		if code != 0 {
+			t.Fatalf("install.sh exited %d:\n%s", code, out)
+		}
+		wantMode(t, filepath.Join(dest, installed), 0o755)
+		wantSameContent(t, filepath.Join(dest, installed), other)
+		if strings.Contains(out, "warning") {
+			t.Errorf("a warning:\n%s", out)
+		}
+	})
+	t.Run("without it install.sh says so and installs the rest", func(t *testing.T) {
+		t.Parallel()
+		dest := t.TempDir()
+		code, out := runInstall(t, []string{"DESTDIR=" + dest})
+		if code != 0 {
+			t.Fatalf("install.sh exited %d:\n%s", code, out)
+		}
+		if _, err := os.Lstat(filepath.Join(dest, installed)); err == nil {
+			t.Errorf("%s installed from nowhere", installed)
+		}
+		if !strings.Contains(out, "note: no left4me-layers installed") {
+			t.Errorf("no warning about the missing helper:\n%s", out)
+		}
+	})
+	t.Run("a helper that is not executable is refused before anything is installed", func(t *testing.T) {
+		t.Parallel()
+		dest := t.TempDir()
+		plain := filepath.Join(t.TempDir(), "left4me-layers")
+		if err := os.WriteFile(plain, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out := runInstall(t, []string{"DESTDIR=" + dest}, "--layers-helper", plain)
+		equal(t, "exit status", code, 1)
+		if !strings.Contains(out, "--layers-helper "+plain+" is not an executable file") {
+			t.Errorf("output:\n%s", out)
+		}
+		equal(t, "tree", snapshot(t, dest), map[string]string{".": snapshot(t, dest)["."]})
+	})
 }

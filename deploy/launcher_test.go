@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/left4me/left4me/hostbackend"
@@ -416,4 +417,104 @@ func TestSrcdsLauncherDefaultsToTheGameInstallation(t *testing.T) {
 	r := runRecordedIn(t, instanceDir(t, panelsInstanceEnv(t, 27015)), srcdsLauncher, nil)
 	equal(t, "exit status", r.code, 2)
 	equal(t, "stderr", r.stderr, "left4me-srcds: /var/lib/left4me/game/srcds_run is not an executable file; install the game there or set LEFT4ME_SRCDS in /etc/left4me/server.env\n")
+}
+
+// TestSrcdsLauncherRunsTheGameFromItsLayers: with a layers file, the
+// unit's layers helper mounts the instance's overlay at
+// /run/left4me-instance/game; the launcher waits for that mount (a
+// directory on another device than the tmpfs), runs the game's program
+// from it and srcds in it. Here the tmpfs is a directory in /dev/shm and
+// the "mount" a link to a directory on another file system.
+func TestSrcdsLauncherRunsTheGameFromItsLayers(t *testing.T) {
+	t.Parallel()
+	shm, err := os.MkdirTemp("/dev/shm", "left4me-launcher-test-")
+	if err != nil {
+		t.Skip("no /dev/shm to stand for the unit's tmpfs: ", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(shm) })
+	game := t.TempDir()
+	var a, b syscall.Stat_t
+	if syscall.Stat(shm, &a) != nil || syscall.Stat(game, &b) != nil || a.Dev == b.Dev {
+		t.Skip("/dev/shm and the test's temporary directory are one file system here")
+	}
+	// A program that records its arguments and where it runs.
+	recorder := "#!/bin/sh\nprintf '%s' \"$PWD\" >\"$PWD_RECORD\"\n" + strings.TrimPrefix(stubScript, "#!/bin/sh\n")
+	if err := os.WriteFile(filepath.Join(game, "srcds_run"), []byte(recorder), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	standIn := filepath.Join(t.TempDir(), "stand-in")
+	if err := os.WriteFile(standIn, []byte(recorder), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := panelsInstanceEnv(t, 27015, "+map", "c1m1_hotel")
+	layered := func(t *testing.T) string {
+		dir := instanceDir(t, env)
+		if err := os.WriteFile(filepath.Join(dir, "layers"), []byte("build 1\n"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	tests := []struct {
+		name    string
+		dir     func(t *testing.T) string
+		merged  bool // the overlay is "mounted"
+		program string
+		want    []string
+		wantPWD string // "" for the instance's directory
+	}{
+		{"the game's own srcds_run runs from the merged view, in it", layered, true, "/var/lib/left4me/game/srcds_run",
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "-norestart", "+map", "c1m1_hotel"}, "merged"},
+		{"a stand-in server runs as configured, in the merged view", layered, true, standIn,
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}, "merged"},
+		{"without a layers file nothing is waited for and srcds runs in the instance's directory",
+			func(t *testing.T) string { return instanceDir(t, env) }, false, standIn,
+			[]string{"-game", "left4dead2", "-port", "27015", "+hostport", "27015", "+map", "c1m1_hotel"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmpfs, err := os.MkdirTemp(shm, "run-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.merged {
+				if err := os.Symlink(game, filepath.Join(tmpfs, "game")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := tt.dir(t)
+			pwdRecord := filepath.Join(t.TempDir(), "pwd")
+			r := runRecordedIn(t, dir, launcherWithCfgDir(t, tmpfs),
+				[]string{"LEFT4ME_SRCDS=" + tt.program, "PWD_RECORD=" + pwdRecord})
+			wantRan(t, r, tt.want)
+			pwd, err := os.ReadFile(pwdRecord)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := dir
+			if tt.wantPWD == "merged" {
+				want = filepath.Join(tmpfs, "game")
+			}
+			equal(t, "where the program ran", string(pwd), want)
+		})
+	}
+}
+
+// TestSrcdsLauncherNeverRunsTheUnmergedGame: with a layers file but no
+// overlay mounted within 10 seconds (the helper failed, or the unit has
+// no ExecStartPost=), the launcher stops rather than run the bare game
+// without the instance's add-ons and writable layer.
+func TestSrcdsLauncherNeverRunsTheUnmergedGame(t *testing.T) {
+	t.Parallel()
+	stub := newStub(t, "stand-in")
+	tmpfs := t.TempDir()
+	if err := os.Mkdir(filepath.Join(tmpfs, "game"), 0o755); err != nil { // a directory, not a mount
+		t.Fatal(err)
+	}
+	dir := instanceDir(t, panelsInstanceEnv(t, 27015))
+	if err := os.WriteFile(filepath.Join(dir, "layers"), []byte("build 1\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	r := runRecordedIn(t, dir, launcherWithCfgDir(t, tmpfs), []string{"LEFT4ME_SRCDS=" + stub})
+	wantRefusedToStart(t, r, "left4me-srcds: the instance's layers were not mounted at "+tmpfs+"/game within 10 seconds")
 }

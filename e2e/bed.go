@@ -114,12 +114,12 @@ func repoRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// buildBinaries builds left4me, l4d2ctl, fakesrcds and fakesteamcmd into
-// dir. The container runs Debian 12 like the host, so a normal cgo build
+// buildBinaries builds left4me, left4me-layers, l4d2ctl, fakesrcds and
+// fakesteamcmd into dir. The container runs Debian 12 like the host, so a normal cgo build
 // (SQLite) links against the same glibc.
 func buildBinaries(ctx context.Context, repo, dir string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+"/",
-		"./cmd/left4me", "./cmd/l4d2ctl", "./cmd/fakesrcds", "./cmd/fakesteamcmd")
+		"./cmd/left4me", "./cmd/left4me-layers", "./cmd/l4d2ctl", "./cmd/fakesrcds", "./cmd/fakesteamcmd")
 	cmd.Dir = repo
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -156,6 +156,7 @@ func setUp(ctx context.Context, r *report) (*container, func(), error) {
 	}
 	for _, f := range [][2]string{
 		{"left4me", checkout + "/bin/left4me"},
+		{"left4me-layers", checkout + "/bin/left4me-layers"}, // install.sh takes it from beside left4me
 		{"l4d2ctl", "/usr/local/bin/l4d2ctl"},
 		{"fakesrcds", "/usr/local/bin/fakesrcds"},
 		{"fakesteamcmd", "/usr/local/bin/fakesteamcmd"},
