@@ -70,6 +70,9 @@ func (f InstanceFiles) Write(spec InstanceSpec) error {
 	if err := writeAtomic(filepath.Join(dir, "instance.env"), InstanceEnv(spec), 0o640); err != nil {
 		return err
 	}
+	if err := f.writeLayers(dir, spec); err != nil {
+		return err
+	}
 	cfg := filepath.Join(dir, "server.cfg")
 	if spec.ServerConfig == "" {
 		if err := os.Remove(cfg); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -81,6 +84,34 @@ func (f InstanceFiles) Write(spec InstanceSpec) error {
 		return err
 	}
 	return f.LinkGameCfg()
+}
+
+// writeLayers writes the instance's LayersFile (0640) when spec has a
+// build, after making sure its writable layer (UpperDir, 0755) and the
+// overlay's work directory (WorkDir, 0750) exist; both are kept from one
+// start to the next. Without a build it removes the LayersFile, and the
+// instance runs the game directory as it is.
+func (f InstanceFiles) writeLayers(dir string, spec InstanceSpec) error {
+	path := filepath.Join(dir, LayersFile)
+	if spec.Build == "" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove old layers file: %w", err)
+		}
+		return nil
+	}
+	for _, d := range []struct {
+		name string
+		mode os.FileMode
+	}{{UpperDir, 0o755}, {WorkDir, 0o750}} {
+		p := filepath.Join(dir, d.name)
+		if err := os.Mkdir(p, d.mode); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create the instance's %s directory: %w", d.name, err)
+		}
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+			return fmt.Errorf("the instance's %s is not a directory; remove it", p)
+		}
+	}
+	return writeAtomic(path, RenderLayers(spec), 0o640)
 }
 
 // LinkGameCfg makes GameCfgDir/left4me-server.cfg a symlink to
@@ -155,7 +186,8 @@ func (f InstanceFiles) Remove(name string) error {
 
 // Read returns what Write last wrote for name: the port and arguments
 // from instance.env (its values unquoted as EnvQuote quoted them; the
-// arguments split at spaces, as the launcher splits them) and server.cfg.
+// arguments split at spaces, as the launcher splits them), server.cfg,
+// and the build and add-on sets from the LayersFile.
 // The simulated host reads its instances back with it after a restart.
 func (f InstanceFiles) Read(name string) (InstanceSpec, error) {
 	if err := ValidateName(name); err != nil {
@@ -190,6 +222,16 @@ func (f InstanceFiles) Read(name string) (InstanceSpec, error) {
 		return InstanceSpec{}, fmt.Errorf("read instance %s: %w", name, err)
 	}
 	spec.ServerConfig = string(cfg)
+	layers, err := os.ReadFile(filepath.Join(dir, LayersFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return InstanceSpec{}, fmt.Errorf("read instance %s: %w", name, err)
+	default:
+		if spec.Build, spec.Sets, err = ParseLayers(layers); err != nil {
+			return InstanceSpec{}, fmt.Errorf("read instance %s: %w", name, err)
+		}
+	}
 	return spec, nil
 }
 

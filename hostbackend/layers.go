@@ -3,7 +3,13 @@ package hostbackend
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -143,4 +149,152 @@ func ParseLayers(data []byte) (build string, sets []LayerSet, err error) {
 		return "", nil, err
 	}
 	return build, sets, nil
+}
+
+// The instance's writable layer and the overlay's work directory, in the
+// instance's directory.
+const (
+	UpperDir = "upper"
+	WorkDir  = "work"
+	// MaxLayerListing is the most files WritableLayer lists by name.
+	MaxLayerListing = 500
+)
+
+// Layers is the host side of an instance's writable layer, a capability a
+// Backend may have beside its methods: the server page shows what srcds
+// wrote there and an admin can throw it away while the server is stopped.
+type Layers interface {
+	// WritableLayer reports what the instance's writable layer holds. An
+	// instance that never ran on layers has an empty one.
+	WritableLayer(ctx context.Context, name string) (WritableLayer, error)
+	// ResetWritableLayer empties the instance's writable layer. It
+	// refuses, with an error matching ErrInstanceRunning, unless the
+	// instance's unit is stopped or failed: the overlay is mounted while
+	// it runs, and changing a layer under a mounted overlay is undefined.
+	ResetWritableLayer(ctx context.Context, name string) error
+}
+
+// ErrInstanceRunning is returned by ResetWritableLayer while the
+// instance's unit runs (or starts, or stops).
+var ErrInstanceRunning = errors.New("the server is not stopped")
+
+// WritableLayer is what an instance's writable layer holds.
+type WritableLayer struct {
+	// Bytes is the size of the regular files in it.
+	Bytes int64
+	// Files counts its regular files.
+	Files int
+	// List names the first MaxLayerListing regular files by path
+	// (relative to the game directory, e.g. left4dead2/logs/L1130000.log),
+	// sorted; Truncated says there were more.
+	List      []LayerFile
+	Truncated bool
+}
+
+// LayerFile is one file of a writable layer.
+type LayerFile struct {
+	Path  string
+	Bytes int64
+}
+
+// WritableLayer walks the instance's UpperDir, following no symlink (one
+// counts as a file of its own length). A missing directory is an empty
+// layer.
+func (f InstanceFiles) WritableLayer(name string) (WritableLayer, error) {
+	var w WritableLayer
+	if err := ValidateName(name); err != nil {
+		return w, err
+	}
+	dir := f.Dir(name)
+	if err := f.checkInside(dir); err != nil {
+		return w, err
+	}
+	upper := filepath.Join(dir, UpperDir)
+	if fi, err := os.Lstat(upper); errors.Is(err, fs.ErrNotExist) {
+		return w, nil
+	} else if err != nil {
+		return w, fmt.Errorf("writable layer of %s: %w", name, err)
+	} else if !fi.IsDir() {
+		return w, fmt.Errorf("writable layer of %s: %s is not a directory", name, upper)
+	}
+	err := filepath.WalkDir(upper, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
+			return nil // a whiteout (a character device) hides a lower file
+		}
+		w.Files++
+		w.Bytes += fi.Size()
+		if len(w.List) < MaxLayerListing {
+			rel, _ := filepath.Rel(upper, path)
+			w.List = append(w.List, LayerFile{Path: filepath.ToSlash(rel), Bytes: fi.Size()})
+		} else {
+			w.Truncated = true
+		}
+		return nil
+	})
+	if err != nil {
+		return WritableLayer{}, fmt.Errorf("writable layer of %s: %w", name, err)
+	}
+	sort.Slice(w.List, func(i, j int) bool { return w.List[i].Path < w.List[j].Path })
+	return w, nil
+}
+
+// ResetWritableLayer replaces the instance's UpperDir and WorkDir with
+// empty ones: the old ones are renamed aside first, so a half-finished
+// removal leaves a clean layer, then removed. The caller makes sure the
+// instance is stopped. An instance without a writable layer is left
+// without one.
+func (f InstanceFiles) ResetWritableLayer(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	dir := f.Dir(name)
+	if err := f.checkInside(dir); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name string
+		mode os.FileMode
+	}{{UpperDir, 0o755}, {WorkDir, 0o750}} {
+		p := filepath.Join(dir, d.name)
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		old, err := os.MkdirTemp(dir, "."+d.name+".old-")
+		if err != nil {
+			return fmt.Errorf("reset the writable layer of %s: %w", name, err)
+		}
+		if err := os.Rename(p, filepath.Join(old, d.name)); err != nil {
+			os.Remove(old)
+			return fmt.Errorf("reset the writable layer of %s: %w", name, err)
+		}
+		if err := os.Mkdir(p, d.mode); err != nil {
+			return fmt.Errorf("reset the writable layer of %s: %w", name, err)
+		}
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("reset the writable layer of %s: the old layer is left in %s: %w", name, old, err)
+		}
+	}
+	return nil
+}
+
+// CheckStopped returns an error matching ErrInstanceRunning unless st, the
+// instance's unit as Show reports it, is stopped or failed: what
+// ResetWritableLayer asks before it touches the layer.
+func CheckStopped(st UnitStatus) error {
+	switch s := st.State(); s {
+	case StateStopped, StateFailed:
+		return nil
+	default:
+		return fmt.Errorf("%w (it is %s): stop it first", ErrInstanceRunning, s)
+	}
 }

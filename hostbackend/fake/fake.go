@@ -82,6 +82,7 @@ type Backend struct {
 	mu        sync.Mutex
 	units     map[string]*unit
 	specs     map[string]hostbackend.InstanceSpec // when StateRoot is empty
+	uppers    map[string]map[string]int64         // writable layers (path → bytes) when StateRoot is empty
 	calls     []Call
 	failures  map[string]string // verb\x00name → stderr
 	hangs     map[string]bool
@@ -599,6 +600,7 @@ func (b *Backend) Purge(ctx context.Context, name string) error {
 		return hostbackend.InstanceFiles{Root: b.opts.StateRoot}.Remove(name)
 	}
 	delete(b.specs, name)
+	delete(b.uppers, name)
 	return nil
 }
 
@@ -801,6 +803,7 @@ func (b *Backend) runningLocked(u *unit, name string, at time.Time) {
 	u.mainPID = b.nextPID
 	b.setLocked(u, "active", "running", at)
 	b.logLocked(u, at, "Started left4me-server@"+name+".service - Left 4 Dead 2 server "+name+".")
+	b.writeLayerLogLocked(name, at)
 }
 
 // autoRestartLocked is Restart=on-failure: activating/auto-restart for

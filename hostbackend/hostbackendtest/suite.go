@@ -380,6 +380,94 @@ func Exercise(t *testing.T, newHarness func(t *testing.T) Harness) {
 		}
 	})
 
+	t.Run("an instance on layers has a writable layer that reset empties while stopped", func(t *testing.T) {
+		h := newHarness(t)
+		l, ok := h.Backend.(hostbackend.Layers)
+		if !ok {
+			t.Skip("the backend has no Layers capability")
+		}
+		for _, name := range HostileNames {
+			if _, err := l.WritableLayer(ctx, name); !errors.Is(err, hostbackend.ErrInvalidName) {
+				t.Errorf("WritableLayer(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if err := l.ResetWritableLayer(ctx, name); !errors.Is(err, hostbackend.ErrInvalidName) {
+				t.Errorf("ResetWritableLayer(%q) = %v, want ErrInvalidName", name, err)
+			}
+		}
+		s := spec("coop-1", 27015)
+		s.Build = "16548521"
+		s.Sets = []hostbackend.LayerSet{{Name: "maps", Rev: 2}, {Name: "comp", Rev: 1}}
+		if err := h.Backend.Provision(ctx, s); err != nil {
+			t.Fatalf("Provision: %v", err)
+		}
+		dir := filepath.Join(h.StateRoot, "instances", "coop-1")
+		data, err := os.ReadFile(filepath.Join(dir, hostbackend.LayersFile))
+		if err != nil || string(data) != string(hostbackend.RenderLayers(s)) {
+			t.Fatalf("layers file = %q, %v; want %q", data, err, hostbackend.RenderLayers(s))
+		}
+		for _, d := range []string{hostbackend.UpperDir, hostbackend.WorkDir} {
+			if fi, err := os.Lstat(filepath.Join(dir, d)); err != nil || !fi.IsDir() {
+				t.Fatalf("%s: %v, want a directory", d, err)
+			}
+		}
+		// What srcds writes lands in the upper directory.
+		logs := filepath.Join(dir, hostbackend.UpperDir, "left4dead2", "logs")
+		if err := os.MkdirAll(logs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(logs, "L0101000.log"), []byte("12345"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		w, err := l.WritableLayer(ctx, "coop-1")
+		if err != nil {
+			t.Fatalf("WritableLayer: %v", err)
+		}
+		found := false
+		for _, f := range w.List {
+			found = found || (f.Path == "left4dead2/logs/L0101000.log" && f.Bytes == 5)
+		}
+		if !found || w.Files < 1 || w.Bytes < 5 {
+			t.Errorf("WritableLayer = %+v, want left4dead2/logs/L0101000.log of 5 bytes in it", w)
+		}
+
+		if err := h.Backend.Enable(ctx, "coop-1", nil); err != nil {
+			t.Fatalf("Enable: %v", err)
+		}
+		waitState(t, h, "coop-1", hostbackend.StateRunning)
+		if err := l.ResetWritableLayer(ctx, "coop-1"); !errors.Is(err, hostbackend.ErrInstanceRunning) {
+			t.Errorf("ResetWritableLayer while running = %v, want ErrInstanceRunning", err)
+		}
+		if _, err := os.Stat(filepath.Join(logs, "L0101000.log")); err != nil {
+			t.Errorf("a refused reset touched the layer: %v", err)
+		}
+		if err := h.Backend.Disable(ctx, "coop-1", nil); err != nil {
+			t.Fatalf("Disable: %v", err)
+		}
+		waitState(t, h, "coop-1", hostbackend.StateStopped)
+		if err := l.ResetWritableLayer(ctx, "coop-1"); err != nil {
+			t.Fatalf("ResetWritableLayer while stopped: %v", err)
+		}
+		if w, err := l.WritableLayer(ctx, "coop-1"); err != nil || w.Files != 0 || w.Bytes != 0 || len(w.List) != 0 {
+			t.Errorf("WritableLayer after the reset = %+v, %v; want it empty", w, err)
+		}
+		for _, d := range []string{hostbackend.UpperDir, hostbackend.WorkDir} {
+			if fi, err := os.Lstat(filepath.Join(dir, d)); err != nil || !fi.IsDir() {
+				t.Errorf("%s after the reset: %v, want an empty directory", d, err)
+			}
+		}
+		// Provisioned without a build, the instance runs the game as it
+		// is: no layers file.
+		if err := h.Backend.Provision(ctx, spec("coop-1", 27015)); err != nil {
+			t.Fatalf("Provision without a build: %v", err)
+		}
+		if _, err := os.Lstat(filepath.Join(dir, hostbackend.LayersFile)); !os.IsNotExist(err) {
+			t.Errorf("layers file after a provision without a build: %v", err)
+		}
+		if err := h.Backend.Purge(ctx, "coop-1"); err != nil {
+			t.Fatalf("Purge: %v", err)
+		}
+	})
+
 	t.Run("provision refuses bad specs and writes nothing", func(t *testing.T) {
 		h := newHarness(t)
 		bad := []hostbackend.InstanceSpec{
