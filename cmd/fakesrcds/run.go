@@ -56,6 +56,9 @@ type config struct {
 	cvars map[string]string
 	// bans are the server config's banid commands, in order.
 	bans []ban
+	// logOn is "log on" from the command line or a config: the game
+	// writes its log under GAME/logs.
+	logOn bool
 	// rconPassword is rcon_password from the command line or the server
 	// config, for the RCON server; never logged. Empty: RCON refuses
 	// everyone, as srcds does.
@@ -161,6 +164,8 @@ func parseArgs(args []string) (config, error) {
 			c.fakeChurn, err = number(arg, value, hasValue, 0, 3600)
 		case "+rcon_password":
 			c.rconPassword = value
+		case "+log":
+			c.logOn = hasValue && strings.EqualFold(value, "on")
 		default:
 			if strings.HasPrefix(arg, "+") && hasValue {
 				c.setCvar(arg[1:], value)
@@ -207,10 +212,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		crashFile = defaultCrashFile
 	}
 	out.printf("fakesrcds: starting: %s", strings.Join(hidePassword(args), " "))
-	// srcds executes the server config at the map load, after the command
-	// line: what it sets wins over +hostname.
+	// srcds executes autoexec.cfg at start, and the server config at the
+	// map load, after the command line: what it sets wins over +hostname.
+	autoexec(&c, getenv, out)
 	if err := serverCfg(&c, getenv, out); err != nil {
 		return err
+	}
+	listAddons(&c, getenv, out)
+	if c.logOn {
+		lg := openLog(&c, getenv, time.Now(), out)
+		defer func() { lg.close(time.Now()) }()
 	}
 	if exists(crashFile) {
 		out.printf("fakesrcds: crashing on request (%s exists)", crashFile)
