@@ -58,12 +58,14 @@ bench: ## Run the benchmarks (BENCHTIME=1s)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the name rule in Go and in the helpers, the create/update endpoints, the A2S parsers and the RCON status parser, for 30 s each
+fuzz: ## Fuzz the name rule in Go and in the helpers, the create/update endpoints, the A2S parsers, the RCON status parser, add-on paths and archives, for 30 s each
 	$(GO) test -run='^$$' -fuzz=FuzzValidateName -fuzztime=30s ./hostbackend
 	$(GO) test -run='^$$' -fuzz=FuzzHelperNameRule -fuzztime=30s ./deploy
 	$(GO) test -run='^$$' -fuzz='^FuzzCreateAndUpdate$$' -fuzztime=30s ./app
 	$(GO) test -run='^$$' -fuzz='^FuzzParsers$$' -fuzztime=30s ./internal/a2s
 	$(GO) test -run='^$$' -fuzz='^FuzzParseStatus$$' -fuzztime=30s ./internal/rcon
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckPath$$' -fuzztime=30s ./addons
+	$(GO) test -run='^$$' -fuzz='^FuzzExtractArchive$$' -fuzztime=30s ./addons
 
 .PHONY: e2e
 e2e: ## End to end on a real systemd in a container, as root (see e2e/README.md)

@@ -77,9 +77,12 @@ func (c *Change) Extract(into string, archive io.ReaderAt, size int64) error {
 func entryError(entry string, err error) error {
 	var le *limitError
 	var se *store.Error
+	var re *readError
 	switch {
 	case errors.As(err, &le):
 		return &ArchiveError{Entry: entry, Reason: le.what}
+	case errors.As(err, &re):
+		return &ArchiveError{Entry: entry, Reason: "is damaged (" + re.err.Error() + ")"}
 	case errors.As(err, &se):
 		return &ArchiveError{Entry: entry, Reason: "cannot be written: " + se.Msg}
 	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrAlgorithm),
@@ -186,7 +189,7 @@ func (c *Change) extractZipEntry(f *zip.File, p string, dir bool) error {
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return err
+		return &readError{err}
 	}
 	defer rc.Close()
 	out, err := c.create(parts)

@@ -72,7 +72,7 @@ func (m *Manager) Update(ctx context.Context, name string, fn func(*Change) erro
 	}
 	sfd, err := openDir(staging)
 	if err == nil {
-		err = syncDirs(sfd)
+		err = m.syncDirs(sfd)
 		unix.Close(sfd)
 	}
 	if err != nil {
@@ -90,7 +90,7 @@ func (m *Manager) Update(ctx context.Context, name string, fn func(*Change) erro
 		return Set{}, fmt.Errorf("change add-on set %s: %w", name, err)
 	}
 	swapped = true
-	if err := syncPath(filepath.Dir(revDir)); err != nil {
+	if err := m.syncPath(filepath.Dir(revDir)); err != nil {
 		os.RemoveAll(revDir)
 		return Set{}, fmt.Errorf("change add-on set %s: %w", name, err)
 	}
@@ -157,6 +157,13 @@ type limitError struct{ what string }
 
 func (e *limitError) Error() string { return e.what }
 
+// readError is an error reading what is written (an upload, an
+// archive's entry), as opposed to one writing it.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
 // Put writes the file p from r. See PutFile.
 func (c *Change) Put(p string, r io.Reader) error {
 	parts, err := splitPath(p)
@@ -169,8 +176,12 @@ func (c *Change) Put(p string, r io.Reader) error {
 	}
 	_, err = c.fill(f, r, -1)
 	var le *limitError
-	if errors.As(err, &le) {
+	var re *readError
+	switch {
+	case errors.As(err, &le):
 		return invalid("%s %s; nothing was changed", p, le.what)
+	case errors.As(err, &re):
+		return fmt.Errorf("read %s: %w", p, re.err)
 	}
 	return err
 }
@@ -261,11 +272,13 @@ func (c *Change) fill(f *os.File, r io.Reader, max int64) (int64, error) {
 			break
 		}
 		if rerr != nil {
-			return n, rerr
+			return n, &readError{rerr}
 		}
 	}
-	if err := f.Sync(); err != nil {
-		return n, err
+	if !c.m.noSync {
+		if err := f.Sync(); err != nil {
+			return n, err
+		}
 	}
 	return n, f.Close()
 }

@@ -204,7 +204,10 @@ func copyAt(src int, name string, dst int, dstName string) error {
 
 // syncDirs fsyncs dir and every directory below it, so the entries made
 // in them (links, new files, renames) are on disk.
-func syncDirs(dir int) error {
+func (m *Manager) syncDirs(dir int) error {
+	if m.noSync {
+		return nil
+	}
 	if err := unix.Fsync(dir); err != nil {
 		return err
 	}
@@ -222,7 +225,10 @@ func syncDirs(dir int) error {
 }
 
 // syncPath fsyncs the directory at path.
-func syncPath(path string) error {
+func (m *Manager) syncPath(path string) error {
+	if m.noSync {
+		return nil
+	}
 	fd, err := openDir(path)
 	if err != nil {
 		return err
