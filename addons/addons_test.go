@@ -24,7 +24,7 @@ type env struct {
 	root string
 }
 
-func newEnv(t *testing.T, opts addons.Options) *env {
+func newEnv(t testing.TB, opts addons.Options) *env {
 	t.Helper()
 	db := storetest.Open(t)
 	if opts.Root == "" {
@@ -39,7 +39,7 @@ func newEnv(t *testing.T, opts addons.Options) *env {
 
 var ctx = context.Background()
 
-func (e *env) create(t *testing.T, name string) addons.Set {
+func (e *env) create(t testing.TB, name string) addons.Set {
 	t.Helper()
 	s, err := e.m.CreateSet(ctx, name)
 	if err != nil {
@@ -48,7 +48,7 @@ func (e *env) create(t *testing.T, name string) addons.Set {
 	return s
 }
 
-func (e *env) put(t *testing.T, set, p, content string) addons.Set {
+func (e *env) put(t testing.TB, set, p, content string) addons.Set {
 	t.Helper()
 	s, err := e.m.PutFile(ctx, set, p, strings.NewReader(content))
 	if err != nil {
@@ -71,7 +71,7 @@ func (e *env) read(t *testing.T, set, p string) string {
 	return string(b)
 }
 
-// files returns the set's files as path → content, read from disk at
+// tree returns the set's files as path → content, read from disk at
 // revision rev.
 func (e *env) tree(t *testing.T, set string, rev int) map[string]string {
 	t.Helper()
@@ -484,4 +484,69 @@ func TestTextRule(t *testing.T) {
 	wantErr(t, addons.CheckText("cfg/a.cfg", []byte("\xff\xfe")), store.ErrInvalid, "is not plain UTF-8 text")
 	wantErr(t, addons.CheckText("x.vpk", []byte("a")), store.ErrInvalid, "is not a text file the panel edits")
 	wantErr(t, addons.CheckText("a.cfg", make([]byte, addons.MaxTextBytes+1)), store.ErrInvalid, "at most 1 MiB")
+}
+
+// What a crash leaves (a staging tree, a revision whose row was never
+// swapped) is no revision: the next change goes past it, GC removes it.
+func TestCrashLeftoversAreSkippedAndCollected(t *testing.T) {
+	e := newEnv(t, addons.Options{})
+	e.create(t, "s")
+	e.put(t, "s", "a.txt", "a")
+	setDir := filepath.Join(e.root, "addons", "s")
+	for _, d := range []string{"staging/left4dead2/junk", "revs/3/left4dead2/half", "gc-1/left4dead2"} {
+		if err := os.MkdirAll(filepath.Join(setDir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := e.put(t, "s", "b.txt", "b")
+	if s.Rev != 4 {
+		t.Errorf("the change after a crash made revision %d, want 4 (past the orphan 3)", s.Rev)
+	}
+	if want := map[string]string{"a.txt": "a", "b.txt": "b"}; !reflect.DeepEqual(e.tree(t, "s", 4), want) {
+		t.Errorf("revision 4 = %v, want %v", e.tree(t, "s", 4), want)
+	}
+	removed, err := e.m.GC(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []hostbackend.LayerSet{{Name: "s", Rev: 1}, {Name: "s", Rev: 2}, {Name: "s", Rev: 3}}; !reflect.DeepEqual(removed, want) {
+		t.Errorf("GC removed %v, want %v", removed, want)
+	}
+	ents, _ := os.ReadDir(setDir)
+	if len(ents) != 1 || ents[0].Name() != "revs" {
+		t.Errorf("left in the set's directory: %v", ents)
+	}
+}
+
+// cancelAfter cancels its context once n bytes were read through it.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		c.cancel()
+	}
+	k, err := c.r.Read(p[:min(len(p), 4096)])
+	c.n -= k
+	return k, err
+}
+
+// A change whose request goes away half way changes nothing.
+func TestACancelledChangeChangesNothing(t *testing.T) {
+	e := newEnv(t, addons.Options{})
+	e.create(t, "s")
+	before := e.put(t, "s", "a.txt", "a")
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	body := &cancelAfter{r: bytes.NewReader(make([]byte, 1<<20)), n: 64 << 10, cancel: cancel}
+	if _, err := e.m.PutFile(cctx, "s", "big.vpk", body); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled put: %v", err)
+	}
+	after, _ := e.m.Set(ctx, "s")
+	if after.Rev != before.Rev || len(e.tree(t, "s", after.Rev)) != 1 {
+		t.Errorf("a cancelled put changed the set: %+v", after)
+	}
 }
