@@ -303,7 +303,7 @@ func (m *Manager) DeleteSet(ctx context.Context, name string) error {
 			return err
 		}
 		if users := by[r.ID]; len(users) > 0 {
-			return conflict("add-on set %s is used by %s; remove it from %s first", name, listOf("blueprint", users), them(users))
+			return conflict("add-on set %s is used by %s; take it off %s first", name, listOf("blueprint", users), them(users))
 		}
 		if _, err := tx.NewDelete().Model((*setRow)(nil)).Where("id = ?", r.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete add-on set %s: %w", name, err)
@@ -328,11 +328,12 @@ func listOf(noun string, names []string) string {
 	}
 }
 
+// them is "that blueprint" or "those blueprints".
 func them(names []string) string {
 	if len(names) == 1 {
-		return "it"
+		return "that blueprint"
 	}
-	return "them"
+	return "those blueprints"
 }
 
 // revs lists the revisions of set name on disk, ascending.

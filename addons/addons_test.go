@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/left4me/left4me/addons"
@@ -344,11 +345,11 @@ func TestBlueprintOrderAndResolve(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(s.UsedBy, []string{"coop"}) {
 		t.Errorf("base used by %v, %v", s.UsedBy, err)
 	}
-	wantErr(t, e.m.DeleteSet(ctx, "maps"), store.ErrConflict, "add-on set maps is used by blueprint versus; remove it from it first")
+	wantErr(t, e.m.DeleteSet(ctx, "maps"), store.ErrConflict, "add-on set maps is used by blueprint versus; take it off that blueprint first")
 	if err := e.m.SetBlueprintSets(ctx, other, []string{"maps"}); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, e.m.DeleteSet(ctx, "maps"), store.ErrConflict, "used by blueprints coop and versus")
+	wantErr(t, e.m.DeleteSet(ctx, "maps"), store.ErrConflict, "used by blueprints coop and versus; take it off those blueprints first")
 	// An empty list takes them off; a deleted blueprint takes its list.
 	if err := e.m.SetBlueprintSets(ctx, bp, nil); err != nil {
 		t.Fatal(err)
@@ -548,5 +549,47 @@ func TestACancelledChangeChangesNothing(t *testing.T) {
 	after, _ := e.m.Set(ctx, "s")
 	if after.Rev != before.Rev || len(e.tree(t, "s", after.Rev)) != 1 {
 		t.Errorf("a cancelled put changed the set: %+v", after)
+	}
+}
+
+// A change costs links, not copies: what it leaves alone is the same
+// file (inode) in both revisions.
+func TestAChangeSharesWhatItLeavesAlone(t *testing.T) {
+	e := newEnv(t, addons.Options{})
+	e.create(t, "s")
+	old := e.put(t, "s", "addons/big.vpk", strings.Repeat("v", 4096))
+	now := e.put(t, "s", "cfg/a.cfg", "a")
+	a, err := os.Stat(filepath.Join(e.m.Dir("s", old.Rev), "left4dead2", "addons", "big.vpk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.Stat(filepath.Join(e.m.Dir("s", now.Rev), "left4dead2", "addons", "big.vpk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(a, b) {
+		t.Errorf("the unchanged file was copied, not linked")
+	}
+}
+
+// A named pipe planted in a set (the panel never makes one) is no file
+// to read, and opening it does not wait for a writer.
+func TestAPlantedPipeIsNoFile(t *testing.T) {
+	e := newEnv(t, addons.Options{})
+	e.create(t, "s")
+	s := e.put(t, "s", "cfg/a.cfg", "a")
+	if err := syscall.Mkfifo(filepath.Join(e.m.Dir("s", s.Rev), "left4dead2", "cfg", "pipe.cfg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.m.ReadFile(ctx, "s", "cfg/pipe.cfg")
+	wantErr(t, err, store.ErrNotFound, "add-on set s has no file cfg/pipe.cfg")
+	files, err := e.m.Files(ctx, "s")
+	if err != nil || len(files) != 1 {
+		t.Errorf("files = %v, %v", files, err)
+	}
+	// Nor is it carried into the next revision.
+	s = e.put(t, "s", "cfg/b.cfg", "b")
+	if _, err := os.Lstat(filepath.Join(e.m.Dir("s", s.Rev), "left4dead2", "cfg", "pipe.cfg")); !os.IsNotExist(err) {
+		t.Errorf("the pipe was carried over: %v", err)
 	}
 }

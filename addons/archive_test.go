@@ -313,6 +313,7 @@ func TestArchiveBombsAreRefused(t *testing.T) {
 		archive func(t *testing.T) []byte
 		reason  string
 	}{
+		{"zip entry of 1 KB claiming 10 GiB", func(t *testing.T) []byte { return zipBomb(t, "maps/bomb.vpk", 1, 10<<30) }, "says it holds 10737418240 bytes"},
 		{"zip of 10 GiB claiming so", func(t *testing.T) []byte { return zipBomb(t, "maps/bomb.vpk", 10<<10, 10<<30) }, "says it holds 10737418240 bytes, more than a set may (2.0 GiB, LEFT4ME_ADDON_MAX_BYTES)"},
 		{"zip of 10 GiB claiming 1 KB", func(t *testing.T) []byte { return zipBomb(t, "maps/bomb.vpk", 10<<10, 1<<10) }, "is damaged"},
 		{"zip of 64 MiB in 64 KB", func(t *testing.T) []byte { return zipBomb(t, "maps/bomb.vpk", 64, 64<<20) }, "over 200 times"},
