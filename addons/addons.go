@@ -29,6 +29,9 @@ const (
 	// DefaultMaxRatio is how many times its compressed size an archive's
 	// entry may expand to (beyond ratioSlack).
 	DefaultMaxRatio = 200
+	// DefaultKeepReplaced is how long GC keeps a revision after it was
+	// replaced.
+	DefaultKeepReplaced = 10 * time.Minute
 )
 
 // ratioSlack is what any archive entry may expand to whatever its
@@ -47,6 +50,11 @@ type Options struct {
 	// MaxRatio caps how many times its compressed size an archive entry
 	// may expand to (default DefaultMaxRatio).
 	MaxRatio int64
+	// KeepReplaced is how long GC keeps a revision after a change (or the
+	// set's deletion) replaced it, whatever its in-use list says: a start
+	// may have resolved it just before and not yet recorded it (default
+	// DefaultKeepReplaced).
+	KeepReplaced time.Duration
 }
 
 // Manager keeps the add-on sets: their rows in the database and their
@@ -85,6 +93,9 @@ func New(db *store.DB, opts Options) (*Manager, error) {
 	}
 	if opts.MaxRatio <= 0 {
 		opts.MaxRatio = DefaultMaxRatio
+	}
+	if opts.KeepReplaced <= 0 {
+		opts.KeepReplaced = DefaultKeepReplaced
 	}
 	dir := filepath.Join(opts.Root, "addons")
 	if err := os.MkdirAll(dir, dirMode); err != nil {
@@ -293,6 +304,16 @@ func (m *Manager) CreateSet(ctx context.Context, name string) (Set, error) {
 // until GC finds them unused: a running server may still have one.
 func (m *Manager) DeleteSet(ctx context.Context, name string) error {
 	defer m.lock(name)()
+	if checkName(name) == nil {
+		// When the set's last revision was replaced, for GC; written
+		// first, so a deleted set always has it (a set not deleted
+		// after all ignores it).
+		if err := os.WriteFile(filepath.Join(m.dir, name, deletedMarker), nil, fileMode); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("delete add-on set %s: %w", name, err)
+		}
+		now := time.Now()
+		os.Chtimes(filepath.Join(m.dir, name, deletedMarker), now, now)
+	}
 	return m.db.WriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		r, err := m.row(ctx, tx, name)
 		if err != nil {
@@ -317,6 +338,10 @@ func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
+
+// deletedMarker is the file in a deleted set's directory whose time is
+// when it was deleted.
+const deletedMarker = "deleted"
 
 // listOf is "blueprint a", "blueprints a and b" or "blueprints a, b and c".
 func listOf(noun string, names []string) string {

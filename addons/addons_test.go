@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/hostbackend"
@@ -366,7 +367,7 @@ func TestBlueprintOrderAndResolve(t *testing.T) {
 }
 
 func TestGCKeepsCurrentAndInUse(t *testing.T) {
-	e := newEnv(t, addons.Options{})
+	e := newEnv(t, addons.Options{KeepReplaced: time.Nanosecond})
 	e.create(t, "s")
 	for i := 0; i < 4; i++ {
 		e.put(t, "s", "cfg/a.cfg", strings.Repeat("x", i))
@@ -490,7 +491,7 @@ func TestTextRule(t *testing.T) {
 // What a crash leaves (a staging tree, a revision whose row was never
 // swapped) is no revision: the next change goes past it, GC removes it.
 func TestCrashLeftoversAreSkippedAndCollected(t *testing.T) {
-	e := newEnv(t, addons.Options{})
+	e := newEnv(t, addons.Options{KeepReplaced: time.Nanosecond})
 	e.create(t, "s")
 	e.put(t, "s", "a.txt", "a")
 	setDir := filepath.Join(e.root, "addons", "s")
@@ -591,5 +592,32 @@ func TestAPlantedPipeIsNoFile(t *testing.T) {
 	s = e.put(t, "s", "cfg/b.cfg", "b")
 	if _, err := os.Lstat(filepath.Join(e.m.Dir("s", s.Rev), "left4dead2", "cfg", "pipe.cfg")); !os.IsNotExist(err) {
 		t.Errorf("the pipe was carried over: %v", err)
+	}
+}
+
+// A start may resolve a revision just before a change replaces it and
+// record it only once its server runs: GC keeps a replaced revision for
+// KeepReplaced whatever the in-use list says, and a deleted set's too.
+func TestGCKeepsWhatWasJustReplaced(t *testing.T) {
+	e := newEnv(t, addons.Options{})
+	e.create(t, "s")
+	e.put(t, "s", "a.txt", "a")
+	e.create(t, "gone")
+	if err := e.m.DeleteSet(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := e.m.GC(ctx, nil); err != nil || len(removed) != 0 {
+		t.Fatalf("GC right after the changes removed %v, %v", removed, err)
+	}
+	// Ten minutes on (the times GC reads, set back).
+	old := time.Now().Add(-addons.DefaultKeepReplaced - time.Minute)
+	for _, p := range []string{e.m.Dir("s", 2), filepath.Join(e.root, "addons", "gone", "deleted")} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := e.m.GC(ctx, nil)
+	if want := []hostbackend.LayerSet{{Name: "gone", Rev: 1}, {Name: "s", Rev: 1}}; err != nil || !reflect.DeepEqual(removed, want) {
+		t.Errorf("GC later removed %v, %v; want %v", removed, err, want)
 	}
 }

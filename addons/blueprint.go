@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -104,12 +105,13 @@ func (m *Manager) Resolve(ctx context.Context, blueprintID int64) ([]hostbackend
 }
 
 // GC removes what no server needs: every revision of a set that is
-// neither the set's current one nor in inUse, all of a deleted set's
-// revisions not in inUse, and staging directories a crash left. inUse
-// must hold the layers of every server that runs, starts or has
-// resolved its layers to start (their LayersFile): a revision is
-// removed only while nothing has it mounted. It returns the revisions
-// removed.
+// neither the set's current one nor in inUse and was replaced more than
+// Options.KeepReplaced ago, all of a deleted set's revisions alike, and
+// what a crash left (staging, a revision never swapped in). inUse holds
+// the layers of every server that runs or starts (what each was started
+// with); KeepReplaced covers a start that resolved its layers just before
+// a change and has not recorded them yet. A revision is removed only
+// while nothing has it mounted. It returns the revisions removed.
 func (m *Manager) GC(ctx context.Context, inUse []hostbackend.LayerSet) ([]hostbackend.LayerSet, error) {
 	keep := map[hostbackend.LayerSet]bool{}
 	for _, l := range inUse {
@@ -134,6 +136,20 @@ func (m *Manager) GC(ctx context.Context, inUse []hostbackend.LayerSet) ([]hostb
 		}
 	}
 	return removed, nil
+}
+
+// replacedAt is when revs[i] of set name stopped being current: the
+// time of the next revision on disk, or of a deleted set's marker.
+func (m *Manager) replacedAt(name string, revs []int, i int) time.Time {
+	p := filepath.Join(m.dir, name, deletedMarker)
+	if i+1 < len(revs) {
+		p = m.Dir(name, revs[i+1])
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
 }
 
 // gcSet is GC of the set name.
@@ -161,9 +177,17 @@ func (m *Manager) gcSet(ctx context.Context, name string, keep map[hostbackend.L
 	}
 	var removed []hostbackend.LayerSet
 	left := 0
-	for _, rev := range revs {
+	now := time.Now()
+	for i, rev := range revs {
 		l := hostbackend.LayerSet{Name: name, Rev: rev}
 		if rev == current || keep[l] {
+			left++
+			continue
+		}
+		// A revision above the current one never was current (a crash
+		// before its swap); one below may have been resolved by a start
+		// just before it was replaced.
+		if !(current > 0 && rev > current) && now.Sub(m.replacedAt(name, revs, i)) < m.opts.KeepReplaced {
 			left++
 			continue
 		}

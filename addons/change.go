@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -110,6 +111,9 @@ func (m *Manager) Update(ctx context.Context, name string, fn func(*Change) erro
 		os.RemoveAll(revDir)
 		return Set{}, fmt.Errorf("change add-on set %s: %w", name, err)
 	}
+	// The new revision's time is when it replaced the one before (GC).
+	t := time.Now()
+	os.Chtimes(revDir, t, t)
 	r.Rev, r.Bytes, r.Files, r.UpdatedAt = next, c.bytes, c.files, now
 	s := r.set()
 	by, err := m.usedBy(ctx, m.db.Reader(), r.ID)

@@ -30,7 +30,12 @@
 //     the set as it was: a change is all or nothing.
 //   - Resolve gives a blueprint's sets at their current revisions for a
 //     server's start; GC removes the revisions that are neither current nor
-//     in the in-use list the caller gives (what running servers have).
+//     in the in-use list the caller gives (what running and starting servers
+//     have) once they were replaced more than Options.KeepReplaced (10
+//     minutes) ago: a start that resolved a revision just before a change
+//     still finds it. The time a revision replaced the one before is its
+//     directory's modification time; a deleted set's is that of the
+//     "deleted" file in its directory.
 //   - No symbolic link is followed when writing or reading a set: every
 //     path is walked one part at a time from a directory descriptor with
 //     O_NOFOLLOW, and no link is ever written.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/store"
@@ -68,7 +69,7 @@ func FuzzExtractArchive(f *testing.F) {
 		f.Fatal(err)
 	}
 	db := storetest.Open(f)
-	m, err := addons.New(db, addons.Options{Root: filepath.Join(base, "root"), MaxBytes: 1 << 20, MaxFiles: 64})
+	m, err := addons.New(db, addons.Options{Root: filepath.Join(base, "root"), MaxBytes: 1 << 20, MaxFiles: 64, KeepReplaced: time.Nanosecond})
 	if err != nil {
 		f.Fatal(err)
 	}
