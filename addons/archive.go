@@ -3,8 +3,10 @@ package addons
 import (
 	"archive/tar"
 	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -118,6 +120,12 @@ func (c *Change) maxExpansion(compressed uint64) int64 {
 }
 
 func (c *Change) extractZip(into string, archive io.ReaderAt, size int64) error {
+	// archive/zip reads the whole central directory into memory: refuse
+	// a count far over the cap before it does (one just over it is
+	// refused below, naming the entry).
+	if n, ok := zipEntries(archive, size); ok && n > 4*uint64(c.m.opts.MaxFiles) {
+		return &ArchiveError{Reason: fmt.Sprintf("says it holds %d entries; an archive may hold at most %d", n, c.m.opts.MaxFiles)}
+	}
 	zr, err := zip.NewReader(archive, size)
 	if errors.Is(err, zip.ErrInsecurePath) {
 		err = nil // the entries' paths are checked below, each by name
@@ -314,4 +322,38 @@ func (c *Change) extractTarGz(into string, archive io.Reader) error {
 			return entryError(hdr.Name, err)
 		}
 	}
+}
+
+// zipEntries reads the number of entries a zip's end of central
+// directory claims (its zip64 record's, where it has one); ok is false
+// when there is none to read, which archive/zip then refuses.
+func zipEntries(r io.ReaderAt, size int64) (n uint64, ok bool) {
+	const eocdLen, maxComment = 22, 65535
+	tail := int64(eocdLen + maxComment)
+	if tail > size {
+		tail = size
+	}
+	buf := make([]byte, tail)
+	if _, err := r.ReadAt(buf, size-tail); err != nil && err != io.EOF {
+		return 0, false
+	}
+	i := bytes.LastIndex(buf, []byte("PK\x05\x06"))
+	if i < 0 || len(buf)-i < eocdLen {
+		return 0, false
+	}
+	n = uint64(binary.LittleEndian.Uint16(buf[i+10:]))
+	if n != 0xffff || i < 20 || string(buf[i-20:i-16]) != "PK\x06\x07" {
+		return n, true
+	}
+	// The zip64 locator points at the zip64 end record, whose entry
+	// count is 8 bytes at offset 32.
+	off := int64(binary.LittleEndian.Uint64(buf[i-20+8:]))
+	var rec [40]byte
+	if off < 0 || off > size-40 {
+		return 0, false
+	}
+	if _, err := r.ReadAt(rec[:], off); err != nil || string(rec[:4]) != "PK\x06\x06" {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(rec[32:]), true
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"os"
@@ -376,6 +377,37 @@ func TestArchiveEntryCap(t *testing.T) {
 		}
 		e.unchanged(t, "s", before, map[string]string{})
 	}
-	_, err := e.extract("s", "../up", zipOf(t, three[0]))
+	// A zip's end record is read before its directory: a claim of more
+	// entries than allowed is refused before they are.
+	many := zipOf(t, three...)
+	binary.LittleEndian.PutUint16(many[len(many)-12:], 60000)
+	binary.LittleEndian.PutUint16(many[len(many)-14:], 60000)
+	_, err := e.extract("s", "", many)
+	var ae *addons.ArchiveError
+	if !errors.As(err, &ae) || ae.Entry != "" || !strings.Contains(ae.Reason, "says it holds 60000 entries; an archive may hold at most 2") {
+		t.Errorf("a zip claiming 60000 entries: %v", err)
+	}
+	_, err = e.extract("s", "../up", zipOf(t, three[0]))
 	wantErr(t, err, store.ErrInvalid, `the path "../up" contains ".."`)
+}
+
+// A zip64 archive's count is read from its zip64 end record.
+func TestAZip64EntryCountIsReadFirst(t *testing.T) {
+	e := newEnv(t, addons.Options{MaxFiles: 100})
+	e.create(t, "s")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i < 0x10000; i++ {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: "d/", Method: zip.Store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.extract("s", "", buf.Bytes())
+	var ae *addons.ArchiveError
+	if !errors.As(err, &ae) || !strings.Contains(ae.Reason, "says it holds 65536 entries") {
+		t.Errorf("a zip64 of 65536 entries: %v", err)
+	}
 }
