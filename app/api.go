@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/store"
 )
 
@@ -66,6 +67,9 @@ func apiErr(status int, msg string) *apiError { return &apiError{status: status,
 type apiErrorBody struct {
 	Error  string            `json:"error"`
 	Fields map[string]string `json:"fields,omitempty"`
+	// Entry names the first bad entry of a refused archive ("" when the
+	// archive itself is bad).
+	Entry *string `json:"entry,omitempty"`
 }
 
 // authenticate runs before every /api/v1 route: it takes the bearer token
@@ -132,7 +136,10 @@ func (a *apiHandlers) writeError(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	var fields FieldErrors
 	var se *store.Error
+	var archive *addons.ArchiveError
 	switch {
+	case errors.As(err, &archive):
+		status, body.Error, body.Entry = fiber.StatusUnprocessableEntity, sentence(archive.Error()), &archive.Entry
 	case errors.As(err, &ae):
 		status, body.Error = ae.status, ae.msg
 		if ae.retryAfter > 0 {

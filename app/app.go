@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/console"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
@@ -87,7 +88,11 @@ type Options struct {
 	// PollStats returns the state poller's counts for /metrics
 	// (jobs.Poller.Stats); nil leaves them out.
 	PollStats func() jobs.PollStats
-	Logger    *slog.Logger
+	// Addons keeps the add-on sets (their pages, the API, blueprints'
+	// lists); nil answers their pages 503 and leaves blueprints' lists
+	// alone.
+	Addons *addons.Manager
+	Logger *slog.Logger
 }
 
 // handlers holds what the handlers share.
@@ -149,6 +154,13 @@ func New(opts Options) *fiber.App {
 		IdleTimeout:  30 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		ErrorHandler: errorHandler(opts.Logger),
+		// Bodies up to BodyLimit are read before the handler runs; a
+		// larger one is refused by limitBody before it is read, but an
+		// add-on upload's, which its handler streams to disk (body.go).
+		// Multipart forms are parsed when read, under the same limit.
+		BodyLimit:                    formBodyLimit,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
 	h := &handlers{
 		Options: opts,
@@ -156,6 +168,7 @@ func New(opts Options) *fiber.App {
 		svc: NewService(ServiceOptions{
 			DB: opts.DB, Queue: opts.Queue, PortRangeStart: opts.PortRangeStart, PortRangeEnd: opts.PortRangeEnd,
 			Logger: opts.Logger, Hashing: opts.Hashing, Backend: opts.Backend, LookState: opts.LookState,
+			Addons: opts.Addons,
 		}),
 		limiter: newLimiter(opts.LoginLimit, time.Minute, opts.Now),
 		csrfKey: make([]byte, 32),

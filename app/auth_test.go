@@ -121,6 +121,31 @@ var matrix = map[string]access{
 	"POST /api/v1/game/validate":         {anon: 401, operator: 403, admin: 202},
 	"POST /api/v1/game/check":            {anon: 401, operator: 403, admin: 202},
 
+	// Add-on sets: the matrix's set "maps" holds cfg/a.cfg and no
+	// blueprint lists it.
+	"GET /addon-sets":                        {anon: 303, operator: 403, admin: 200},
+	"POST /addon-sets":                       {anon: 303, operator: 403, admin: 303, form: url.Values{"name": {"new-set"}}},
+	"GET /addon-sets/:set":                   {anon: 303, operator: 403, admin: 200},
+	"POST /addon-sets/:set/delete":           {anon: 303, operator: 403, admin: 303},
+	"POST /addon-sets/:set/upload":           {anon: 303, operator: 403, admin: 400}, // the matrix posts no multipart form
+	"POST /addon-sets/:set/new-file":         {anon: 303, operator: 403, admin: 303, form: url.Values{"path": {"cfg/new.cfg"}}},
+	"POST /addon-sets/:set/delete-file":      {anon: 303, operator: 403, admin: 303, form: url.Values{"path": {"cfg/a.cfg"}}},
+	"GET /addon-sets/:set/files/*":           {anon: 303, operator: 403, admin: 200},
+	"POST /addon-sets/:set/files/*":          {anon: 303, operator: 403, admin: 303, form: url.Values{"content": {"sv_cheats 0\n"}}},
+	"GET /addon-sets/:set/download/*":        {anon: 303, operator: 403, admin: 200},
+	"GET /api/v1/addon-sets":                 {anon: 401, operator: 403, admin: 200},
+	"POST /api/v1/addon-sets":                {anon: 401, operator: 403, admin: 201, json: `{"name": "new-set"}`},
+	"GET /api/v1/addon-sets/:set":            {anon: 401, operator: 403, admin: 200},
+	"DELETE /api/v1/addon-sets/:set":         {anon: 401, operator: 403, admin: 204},
+	"GET /api/v1/addon-sets/:set/files":      {anon: 401, operator: 403, admin: 200},
+	"GET /api/v1/addon-sets/:set/files/*":    {anon: 401, operator: 403, admin: 200},
+	"PUT /api/v1/addon-sets/:set/files/*":    {anon: 401, operator: 403, admin: 200, json: `"sv_cheats 0"`},
+	"DELETE /api/v1/addon-sets/:set/files/*": {anon: 401, operator: 403, admin: 200},
+	"POST /api/v1/addon-sets/:set/archive":   {anon: 401, operator: 403, admin: 422, json: `{"not": "an archive"}`},
+	"GET /api/v1/blueprints":                 {anon: 401, operator: 403, admin: 200},
+	"GET /api/v1/blueprints/:name":           {anon: 401, operator: 403, admin: 200},
+	"PATCH /api/v1/blueprints/:name":         {anon: 401, operator: 403, admin: 200, json: `{"addon_sets": ["maps"]}`},
+
 	// Only on the fake host: the matrix's panel says it is simulated.
 	"POST /servers/:name/simulate":        {anon: 303, operator: 403, admin: 303, form: url.Values{"event": {"crash"}}},
 	"POST /api/v1/servers/:name/simulate": {anon: 401, operator: 403, admin: 204, json: `{"event": "crash"}`},
@@ -152,6 +177,7 @@ func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				e.addonSet("maps", map[string]string{"cfg/a.cfg": "sv_cheats 1\n"})
 				other := e.user("other", store.RoleOperator)
 				c := e.as(role)
 				var u *store.User
@@ -161,7 +187,12 @@ func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				path := strings.NewReplacer(":name", "coop-1", ":userid", "2", ":steam_id", "STEAM_1:0:42").Replace(r.Path)
+				path := r.Path
+				if strings.HasPrefix(path, "/api/v1/blueprints/") {
+					path = strings.Replace(path, ":name", store.DefaultBlueprintName, 1)
+				}
+				path = strings.NewReplacer(":name", "coop-1", ":userid", "2", ":steam_id", "STEAM_1:0:42",
+					":set", "maps", "*", "cfg/a.cfg").Replace(path)
 				switch {
 				case strings.Contains(path, "/jobs/"):
 					path = strings.Replace(path, ":id", strconv.FormatInt(job.ID, 10), 1)

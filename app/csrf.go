@@ -47,17 +47,34 @@ func (h *handlers) csrf(c *fiber.Ctx) error {
 // multipart), never of the query string as c.FormValue would also take.
 // Every POST handler reads its fields with it: a password, token or CSRF
 // token in a URL ends up in access logs, history and Referer headers.
+//
+// A browser's add-on upload is read as it arrives (readUploadForm): only
+// its fields before the file count.
 func bodyFormValue(c *fiber.Ctx, key string) string {
+	if isStreamedForm(c) {
+		return readUploadForm(c).values[key]
+	}
 	if v := c.Request().PostArgs().Peek(key); len(v) > 0 {
 		return string(v)
 	}
 	if !bytes.HasPrefix(c.Request().Header.ContentType(), []byte(fiber.MIMEMultipartForm)) {
 		return ""
 	}
-	if f, err := c.MultipartForm(); err == nil && len(f.Value[key]) > 0 {
+	limit, _ := c.Locals(localBodyLimit).(int64)
+	if f, err := c.Request().MultipartFormWithLimit(int(limit)); err == nil && len(f.Value[key]) > 0 {
 		return f.Value[key][0]
 	}
 	return ""
+}
+
+// bodyFormValues are all the values of the form field key of a URL-encoded
+// request body, in order (a list the form repeats a field for).
+func bodyFormValues(c *fiber.Ctx, key string) []string {
+	var vs []string
+	for _, v := range c.Request().PostArgs().PeekMulti(key) {
+		vs = append(vs, string(v))
+	}
+	return vs
 }
 
 // A browser without a session carries a pre-session CSRF token (for

@@ -63,6 +63,9 @@ func (h *handlers) takeFlash(c *fiber.Ctx) string {
 	if rest, ok := strings.CutPrefix(v, consoleFlash+"."); ok {
 		return consoleSentence(rest)
 	}
+	if rest, ok := strings.CutPrefix(v, addonFlash+"."); ok {
+		return addonSentence(rest)
+	}
 	return actionFlash(v)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/app"
 	"github.com/left4me/left4me/hostbackend/fake"
 	"github.com/left4me/left4me/jobs"
@@ -48,6 +49,7 @@ type env struct {
 	clock   *clock
 	app     *fiber.App
 	opts    app.Options
+	root    string // the state root of the add-on sets
 }
 
 func newEnv(t testing.TB, tweak ...func(*app.Options)) *env {
@@ -72,8 +74,13 @@ func newEnvFake(t testing.TB, so store.Options, fo fake.Options, tweak ...func(*
 	fo.Now = clk.Now
 	e := &env{t: t, db: db, clock: clk, backend: fake.New(fo)}
 	e.queue = jobs.NewQueue(jobs.QueueOpts{DB: db, Clock: clk.Now})
+	e.root = t.TempDir()
+	sets, err := addons.New(db, addons.Options{Root: e.root})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.opts = app.Options{
-		DB: db, Queue: e.queue, Backend: e.backend, Now: clk.Now,
+		DB: db, Queue: e.queue, Backend: e.backend, Now: clk.Now, Addons: sets,
 		PortRangeStart: 27015, PortRangeEnd: 27020,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -233,3 +240,17 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// addonSet makes the add-on set name holding files (path: content).
+func (e *env) addonSet(name string, files map[string]string) {
+	e.t.Helper()
+	ctx := context.Background()
+	if _, err := e.opts.Addons.CreateSet(ctx, name); err != nil {
+		e.t.Fatal(err)
+	}
+	for p, content := range files {
+		if _, err := e.opts.Addons.PutFile(ctx, name, p, strings.NewReader(content)); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}

@@ -16,6 +16,7 @@ func routes(f *fiber.App, h *handlers) {
 	const op, admin = store.RoleOperator, store.RoleAdmin
 	f.Use(h.countRequests)
 	f.Use(securityHeaders)
+	f.Use(h.limitBody)
 
 	// Public, without a session.
 	static.Register(f)
@@ -58,6 +59,20 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Post("/game/update", a.role(admin), a.apiGameUpdate)
 	v1.Post("/game/validate", a.role(admin), a.apiGameValidate)
 	v1.Post("/game/check", a.role(admin), a.apiGameCheck)
+	v1.Get("/blueprints", a.role(admin), a.apiBlueprints)
+	v1.Get("/blueprints/:name", a.role(admin), a.apiBlueprint)
+	v1.Patch("/blueprints/:name", a.role(admin), a.apiBlueprintUpdate)
+	// Add-on sets; the file PUT's and the archive's bodies may be as
+	// large as the add-on cap (limitBody, isUpload).
+	v1.Get("/addon-sets", a.role(admin), a.apiAddonSets)
+	v1.Post("/addon-sets", a.role(admin), a.apiAddonSetCreate)
+	v1.Get("/addon-sets/:set", a.role(admin), a.apiAddonSet)
+	v1.Delete("/addon-sets/:set", a.role(admin), a.apiAddonSetDelete)
+	v1.Get("/addon-sets/:set/files", a.role(admin), a.apiAddonFiles)
+	v1.Get("/addon-sets/:set/files/*", a.role(admin), a.apiAddonFile)
+	v1.Put("/addon-sets/:set/files/*", a.role(admin), a.apiAddonFilePut)
+	v1.Delete("/addon-sets/:set/files/*", a.role(admin), a.apiAddonFileDelete)
+	v1.Post("/addon-sets/:set/archive", a.role(admin), a.apiAddonArchive)
 	f.Use("/api", a.notFound)
 
 	f.Use(keepFormPage, h.session, h.csrf)
@@ -118,6 +133,19 @@ func routes(f *fiber.App, h *handlers) {
 	f.Post("/blueprints/:id", h.auth(admin), h.blueprintSave)
 	f.Post("/blueprints/:id/delete", h.auth(admin), h.blueprintDelete)
 	f.Post("/blueprints/:id/restart", h.auth(admin), h.blueprintRestart)
+
+	// Add-on sets; the upload's body may be as large as the add-on cap
+	// (limitBody, isUpload).
+	f.Get("/addon-sets", h.auth(admin), h.addonSets)
+	f.Post("/addon-sets", h.auth(admin), h.addonSetCreate)
+	f.Get("/addon-sets/:set", h.auth(admin), h.addonSet)
+	f.Post("/addon-sets/:set/delete", h.auth(admin), h.addonSetDelete)
+	f.Post("/addon-sets/:set/upload", h.auth(admin), h.addonUpload)
+	f.Post("/addon-sets/:set/new-file", h.auth(admin), h.addonNewFile)
+	f.Post("/addon-sets/:set/delete-file", h.auth(admin), h.addonFileDelete)
+	f.Get("/addon-sets/:set/files/*", h.auth(admin), h.addonFile)
+	f.Post("/addon-sets/:set/files/*", h.auth(admin), h.addonFileSave)
+	f.Get("/addon-sets/:set/download/*", h.auth(admin), h.addonFileDownload)
 
 	f.Get("/users", h.auth(admin), h.users)
 	f.Post("/users", h.auth(admin), h.userCreate)

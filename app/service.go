@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/internal/text"
 	"github.com/left4me/left4me/jobs"
@@ -53,6 +54,9 @@ type ServiceOptions struct {
 	// LookState reads a new server's state (Options.LookState); nil
 	// does not.
 	LookState func(ctx context.Context, serverID int64) error
+	// Addons keeps the add-on sets blueprints list; nil leaves every
+	// blueprint's list as it is.
+	Addons *addons.Manager
 }
 
 // Service is the panel's operations, shared by the HTML handlers and the
@@ -65,6 +69,7 @@ type Service struct {
 	hashing            *HashGate
 	game               hostbackend.Game // nil without the capability
 	lookState          func(ctx context.Context, serverID int64) error
+	addons             *addons.Manager // nil: no add-on sets
 	log                *slog.Logger
 }
 
@@ -82,7 +87,7 @@ func NewService(opts ServiceOptions) *Service {
 	g, _ := opts.Backend.(hostbackend.Game)
 	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd,
 		bookkeeping: &bookkeeping{log: opts.Logger}, hashing: opts.Hashing, game: g,
-		lookState: opts.LookState, log: opts.Logger}
+		lookState: opts.LookState, addons: opts.Addons, log: opts.Logger}
 }
 
 // reservedNames are instance names that would hide a page of the panel.
@@ -332,6 +337,10 @@ type BlueprintInput struct {
 	// Args are extra srcds arguments, one per element.
 	Args      []string
 	ServerCfg string
+	// AddonSets are the blueprint's add-on sets, lowest first, when
+	// SetAddons; otherwise its list stays as it is.
+	AddonSets []string
+	SetAddons bool
 }
 
 // validateBlueprint returns what is wrong with in, field by field. Args
@@ -394,6 +403,11 @@ func (s *Service) SaveBlueprint(ctx context.Context, id int64, in BlueprintInput
 			return nil, FieldErrors{"name": "The default blueprint keeps its name; create a new blueprint instead."}
 		}
 	}
+	if in.SetAddons {
+		if errs := s.checkAddonSets(ctx, in.AddonSets); errs != nil {
+			return nil, errs
+		}
+	}
 	b := &store.Blueprint{ID: id, Name: in.Name, Map: in.Map, GameMode: in.GameMode, MaxPlayers: in.MaxPlayers,
 		Args: in.Args, ServerCfg: in.ServerCfg}
 	var err error
@@ -408,7 +422,65 @@ func (s *Service) SaveBlueprint(ctx context.Context, id int64, in BlueprintInput
 	if err != nil {
 		return nil, err
 	}
+	if in.SetAddons {
+		if err := s.SetBlueprintAddons(ctx, b.ID, in.AddonSets); err != nil {
+			return nil, err
+		}
+	}
 	return b, nil
+}
+
+// checkAddonSets says what is wrong with names as a blueprint's add-on
+// sets (one that does not exist, one listed twice), keyed "addon_sets".
+func (s *Service) checkAddonSets(ctx context.Context, names []string) FieldErrors {
+	if len(names) == 0 {
+		return nil
+	}
+	if s.addons == nil {
+		return FieldErrors{"addon_sets": "This panel keeps no add-on sets (it has no state root)."}
+	}
+	if len(names) > hostbackend.MaxLayerSets {
+		return FieldErrors{"addon_sets": fmt.Sprintf("A blueprint may stack at most %d add-on sets.", hostbackend.MaxLayerSets)}
+	}
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			return FieldErrors{"addon_sets": fmt.Sprintf("Add-on set “%s” is listed twice.", n)}
+		}
+		if hostbackend.ValidateName(n) != nil {
+			return FieldErrors{"addon_sets": fmt.Sprintf("There is no add-on set named %q.", n)}
+		}
+		if _, err := s.addons.Set(ctx, n); errors.Is(err, store.ErrNotFound) {
+			return FieldErrors{"addon_sets": fmt.Sprintf("There is no add-on set named “%s”.", n)}
+		} else if err != nil {
+			return FieldErrors{"addon_sets": sentence(err.Error())}
+		}
+	}
+	return nil
+}
+
+// BlueprintAddons returns the add-on sets of blueprint id, lowest first.
+func (s *Service) BlueprintAddons(ctx context.Context, id int64) ([]string, error) {
+	if s.addons == nil {
+		return []string{}, nil
+	}
+	return s.addons.BlueprintSets(ctx, id)
+}
+
+// SetBlueprintAddons makes names, lowest first, the add-on sets of
+// blueprint id; its servers get them at their next start. A refusal is
+// FieldErrors keyed "addon_sets"; the list is then unchanged.
+func (s *Service) SetBlueprintAddons(ctx context.Context, id int64, names []string) error {
+	if errs := s.checkAddonSets(ctx, names); errs != nil {
+		return errs
+	}
+	if s.addons == nil {
+		return nil
+	}
+	err := s.addons.SetBlueprintSets(ctx, id, names)
+	if errors.Is(err, store.ErrInvalid) {
+		return FieldErrors{"addon_sets": sentence(err.Error())}
+	}
+	return err
 }
 
 // BlueprintServers returns the servers using blueprint id, by name.

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/app"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/internal/buildinfo"
@@ -129,6 +130,13 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 	defer ln.Close() // a no-op once the HTTP server has closed it
 	warnDescriptors(log, cfg.MaxConns)
 
+	// The add-on sets: one Manager per panel (it serializes the changes
+	// of a set), shared by the web app and the jobs.
+	sets, err := addons.New(db, addons.Options{Root: cfg.StateRoot, MaxBytes: cfg.AddonMaxBytes})
+	if err != nil {
+		return err
+	}
+
 	queue := jobs.NewQueue(jobs.QueueOpts{DB: db})
 	runner := jobs.NewRunner(jobs.RunnerOpts{
 		Queue: queue, Backend: backend, Workers: cfg.JobWorkers,
@@ -161,7 +169,7 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 		PortRangeStart: cfg.PortRangeStart, PortRangeEnd: cfg.PortRangeEnd, SecureCookies: cfg.SecureCookies,
 		ProxyHeader: cfg.ProxyHeader,
 		Simulated:   cfg.Backend == "fake", SteamUser: cfg.SteamUser, Logger: log,
-		WorkersRunning: running.Load,
+		WorkersRunning: running.Load, Addons: sets,
 	}
 	if cfg.JobWorkers > 0 {
 		opts.Health = runner.Health
