@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/views"
 )
 
 // apiGame answers the game installation: installed or not, the build,
@@ -16,7 +17,26 @@ func (a *apiHandlers) apiGame(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toAPIGame(g))
+	out := toAPIGame(g)
+	rows, unknown, err := a.svc.GameBuilds(ctx, g.Status)
+	if err != nil {
+		return err
+	}
+	out.Builds = make([]apiGameBuild, 0, len(rows))
+	for _, r := range rows {
+		b := apiGameBuild{ID: r.ID, Current: r.Current, SizeBytes: r.SizeBytes, Servers: r.Servers}
+		if b.Servers == nil {
+			b.Servers = []string{}
+		}
+		if !r.UpdatedAt.IsZero() {
+			t := r.UpdatedAt.UTC()
+			b.UpdatedAt = &t
+		}
+		out.Builds = append(out.Builds, b)
+	}
+	out.OlderBuildServers = append([]string{}, views.OlderBuildServers(rows)...)
+	out.UnknownBuildServers = append([]string{}, unknown...)
+	return c.JSON(out)
 }
 
 // apiGameAction asks for a game job for the token's user (an admin) and

@@ -94,6 +94,21 @@ type apiGame struct {
 	StatusError string `json:"status_error"`
 	// Job is the game job running, else the newest queued; nil if none.
 	Job *apiJob `json:"job"`
+	// Builds are the builds present, oldest first, with the servers
+	// running each; OlderBuildServers run one that is not current;
+	// UnknownBuildServers may run and their build is unknown.
+	Builds              []apiGameBuild `json:"builds"`
+	OlderBuildServers   []string       `json:"older_build_servers"`
+	UnknownBuildServers []string       `json:"unknown_build_servers"`
+}
+
+// apiGameBuild is one build of the game on the host.
+type apiGameBuild struct {
+	ID        string     `json:"id"`
+	Current   bool       `json:"current"`
+	SizeBytes int64      `json:"size_bytes"`
+	UpdatedAt *time.Time `json:"updated_at"`
+	Servers   []string   `json:"servers"`
 }
 
 // apiJobLine is one line of a job's output.

@@ -25,6 +25,9 @@ func (h *handlers) game(c *fiber.Ctx) error {
 		return err
 	}
 	v := views.GameView{Game: g, SteamUser: h.SteamUser}
+	if v.Builds, v.UnknownBuild, err = h.svc.GameBuilds(ctx, g.Status); err != nil {
+		return err
+	}
 	for _, s := range servers {
 		switch s.ActualState {
 		case hostbackend.StateRunning, hostbackend.StateStarting, hostbackend.StateCrashLooping, hostbackend.StateStopping:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/views"
@@ -56,6 +58,44 @@ func (s *Service) Game(ctx context.Context) (views.Game, error) {
 		g.Err = err.Error()
 	}
 	return g, nil
+}
+
+// GameBuilds returns the builds of st, oldest first, each with the
+// servers that run it (jobs.LiveBuilds), and the servers that may run
+// whose build is unknown. Without the Game capability there are none.
+func (s *Service) GameBuilds(ctx context.Context, st hostbackend.GameStatus) ([]views.GameBuildRow, []string, error) {
+	if s.game == nil || len(st.Builds) == 0 {
+		return nil, nil, nil
+	}
+	live, err := jobs.LiveBuilds(ctx, s.db, s.game)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]views.GameBuildRow, len(st.Builds))
+	at := make(map[string]int, len(st.Builds))
+	for i, b := range st.Builds {
+		rows[i] = views.GameBuildRow{GameBuild: b}
+		at[b.ID] = i
+	}
+	names := make([]string, 0, len(live))
+	for n := range live {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var unknown []string
+	for _, n := range names {
+		i, ok := at[live[n]]
+		switch {
+		case live[n] == "":
+			unknown = append(unknown, n)
+		case ok:
+			rows[i].Servers = append(rows[i].Servers, n)
+		default: // a build no longer there (removed by hand)
+			at[live[n]] = len(rows)
+			rows = append(rows, views.GameBuildRow{GameBuild: hostbackend.GameBuild{ID: live[n]}, Servers: []string{n}})
+		}
+	}
+	return rows, unknown, nil
 }
 
 // gameReady returns nil when a server may start: the game is installed,

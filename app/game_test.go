@@ -408,3 +408,69 @@ func TestOnlyAnAdminCancelsAGameJob(t *testing.T) {
 		t.Fatalf("after the admin's cancel: %+v, %v", j, err)
 	}
 }
+
+func TestTheGamePageShowsWhichServersStillRunAnOlderBuild(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	storetest.Server(t, e.db, "alpha", 27015)
+	storetest.Server(t, e.db, "beta", 27016)
+	storetest.Server(t, e.db, "idle", 27017)
+	if _, err := e.db.Writer().NewRaw(`UPDATE servers SET actual_state = CASE name WHEN 'idle' THEN 'stopped' ELSE 'running' END`).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old := fake.DefaultGameBuild
+	for _, n := range []string{"alpha", "beta"} {
+		if err := e.backend.Provision(ctx, hostbackend.InstanceSpec{Name: n, Port: 27015, Build: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.backend.SetLatestBuild("16600000")
+	if err := e.backend.GameInstall(ctx, false, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	// beta started again on the new build.
+	if err := e.backend.Provision(ctx, hostbackend.InstanceSpec{Name: "beta", Port: 27016, Build: "16600000"}); err != nil {
+		t.Fatal(err)
+	}
+
+	admin := e.as(store.RoleAdmin)
+	_, doc := admin.get("/game")
+	var rows []string
+	testid(doc, "game-build-row").Each(func(_ int, s *goquery.Selection) {
+		cur, _ := s.Attr("data-current")
+		rows = append(rows, s.AttrOr("data-build", "")+" "+cur+" "+strings.TrimSpace(s.Find(`[data-testid="game-build-row-servers"]`).Text()))
+	})
+	if want := []string{old + " false alpha", "16600000 true beta"}; strings.Join(rows, "|") != strings.Join(want, "|") {
+		t.Fatalf("build rows %q, want %q", rows, want)
+	}
+	older := strings.Join(strings.Fields(testid(doc, "game-older-servers").Text()), " ")
+	if !strings.HasPrefix(older, "alpha still runs an older build: restart to run build 16600000.") {
+		t.Fatalf("older-build sentence %q", older)
+	}
+
+	api, _ := e.apiAs("ann", store.RoleAdmin)
+	var g struct {
+		Builds []struct {
+			ID        string   `json:"id"`
+			Current   bool     `json:"current"`
+			SizeBytes int64    `json:"size_bytes"`
+			Servers   []string `json:"servers"`
+		} `json:"builds"`
+		Older   []string `json:"older_build_servers"`
+		Unknown []string `json:"unknown_build_servers"`
+	}
+	api.callJSON("GET", "/api/v1/game", nil, 200, &g)
+	if len(g.Builds) != 2 || g.Builds[0].ID != old || g.Builds[0].Current || strings.Join(g.Builds[0].Servers, ",") != "alpha" ||
+		!g.Builds[1].Current || g.Builds[1].SizeBytes == 0 || strings.Join(g.Older, ",") != "alpha" || g.Unknown == nil || len(g.Unknown) != 0 {
+		t.Fatalf("GET /api/v1/game: %+v", g)
+	}
+
+	// A server whose build is unknown keeps every build, and the page says so.
+	if err := e.backend.Provision(ctx, hostbackend.InstanceSpec{Name: "alpha", Port: 27015}); err != nil {
+		t.Fatal(err)
+	}
+	_, doc = admin.get("/game")
+	if s := testid(doc, "game-unknown-build").Text(); !strings.Contains(s, "which build alpha runs") {
+		t.Fatalf("unknown-build sentence %q", s)
+	}
+}

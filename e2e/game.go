@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,10 +13,12 @@ import (
 	"github.com/left4me/left4me/internal/a2s"
 )
 
-// Step 14 (issue 11): the game installed through the API by steamcmd, run
-// by the panel inside left4me-web.service's sandbox, with cmd/fakesteamcmd
-// where an operator puts Valve's steamcmd.sh; then a server runs the
-// installed srcds_run, and an update with that server running.
+// Step 14 (issues 11, 15): the game installed through the API by
+// steamcmd, run by the panel inside left4me-web.service's sandbox, with
+// cmd/fakesteamcmd where an operator puts Valve's steamcmd.sh; then a
+// server runs the installed srcds_run, and an update with that server
+// running: a new build beside the old one, which the server keeps until
+// its restart; then the old build is removed.
 
 const (
 	// steamcmdDir is where deploy/README.md has Valve's steamcmd unpacked,
@@ -25,6 +28,8 @@ const (
 	steamcmdDir = "/var/lib/left4me/steamcmd"
 	steamcmdSh  = steamcmdDir + "/steamcmd.sh"
 	srcdsRun    = gameDir + "/srcds_run" // gameDir is step 10's
+	// buildsDir holds the game's builds; gameDir links to the current.
+	buildsDir = "/var/lib/left4me/builds"
 	// steamClient is where the install puts steamcmd's 32-bit
 	// steamclient.so for srcds: ~left4me/.steam/sdk32.
 	steamClient = "/var/lib/left4me/.steam/sdk32/steamclient.so"
@@ -52,11 +57,33 @@ type apiGame struct {
 	Partial         bool   `json:"partial"`
 	CheckError      string `json:"check_error"`
 	StatusError     string `json:"status_error"`
+	Builds          []struct {
+		ID      string   `json:"id"`
+		Current bool     `json:"current"`
+		Servers []string `json:"servers"`
+	} `json:"builds"`
+	OlderBuildServers   []string `json:"older_build_servers"`
+	UnknownBuildServers []string `json:"unknown_build_servers"`
+}
+
+// builds is the builds in short: "16400001(g1) 16400002*()", the
+// current one starred, the servers running each in parentheses.
+func (g apiGame) builds() string {
+	var out []string
+	for _, b := range g.Builds {
+		s := b.ID
+		if b.Current {
+			s += "*"
+		}
+		out = append(out, s+"("+strings.Join(b.Servers, ",")+")")
+	}
+	return strings.Join(out, " ")
 }
 
 func (g apiGame) String() string {
-	return fmt.Sprintf("installed %v, build %q, latest %q, update available %v, program %s, partial %v, check error %q, status error %q",
-		g.Installed, g.BuildID, g.LatestBuildID, g.UpdateAvailable, g.Program, g.Partial, g.CheckError, g.StatusError)
+	return fmt.Sprintf("installed %v, build %q, latest %q, update available %v, program %s, partial %v, check error %q, status error %q, builds %s, on older builds %v, build unknown %v",
+		g.Installed, g.BuildID, g.LatestBuildID, g.UpdateAvailable, g.Program, g.Partial, g.CheckError, g.StatusError,
+		g.builds(), g.OlderBuildServers, g.UnknownBuildServers)
 }
 
 // gameJob is a game job as GET /api/v1/jobs/{id} has it.
@@ -105,7 +132,7 @@ func (b *bed) installTheGame(ctx context.Context) {
 	if !b.api.actionOn(ctx, gameServer, "start") {
 		return
 	}
-	pid := b.runsTheInstalledGame(ctx, "after the install")
+	pid := b.runsTheInstalledGame(ctx, "after the install", firstBuild)
 
 	// A newer build: fakesteamcmd reports what its environment says,
 	// which is the panel's (web.env).
@@ -126,64 +153,83 @@ func (b *bed) installTheGame(ctx context.Context) {
 	}
 	b.r.check("GET /api/v1/game after the check: update available, latest build "+newerBuild, err)
 
-	b.api.gameJob(ctx, "update", nil, "failed", false)
+	// An update with g1 running: a new build beside the one g1 runs,
+	// which g1 keeps until its next start.
+	if !b.api.gameJob(ctx, "update", nil, "succeeded", false) {
+		return
+	}
 	err = nil
 	if now := b.mainPID(ctx, gameServerUnit); now != pid {
 		err = fmt.Errorf("MainPID %q, was %s", now, pid)
 	}
-	b.r.check(gameServer+" ran on, untouched, through the refused update", err)
+	b.r.check(gameServer+" ran on, untouched, through the update", err)
+	res = b.sh(ctx, "readlink /proc/"+pid+"/exe")
+	err = codeIs(res, 0)
+	if want := buildsDir + "/" + firstBuild + "/srcds_run\n"; err == nil && res.out != want {
+		err = fmt.Errorf("its executable is %q, want %q", res.out, want)
+	}
+	b.r.check(gameServer+" still runs build "+firstBuild+"'s srcds_run", err)
 	g, err = b.api.game(ctx)
-	if err == nil && g.BuildID != firstBuild {
+	// A panel that writes no layers file at a start (before the runner
+	// names the build in the spec) does not know which build a server
+	// runs: then it lists the server as such and removes no build.
+	legacy := err == nil && slices.Contains(g.UnknownBuildServers, gameServer)
+	wantBuilds, wantOlder := firstBuild+"("+gameServer+") "+newerBuild+"*()", gameServer
+	if legacy {
+		b.r.note("the panel records no build at a start yet: %s's build is unknown to it, and no build may be removed", gameServer)
+		wantBuilds, wantOlder = firstBuild+"() "+newerBuild+"*()", ""
+	}
+	if err == nil && (!g.Installed || g.BuildID != newerBuild || g.UpdateAvailable || g.Partial ||
+		g.builds() != wantBuilds || strings.Join(g.OlderBuildServers, ",") != wantOlder) {
 		err = fmt.Errorf("GET /api/v1/game: %s", g)
 	}
-	b.r.check("GET /api/v1/game after the refused update: still build "+firstBuild, err)
+	b.r.check("GET /api/v1/game after the update: build "+newerBuild+" current, "+firstBuild+" kept for "+gameServer+", which runs an older build", err)
+	res = b.sh(ctx, "readlink "+gameDir+"; ls "+buildsDir)
+	err = codeIs(res, 0)
+	if want := "builds/" + newerBuild + "\n" + firstBuild + "\n" + newerBuild + "\n"; err == nil && res.out != want {
+		err = fmt.Errorf("game link and builds:\n%s\nwant:\n%s", res.out, want)
+	}
+	b.r.check(gameDir+" links to builds/"+newerBuild+"; "+buildsDir+" holds both builds", err)
 
-	updated := time.Now()
-	if !b.api.gameJob(ctx, "update", map[string]any{"restart_servers": true}, "succeeded", false) {
+	// Its restart runs the new build, and the old one goes.
+	if !b.api.actionOn(ctx, gameServer, "restart") {
 		return
 	}
-	g, err = b.api.game(ctx)
-	if err == nil && (!g.Installed || g.BuildID != newerBuild || g.UpdateAvailable || g.Partial) {
-		err = fmt.Errorf("GET /api/v1/game: %s", g)
-	}
-	b.r.check("GET /api/v1/game after the update: build "+newerBuild+", no update available", err)
-	again := b.runsTheInstalledGame(ctx, "after the update")
+	again := b.runsTheInstalledGame(ctx, "after the restart", newerBuild)
 	err = nil
 	if again == "" || again == pid {
-		err = fmt.Errorf("MainPID %q, and %s before the update", again, pid)
+		err = fmt.Errorf("MainPID %q, and %s before the restart", again, pid)
 	}
-	b.r.check(fmt.Sprintf("%s was started again: a new MainPID (%s, was %s)", gameServer, again, pid), err)
+	b.r.check(fmt.Sprintf("%s was restarted: a new MainPID (%s, was %s)", gameServer, again, pid), err)
+	if legacy {
+		// A minute and a bit: the runner looks for unused builds after a
+		// restart job and once a minute.
+		time.Sleep(70 * time.Second)
+		res = b.sh(ctx, "ls "+buildsDir)
+		err = codeIs(res, 0)
+		if want := firstBuild + "\n" + newerBuild + "\n"; err == nil && res.out != want {
+			err = fmt.Errorf("%s holds:\n%s", buildsDir, res.out)
+		}
+		b.r.check("no build is removed while the panel does not know which build "+gameServer+" runs", err)
+		return
+	}
 	t := time.Now()
-	err = waitFor(ctx, pollInterval+pollSlack, func() error {
-		s, err := b.api.serverNamed(ctx, gameServer)
-		if err == nil && (s.DesiredState != "running" || s.ActualState != "running") {
-			err = fmt.Errorf("the API says %s", s)
+	err = waitFor(ctx, 90*time.Second, func() error {
+		g, err := b.api.game(ctx)
+		if err == nil && (g.builds() != newerBuild+"*("+gameServer+")" || len(g.OlderBuildServers) != 0) {
+			err = fmt.Errorf("GET /api/v1/game: %s", g)
+		}
+		if err == nil {
+			if res := b.sh(ctx, "ls "+buildsDir); res.out != newerBuild+"\n" {
+				err = fmt.Errorf("%s holds:\n%s", buildsDir, res.out)
+			}
 		}
 		return err
 	})
 	if err == nil {
 		b.r.note("took %s", time.Since(t).Round(100*time.Millisecond))
 	}
-	b.r.check(fmt.Sprintf("GET /api/v1/servers/%s: running within %s, and still wanted running", gameServer, pollInterval+pollSlack), err)
-	hs, err := b.api.historyOf(ctx, gameServer, updated)
-	if err == nil {
-		b.r.note("history of %s since the update: %s", gameServer, joinHistory(hs))
-		stoppedByJob, startedByJob := false, false
-		for _, h := range hs {
-			switch {
-			case strings.Contains(h.Reason, "outside the panel"):
-				err = fmt.Errorf("the update's stop or start is put down to something outside the panel: %s", h)
-			case strings.Contains(h.Reason, "stopped for the game's update"):
-				stoppedByJob = true
-			case strings.Contains(h.Reason, "started again after the game's update"):
-				startedByJob = true
-			}
-		}
-		if err == nil && (!stoppedByJob || !startedByJob) {
-			err = fmt.Errorf("no rows of the update job's stop and start: %s", joinHistory(hs))
-		}
-	}
-	b.r.check(fmt.Sprintf("GET …/history of %s: the stop and the start are the update job's, nothing outside the panel", gameServer), err)
+	b.r.check("build "+firstBuild+", which no server runs any more, is removed (GET /api/v1/game and "+buildsDir+")", err)
 }
 
 // fleetStopped stops the servers of steps 11 to 13 through the API: they
@@ -415,9 +461,10 @@ func progressMoved(seen []string) error {
 }
 
 // runsTheInstalledGame checks that the game server's unit runs the
-// game's srcds_run (its main process's executable and command line) and
-// that it answers A2S on its port; it returns the main PID.
-func (b *bed) runsTheInstalledGame(ctx context.Context, when string) string {
+// game's srcds_run of build (its main process's executable, in
+// builds/BUILD, and command line) and that it answers A2S on its port;
+// it returns the main PID.
+func (b *bed) runsTheInstalledGame(ctx context.Context, when, build string) string {
 	var pid string
 	err := waitFor(ctx, 20*time.Second, func() error {
 		if st := b.unitState(ctx, gameServerUnit); st != "active" {
@@ -434,10 +481,11 @@ func (b *bed) runsTheInstalledGame(ctx context.Context, when string) string {
 	res := b.sh(ctx, "readlink /proc/"+pid+"/exe && tr '\\0' ' ' </proc/"+pid+"/cmdline")
 	err = codeIs(res, 0)
 	wantCmd := fmt.Sprintf("%s -game left4dead2 -port %d +hostport %d -norestart ", srcdsRun, gameServerPort, gameServerPort)
-	if err == nil && !strings.HasPrefix(res.out, srcdsRun+"\n"+wantCmd) {
-		err = fmt.Errorf("executable and command line:\n%s\nwant %s, then %q...", res.out, srcdsRun, wantCmd)
+	exe := buildsDir + "/" + build + "/srcds_run"
+	if err == nil && !strings.HasPrefix(res.out, exe+"\n"+wantCmd) {
+		err = fmt.Errorf("executable and command line:\n%s\nwant %s, then %q...", res.out, exe, wantCmd)
 	}
-	b.r.check(fmt.Sprintf("its main process (%s) is the installed %s, given -norestart %s", pid, srcdsRun, when), err)
+	b.r.check(fmt.Sprintf("its main process (%s) is the installed %s (build %s's), given -norestart %s", pid, srcdsRun, build, when), err)
 	addr := "127.0.0.1:" + strconv.Itoa(gameServerPort)
 	err = waitFor(ctx, 10*time.Second, func() error {
 		res := b.c.netExec(ctx, b.self, "a2s", addr)

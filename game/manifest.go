@@ -118,3 +118,30 @@ func parseManifest(src string) (Manifest, error) {
 	}
 	return m, nil
 }
+
+// WriteManifest writes m as dir's steamapps/appmanifest_222860.acf, in
+// the shape steamcmd writes it (flagged fully installed, everything
+// downloaded). The simulated host and tests make installations with it;
+// the panel never writes a real installation's manifest.
+func WriteManifest(dir string, m Manifest) error {
+	if m.AppID == "" {
+		m.AppID = AppID
+	}
+	if m.StateFlags == 0 {
+		m.StateFlags = StateFullyInstalled
+	}
+	var last int64
+	if !m.LastUpdated.IsZero() {
+		last = m.LastUpdated.Unix()
+	}
+	text := fmt.Sprintf("\"AppState\"\n{\n\t\"appid\"\t\t%q\n\t\"name\"\t\t%q\n\t\"StateFlags\"\t\t\"%d\"\n"+
+		"\t\"installdir\"\t\t%q\n\t\"LastUpdated\"\t\t\"%d\"\n\t\"SizeOnDisk\"\t\t\"%d\"\n\t\"buildid\"\t\t%q\n"+
+		"\t\"BytesToDownload\"\t\t\"%d\"\n\t\"BytesDownloaded\"\t\t\"%d\"\n\t\"TargetBuildID\"\t\t%q\n}\n",
+		m.AppID, m.Name, m.StateFlags, m.InstallDir, last, m.SizeOnDisk, m.BuildID,
+		m.BytesToDownload, m.BytesDownloaded, m.TargetBuildID)
+	path := filepath.Join(dir, ManifestPath)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
+}

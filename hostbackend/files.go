@@ -122,7 +122,13 @@ func (f InstanceFiles) writeLayers(dir string, spec InstanceSpec) error {
 // as the panel's user, who owns the game; no root process ever follows
 // this link. A directory in the link's place is an error.
 func (f InstanceFiles) LinkGameCfg() error {
-	dir := f.GameCfgDir()
+	return LinkBuildCfg(filepath.Join(f.Root, "game"))
+}
+
+// LinkBuildCfg is LinkGameCfg for the game installed in gameDir (a build
+// being made, before it becomes current).
+func LinkBuildCfg(gameDir string) error {
+	dir := filepath.Join(gameDir, "left4dead2", "cfg")
 	fi, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -247,6 +253,27 @@ func envUnquote(v string) string {
 		b.WriteByte(v[i])
 	}
 	return b.String()
+}
+
+// Build returns the game build the named instance's LayersFile names
+// (what it was last provisioned to start on), "" when it has no such
+// file: it runs the current game directory, whichever build that was.
+func (f InstanceFiles) Build(name string) (string, error) {
+	if err := ValidateName(name); err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(filepath.Join(f.Dir(name), LayersFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the layers of %s: %w", name, err)
+	}
+	build, _, err := ParseLayers(data)
+	if err != nil {
+		return "", fmt.Errorf("read the layers of %s: %w", name, err)
+	}
+	return build, nil
 }
 
 // List returns the names of the instance directories, sorted. Entries

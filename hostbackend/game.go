@@ -23,6 +23,14 @@ type Game interface {
 	// GameLatestBuild asks Steam for the newest public build id. It
 	// returns ErrBuildUnknown when Steam does not say.
 	GameLatestBuild(ctx context.Context, ev GameEvents) (string, error)
+	// GameGC removes the builds that are neither the current one nor
+	// named in inUse (the builds running servers started on) and returns
+	// the ids it removed.
+	GameGC(ctx context.Context, inUse []string) ([]string, error)
+	// InstanceBuild returns the build the named instance was last
+	// provisioned to start on, "" when it names none (it runs whatever
+	// build was current when it started).
+	InstanceBuild(ctx context.Context, name string) (string, error)
 }
 
 // ErrGameMissing is returned by CheckGameInstalled: a server cannot start
@@ -70,6 +78,19 @@ type GameStatus struct {
 	// Partial is true when an update was left half-finished (the
 	// manifest's BytesDownloaded differs from BytesToDownload).
 	Partial bool
+	// Builds are the builds present, oldest first: the current one
+	// (BuildID) and those kept for servers that started on them.
+	Builds []GameBuild
+}
+
+// GameBuild is one build of the game present on the host. An update
+// installs a new build beside the old ones; a running server keeps the
+// build it started on until its next start.
+type GameBuild struct {
+	ID        string
+	Current   bool
+	SizeBytes int64
+	UpdatedAt time.Time
 }
 
 // GameProgress is one progress report of steamcmd: the phase it is in

@@ -127,21 +127,69 @@ func (r *Runner) runGame(ctx context.Context, job *store.Job, lines *lineSink) e
 	// Install and Validate check every file; Update only fetches what
 	// changed.
 	validate := job.Operation != store.OpGameUpdate
-	stopped, err := r.stopForGame(ctx, job, lines)
+	before, err := g.GameStatus(ctx)
 	if err != nil {
 		return err
 	}
+	// An install or an update makes a new build beside the one servers
+	// run; a validation of an installed game repairs the current build in
+	// place, which is never done under a running server.
+	var stopped []gameServer
+	if validate && before.BuildID != "" {
+		if stopped, err = r.stopForGame(ctx, job, lines); err != nil {
+			return err
+		}
+	}
 	lines.system("running steamcmd (%s)", strings.TrimPrefix(string(job.Operation), "game-"))
 	gameErr := g.GameInstall(ctx, validate, ev)
+	var after hostbackend.GameStatus
 	if gameErr == nil {
-		if st, err := g.GameStatus(ctx); err == nil && st.BuildID != "" {
-			lines.system("installed build %s in %s", st.BuildID, st.Path)
+		if after, err = g.GameStatus(ctx); err == nil && after.BuildID != "" {
+			lines.system("installed build %s in %s", after.BuildID, after.Path)
 		}
 	}
 	// The servers come back whether the update worked or not: the old
 	// files are still there when it failed.
 	startErr := r.startAfterGame(context.WithoutCancel(ctx), job, stopped, lines)
+	if gameErr == nil && !validate && job.Options == store.OptionRestartServers && after.BuildID != "" {
+		startErr = errors.Join(startErr, r.restartOnOlderBuilds(context.WithoutCancel(ctx), g, job, after.BuildID, lines))
+	}
 	return errors.Join(gameErr, startErr)
+}
+
+// restartOnOlderBuilds queues a restart of every running server that runs
+// another build than current (or one the panel does not know), for an
+// update asked to restart the servers: each picks up the new build at
+// its restart, one at a time as jobs do.
+func (r *Runner) restartOnOlderBuilds(ctx context.Context, g hostbackend.Game, job *store.Job, current string, lines *lineSink) error {
+	var running []gameServer
+	err := r.q.db.Reader().NewRaw(`SELECT id, name FROM servers
+		WHERE actual_state IN ('running', 'starting', 'crashlooping') AND desired_state = 'running' ORDER BY name`).Scan(ctx, &running)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("list running servers: %w", err)
+	}
+	var by int64
+	if job.RequestedBy != nil {
+		by = *job.RequestedBy
+	}
+	var errs []error
+	for _, s := range running {
+		b, err := g.InstanceBuild(ctx, s.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if b == current {
+			continue
+		}
+		j, err := r.q.Enqueue(ctx, EnqueueParams{ServerID: s.ID, Operation: store.OpRestart, RequestedBy: by})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("restart %s: %w", s.Name, err))
+			continue
+		}
+		lines.system("%s: restart queued (job %d) to run build %s", s.Name, j.ID, current)
+	}
+	return errors.Join(errs...)
 }
 
 // checkGame asks Steam for the latest build and records the answer.
@@ -169,9 +217,10 @@ type gameServer struct {
 	Name string `bun:"name"`
 }
 
-// stopForGame stops the servers that run the game before its files are
-// swapped: only when the job says so (store.OptionRestartServers);
-// otherwise it refuses while any runs. Their desired_state is kept.
+// stopForGame stops the servers that run the game before a validation
+// repairs the current build's files in place: only when the job says so
+// (store.OptionRestartServers); otherwise it refuses while any runs.
+// Their desired_state is kept.
 func (r *Runner) stopForGame(ctx context.Context, job *store.Job, lines *lineSink) ([]gameServer, error) {
 	var running []gameServer
 	err := r.q.db.Reader().NewRaw(`SELECT id, name FROM servers
@@ -187,7 +236,7 @@ func (r *Runner) stopForGame(ctx context.Context, job *store.Job, lines *lineSin
 		names[i] = s.Name
 	}
 	if job.Options != store.OptionRestartServers {
-		return nil, fmt.Errorf("%d server(s) are running (%s): the game's files are not swapped under them; stop them first, or ask again with \"stop running servers, update, start them again\"",
+		return nil, fmt.Errorf("%d server(s) are running (%s): a validation repairs the current build's files in place, never under a running server; stop them first, or ask again with \"stop running servers, validate, start them again\"",
 			len(running), strings.Join(names, ", "))
 	}
 	var stopped []gameServer

@@ -127,7 +127,7 @@ func TestAGameJobCanBeCancelled(t *testing.T) {
 	}
 }
 
-func TestAGameUpdateRefusesRunningServersUnlessAskedToRestartThem(t *testing.T) {
+func TestAGameValidationRefusesRunningServersUnlessAskedToRestartThem(t *testing.T) {
 	e := newEnv(t, fake.Options{GameInstalled: true})
 	storetest.Server(t, e.db, "alpha", 27015)
 	storetest.Server(t, e.db, "beta", 27016)
@@ -138,7 +138,7 @@ func TestAGameUpdateRefusesRunningServersUnlessAskedToRestartThem(t *testing.T) 
 	}
 	e.fake.ResetCalls()
 
-	refused := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, "").ID, store.JobFailed)
+	refused := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameValidate, "").ID, store.JobFailed)
 	if !strings.Contains(refused.Error, "2 server(s) are running (alpha, beta)") {
 		t.Fatalf("error %q", refused.Error)
 	}
@@ -146,7 +146,7 @@ func TestAGameUpdateRefusesRunningServersUnlessAskedToRestartThem(t *testing.T) 
 		t.Fatalf("a refused update did something: %+v", e.fake.Calls())
 	}
 
-	j := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, store.OptionRestartServers).ID, store.JobSucceeded)
+	j := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameValidate, store.OptionRestartServers).ID, store.JobSucceeded)
 	var verbs []string
 	for _, c := range e.fake.Calls() {
 		if c.Verb != "show" {
@@ -243,4 +243,89 @@ func TestAStartIsRefusedWhileTheGameIsMissing(t *testing.T) {
 	}
 	waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameInstall, "").ID, store.JobSucceeded)
 	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
+}
+
+// startOn stands for the start job of a panel that records the build a
+// server starts on: the instance's spec names it.
+func startOn(t *testing.T, e *env, name string, port int, build string) {
+	t.Helper()
+	waitJob(t, e.db, enqueue(t, e.q, name, store.OpStart).ID, store.JobSucceeded)
+	if err := e.fake.Provision(context.Background(), hostbackend.InstanceSpec{Name: name, Port: port, Build: build}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAGameUpdateLeavesRunningServersOnTheirBuildUntilTheyStop(t *testing.T) {
+	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
+	storetest.Server(t, e.db, "alpha", 27015)
+	r := e.runner(jobs.RunnerOpts{})
+	startRunner(t, r)
+	startOn(t, e, "alpha", 27015, "100")
+	e.fake.ResetCalls()
+
+	e.fake.SetLatestBuild("101")
+	j := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, "").ID, store.JobSucceeded)
+	for _, c := range e.fake.Calls() {
+		if c.Verb == "disable" || c.Verb == "enable" || c.Verb == "restart" {
+			t.Errorf("the update touched a server: %+v", c)
+		}
+	}
+	if !e.fake.Enabled("alpha") {
+		t.Fatal("alpha stopped")
+	}
+	if ls := jobLines(t, e.db, j.ID); countContaining(ls, "installed build 101") != 1 {
+		t.Errorf("output %q", ls)
+	}
+	// alpha still runs 100, which stays; the collector says so.
+	if removed, err := r.CollectBuilds(context.Background()); err != nil || len(removed) != 0 {
+		t.Fatalf("CollectBuilds = %v, %v while alpha runs 100", removed, err)
+	}
+	equal(t, "builds", e.fake.GameBuilds(), []string{"100", "101"})
+	live, err := jobs.LiveBuilds(context.Background(), e.db, e.fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "live builds", live, map[string]string{"alpha": "100"})
+
+	// beta starts on the new build; alpha stops: 100 goes by itself.
+	storetest.Server(t, e.db, "beta", 27016)
+	startOn(t, e, "beta", 27016, "101")
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStop).ID, store.JobSucceeded)
+	waitFor(t, "build 100 removed", func() bool { return slices.Equal(e.fake.GameBuilds(), []string{"101"}) })
+}
+
+func TestAGameUpdateAskedToRestartServersQueuesRestartsOfThoseOnOlderBuilds(t *testing.T) {
+	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
+	storetest.Server(t, e.db, "alpha", 27015)
+	r := e.runner(jobs.RunnerOpts{})
+	startRunner(t, r)
+	startOn(t, e, "alpha", 27015, "100")
+
+	e.fake.SetLatestBuild("101")
+	j := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, store.OptionRestartServers).ID, store.JobSucceeded)
+	ls := jobLines(t, e.db, j.ID)
+	if countContaining(ls, "alpha: restart queued") != 1 {
+		t.Fatalf("output %q", ls)
+	}
+	waitFor(t, "alpha's restart", func() bool {
+		js, _ := e.db.ListJobs(context.Background(), store.JobFilter{})
+		return slices.ContainsFunc(js, func(j store.Job) bool {
+			return j.ServerName == "alpha" && j.Operation == store.OpRestart && j.State == store.JobSucceeded
+		})
+	})
+}
+
+func TestNoBuildIsRemovedWhileARunningServersBuildIsUnknown(t *testing.T) {
+	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
+	storetest.Server(t, e.db, "alpha", 27015)
+	r := e.runner(jobs.RunnerOpts{})
+	startRunner(t, r)
+	// Started by a panel that records no build (its spec names none).
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
+	e.fake.SetLatestBuild("101")
+	waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, "").ID, store.JobSucceeded)
+	if removed, err := r.CollectBuilds(context.Background()); err != nil || len(removed) != 0 {
+		t.Fatalf("CollectBuilds = %v, %v", removed, err)
+	}
+	equal(t, "builds", e.fake.GameBuilds(), []string{"100", "101"})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -166,4 +167,12 @@ func callsOf(b *fake.Backend, name string) []string {
 		}
 	}
 	return verbs
+}
+
+// equal fails the test when got is not want.
+func equal[T any](tb testing.TB, what string, got, want T) {
+	tb.Helper()
+	if !reflect.DeepEqual(got, want) {
+		tb.Errorf("%s = %#v, want %#v", what, got, want)
+	}
 }

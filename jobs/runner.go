@@ -117,6 +117,8 @@ type Runner struct {
 	poller *Poller
 	watch  *watchLoop // nil unless the backend is a hostbackend.Watcher
 	health *healthBook
+	// buildsKick asks the game build collector to look now (builds.go).
+	buildsKick chan struct{}
 }
 
 // NewRunner returns a runner. It panics without a Queue or Backend.
@@ -163,7 +165,7 @@ func NewRunner(opts RunnerOpts) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &Runner{opts: opts, q: opts.Queue, health: new(healthBook)}
+	r := &Runner{opts: opts, q: opts.Queue, health: new(healthBook), buildsKick: make(chan struct{}, 1)}
 	if opts.PollerInterval >= 0 {
 		r.poller = NewPoller(PollerOpts{
 			DB: opts.Queue.db, Backend: opts.Backend, Interval: opts.PollerInterval, SettleInterval: opts.PollerSettleInterval,
@@ -248,6 +250,13 @@ func (r *Runner) Start(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			r.watch.start(ctx)
+		}()
+	}
+	if _, ok := r.opts.Backend.(hostbackend.Game); ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.collectBuilds(ctx)
 		}()
 	}
 	if _, ok := r.opts.Backend.(hostbackend.Game); ok && r.opts.GameCheckInterval > 0 {
@@ -525,6 +534,9 @@ func (r *Runner) run(claimCtx, parent context.Context, job *store.Job) (next *st
 		log.Error("job: record the end", "err", err)
 	default:
 		log.Info("job ended", "state", state, "err", msg)
+		if freesBuild(job.Operation) {
+			r.kickBuilds()
+		}
 		if r.poller != nil && !deleted && (unit == nil || inMotion(unit.State())) {
 			// The unit is still starting or stopping, or its state could
 			// not be read back: look again soon rather than a whole

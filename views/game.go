@@ -78,3 +78,32 @@ func (g Game) Installing() *store.Job {
 	}
 	return g.Job
 }
+
+// GameBuildRow is a build of the game present on the host and the
+// servers that run it (those started on it that may still run).
+type GameBuildRow struct {
+	hostbackend.GameBuild
+	Servers []string
+}
+
+// OlderBuildServers returns the servers that run a build other than the
+// current one, sorted as the builds are.
+func OlderBuildServers(rows []GameBuildRow) []string {
+	var out []string
+	for _, r := range rows {
+		if !r.Current {
+			out = append(out, r.Servers...)
+		}
+	}
+	return out
+}
+
+// CurrentBuild returns the current build's id, "" when none is.
+func CurrentBuild(rows []GameBuildRow) string {
+	for _, r := range rows {
+		if r.Current {
+			return r.ID
+		}
+	}
+	return ""
+}

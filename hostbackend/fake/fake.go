@@ -23,7 +23,7 @@ import (
 func init() {
 	hostbackend.Register("fake", func(c hostbackend.Config) (hostbackend.Backend, error) {
 		return New(Options{StateRoot: c.StateRoot, StartDelay: 2 * time.Second, StopDelay: time.Second,
-			GameStepDelay: 200 * time.Millisecond}), nil
+			GameStepDelay: 200 * time.Millisecond, GameBuildEvery: 10 * time.Minute}), nil
 	})
 }
 
@@ -62,6 +62,11 @@ type Options struct {
 	// GameBuild is the build id Steam calls the latest (default
 	// DefaultGameBuild); SetLatestBuild changes it.
 	GameBuild string
+	// GameBuildEvery, when set, makes the simulated Steam publish a new
+	// build every GameBuildEvery: the latest is GameBuild plus one per
+	// GameBuildEvery since 2026-01-01 (make run's fake: 10 min), so a
+	// demo's updates install new builds while servers run older ones.
+	GameBuildEvery time.Duration
 	// WatchInterval is how often a Watch applies due timed transitions
 	// and rereads the state root besides at the earliest pending one
 	// (default DefaultWatchInterval).

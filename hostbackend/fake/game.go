@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +28,8 @@ var _ hostbackend.Game = (*Backend)(nil)
 // gameSim is the simulated game installation.
 type gameSim struct {
 	installed bool
-	build     string
+	build     string   // the current build
+	older     []string // the builds kept beside it, oldest first
 	updatedAt time.Time
 	latest    string // "" makes GameLatestBuild fail with ErrBuildUnknown
 
@@ -42,7 +44,27 @@ type gameSim struct {
 func (b *Backend) SetLatestBuild(build string) {
 	b.mu.Lock()
 	b.game.latest = build
+	b.opts.GameBuildEvery = 0
 	b.mu.Unlock()
+}
+
+// gameBuildEpoch is when the simulated Steam's builds start counting
+// (Options.GameBuildEvery).
+var gameBuildEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// latestLocked is the build the simulated Steam calls the latest: with
+// GameBuildEvery, GameBuild plus one per GameBuildEvery since
+// gameBuildEpoch, so a demo panel sees new builds come out.
+func (b *Backend) latestLocked() string {
+	every := b.opts.GameBuildEvery
+	if every <= 0 || b.game.latest == "" {
+		return b.game.latest
+	}
+	base, err := strconv.ParseInt(b.game.latest, 10, 64)
+	if err != nil {
+		return b.game.latest
+	}
+	return strconv.FormatInt(base+int64(b.opts.Now().Sub(gameBuildEpoch)/every), 10)
 }
 
 // FailGameInstall makes the next GameInstall fail with message, as
@@ -80,8 +102,81 @@ func (b *Backend) GameStatus(ctx context.Context) (hostbackend.GameStatus, error
 	st := hostbackend.GameStatus{Path: b.gamePath(), Program: filepath.Join(b.gamePath(), "srcds_run")}
 	if b.game.installed {
 		st.Installed, st.BuildID, st.SizeBytes, st.UpdatedAt = true, b.game.build, gameSize, b.game.updatedAt
+		for _, id := range b.game.older {
+			st.Builds = append(st.Builds, hostbackend.GameBuild{ID: id, SizeBytes: gameSize})
+		}
+		st.Builds = append(st.Builds, hostbackend.GameBuild{ID: b.game.build, Current: true, SizeBytes: gameSize, UpdatedAt: b.game.updatedAt})
 	}
 	return st, nil
+}
+
+// GameBuilds returns the simulated builds present, oldest first, the
+// current one last.
+func (b *Backend) GameBuilds() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.loadGameLocked()
+	if !b.game.installed {
+		return nil
+	}
+	return append(append([]string(nil), b.game.older...), b.game.build)
+}
+
+// GameGC implements hostbackend.Game: the simulated builds neither
+// current nor in inUse are removed.
+func (b *Backend) GameGC(ctx context.Context, inUse []string) ([]string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.loadGameLocked()
+	keep := map[string]bool{}
+	for _, id := range inUse {
+		keep[id] = true
+	}
+	var kept, removed []string
+	for _, id := range b.game.older {
+		if keep[id] {
+			kept = append(kept, id)
+		} else {
+			removed = append(removed, id)
+		}
+	}
+	if len(removed) == 0 {
+		return nil, nil
+	}
+	b.calls = append(b.calls, Call{Verb: "game-gc", Names: removed})
+	b.game.older = kept
+	return removed, b.saveGameLocked()
+}
+
+// InstanceBuild implements hostbackend.Game: the build in the
+// instance's layers file (in memory: the spec Provision stored).
+func (b *Backend) InstanceBuild(ctx context.Context, name string) (string, error) {
+	if b.opts.StateRoot != "" {
+		return hostbackend.InstanceFiles{Root: b.opts.StateRoot}.Build(name)
+	}
+	if err := hostbackend.ValidateName(name); err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.specs[name].Build, nil
+}
+
+// saveGameLocked keeps the simulated builds under the state root: the
+// current build's id on the marker's first line, the older ones after it.
+func (b *Backend) saveGameLocked() error {
+	if b.opts.StateRoot == "" || !b.game.installed {
+		return nil
+	}
+	path := filepath.Join(b.opts.StateRoot, gameMarker)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	text := b.game.build + "\n"
+	for _, id := range b.game.older {
+		text += id + "\n"
+	}
+	return os.WriteFile(path, []byte(text), 0o640)
 }
 
 func (b *Backend) gamePath() string {
@@ -103,14 +198,18 @@ func (b *Backend) loadGameLocked() {
 		return
 	}
 	fi, _ := os.Stat(path)
-	b.game.installed, b.game.build, b.game.updatedAt = true, strings.TrimSpace(string(data)), fi.ModTime()
+	ids := strings.Fields(string(data))
+	if len(ids) == 0 {
+		return
+	}
+	b.game.installed, b.game.build, b.game.older, b.game.updatedAt = true, ids[0], ids[1:], fi.ModTime()
 }
 
 // GameLatestBuild implements hostbackend.Game.
 func (b *Backend) GameLatestBuild(ctx context.Context, ev hostbackend.GameEvents) (string, error) {
 	b.mu.Lock()
 	b.calls = append(b.calls, Call{Verb: "game-latest"})
-	latest := b.game.latest
+	latest := b.latestLocked()
 	b.mu.Unlock()
 	ev.EmitLine(hostbackend.Stdout, "Logging in user 'anonymous' to Steam Public...OK")
 	ev.EmitLine(hostbackend.Stdout, `AppID : 222860, change number : 27000000/0, last change : Mon Nov 30 06:00:00 2026`)
@@ -140,14 +239,20 @@ var gamePhases = []struct {
 
 // GameInstall implements hostbackend.Game: it prints steamcmd-shaped
 // lines and progress over GameStepDelay steps and then marks the game
-// installed at the latest build.
+// installed at the latest build. An update to a newer build keeps the
+// old one beside it, as the sudo backend does, until GameGC; a
+// validation changes no build.
 func (b *Backend) GameInstall(ctx context.Context, validate bool, ev hostbackend.GameEvents) error {
 	b.mu.Lock()
 	b.calls = append(b.calls, Call{Verb: "game-install"})
 	b.loadGameLocked()
 	g := b.game
+	latest := b.latestLocked()
 	b.game.failNext = ""
 	b.mu.Unlock()
+	if g.installed && !validate {
+		ev.EmitLine(hostbackend.Stdout, fmt.Sprintf("Copied build %s to a staging directory for the update.", g.build))
+	}
 
 	ev.EmitLine(hostbackend.Stdout, "Redirecting stderr to '/var/lib/left4me/Steam/logs/stderr.txt'")
 	ev.EmitLine(hostbackend.Stdout, "Loading Steam API...OK")
@@ -189,23 +294,33 @@ func (b *Backend) GameInstall(ctx context.Context, validate bool, ev hostbackend
 			}
 		}
 	}
-	b.mu.Lock()
-	b.game.installed, b.game.build, b.game.updatedAt = true, b.game.latest, b.opts.Now()
-	if b.game.build == "" {
-		b.game.build = DefaultGameBuild
+	if latest == "" {
+		latest = DefaultGameBuild
 	}
-	build := b.game.build
+	b.mu.Lock()
+	prev := b.game.build
+	switch {
+	case !b.game.installed:
+		b.game.older = nil
+	case validate || latest == prev:
+		latest = prev
+	default:
+		b.game.older = append(b.game.older, prev)
+	}
+	b.game.installed, b.game.build, b.game.updatedAt = true, latest, b.opts.Now()
+	err := b.saveGameLocked()
 	b.mu.Unlock()
-	if b.opts.StateRoot != "" {
-		path := filepath.Join(b.opts.StateRoot, gameMarker)
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, []byte(build+"\n"), 0o640); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	ev.EmitLine(hostbackend.Stdout, "Success! App '222860' fully installed.")
+	if g.installed && !validate {
+		if latest != prev {
+			ev.EmitLine(hostbackend.Stdout, fmt.Sprintf("Build %s is the current one; running servers keep theirs until their next start.", latest))
+		} else {
+			ev.EmitLine(hostbackend.Stdout, fmt.Sprintf("Build %s was the current one already; nothing changed.", latest))
+		}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/hostbackend/fake"
@@ -97,5 +98,76 @@ func TestTheFakesGameFailuresQuestionsAndCancel(t *testing.T) {
 	b.SetLatestBuild("17000000")
 	if got, err := b.GameLatestBuild(ctx, hostbackend.GameEvents{}); got != "17000000" || err != nil {
 		t.Fatalf("GameLatestBuild = %q, %v", got, err)
+	}
+}
+
+func TestTheFakesUpdateKeepsTheOldBuildUntilGC(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b := fake.New(fake.Options{StateRoot: root, GameInstalled: true, GameBuild: "100"})
+	if err := b.GameInstall(ctx, false, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	b.SetLatestBuild("101")
+	var lines []string
+	if err := b.GameInstall(ctx, false, hostbackend.GameEvents{Line: func(l hostbackend.Line) { lines = append(lines, l.Text) }}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(b.GameBuilds(), " "); got != "100 101" {
+		t.Fatalf("builds %q", got)
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "Build 101 is the current one") {
+		t.Fatalf("lines %q", lines)
+	}
+	st, _ := b.GameStatus(ctx)
+	if st.BuildID != "101" || len(st.Builds) != 2 || st.Builds[0].ID != "100" || st.Builds[0].Current || !st.Builds[1].Current {
+		t.Fatalf("status %+v", st)
+	}
+	// A validation makes no build; a restarted demo panel finds both.
+	if err := b.GameInstall(ctx, true, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	again := fake.New(fake.Options{StateRoot: root})
+	if got := strings.Join(again.GameBuilds(), " "); got != "100 101" {
+		t.Fatalf("builds after a restart %q", got)
+	}
+
+	// The instance's layers file says which build it runs.
+	if err := again.Provision(ctx, hostbackend.InstanceSpec{Name: "alpha", Port: 27015, Build: "100"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := again.InstanceBuild(ctx, "alpha"); err != nil || got != "100" && got != "" {
+		t.Fatalf("InstanceBuild = %q, %v", got, err)
+	}
+	if removed, err := again.GameGC(ctx, []string{"100"}); err != nil || len(removed) != 0 {
+		t.Fatalf("GC of a build in use: %v, %v", removed, err)
+	}
+	if removed, err := again.GameGC(ctx, nil); err != nil || strings.Join(removed, " ") != "100" {
+		t.Fatalf("GC: %v, %v", removed, err)
+	}
+	if got := strings.Join(fake.New(fake.Options{StateRoot: root}).GameBuilds(), " "); got != "101" {
+		t.Fatalf("builds after GC, read again %q", got)
+	}
+}
+
+func TestTheFakeInMemoryKnowsTheBuildEachInstanceStartsOn(t *testing.T) {
+	ctx := context.Background()
+	b := fake.New(fake.Options{GameInstalled: true})
+	if err := b.Provision(ctx, hostbackend.InstanceSpec{Name: "alpha", Port: 27015, Build: fake.DefaultGameBuild}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.InstanceBuild(ctx, "alpha"); err != nil || got != fake.DefaultGameBuild {
+		t.Fatalf("InstanceBuild = %q, %v", got, err)
+	}
+	if _, err := b.InstanceBuild(ctx, "../x"); err == nil {
+		t.Fatal("a bad name was read")
+	}
+}
+
+func TestTheFakesSteamPublishesBuildsOverTimeWhenAsked(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 30, 0, 0, time.UTC)
+	b := fake.New(fake.Options{GameBuild: "100", GameBuildEvery: 10 * time.Minute, Now: func() time.Time { return now }})
+	if got, err := b.GameLatestBuild(context.Background(), hostbackend.GameEvents{}); err != nil || got != "103" {
+		t.Fatalf("latest = %q, %v", got, err)
 	}
 }

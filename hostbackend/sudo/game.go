@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/left4me/left4me/game"
 	"github.com/left4me/left4me/hostbackend"
@@ -23,10 +24,18 @@ var _ hostbackend.Game = (*Backend)(nil)
 // unit and the launcher name the same path.
 func (b *Backend) gameDir() string { return filepath.Join(b.files.Root, "game") }
 
-// steam is a game.Steam for this host's settings. steamcmd runs as the
-// panel's own user, which owns the game directory: no root helper.
-func (b *Backend) steam() *game.Steam {
-	opts := game.Options{Dir: b.gameDir(), SteamCMD: b.steamcmd, NeedBytes: b.freeSpace, RetryDelay: b.steamRetryDelay}
+// builds are the game's builds under the state root; gameDir is the
+// link to the current one. A new build gets the server.cfg link before
+// it becomes current.
+func (b *Backend) builds() game.Builds {
+	return game.Builds{Root: b.files.Root, Prepare: hostbackend.LinkBuildCfg}
+}
+
+// steam is a game.Steam for this host's settings, installing into dir.
+// steamcmd runs as the panel's own user, which owns the game directory:
+// no root helper.
+func (b *Backend) steam(dir string) *game.Steam {
+	opts := game.Options{Dir: dir, SteamCMD: b.steamcmd, NeedBytes: b.freeSpace, RetryDelay: b.steamRetryDelay}
 	if b.steamUser != "" {
 		opts.Strategy, opts.User = game.Account, b.steamUser
 	}
@@ -43,8 +52,19 @@ func (b *Backend) GameStatus(ctx context.Context) (hostbackend.GameStatus, error
 	} else if srcds != "" {
 		st.Program = srcds
 	}
+	bs := b.builds()
+	if _, err := bs.Current(); err != nil { // moves a game from before builds into builds/
+		return st, err
+	}
 	if fi, err := os.Stat(st.Program); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
 		st.Installed = true
+	}
+	list, err := bs.List()
+	if err != nil {
+		return st, err
+	}
+	for _, bd := range list {
+		st.Builds = append(st.Builds, hostbackend.GameBuild{ID: bd.ID, Current: bd.Current, SizeBytes: bd.SizeOnDisk, UpdatedAt: bd.LastUpdated})
 	}
 	m, err := game.ReadManifest(st.Path)
 	switch {
@@ -58,26 +78,74 @@ func (b *Backend) GameStatus(ctx context.Context) (hostbackend.GameStatus, error
 }
 
 // GameInstall implements hostbackend.Game with steamcmd under a
-// pseudo-terminal: an install when there is no installation yet, else an
-// update, or a validation when validate is set.
+// pseudo-terminal. An install (no build yet) or an update runs in a
+// staging directory beside the builds (for an update, a copy of the
+// current build) that becomes a new build and the current one when
+// steamcmd succeeds; running servers keep the build they started on. A
+// validation checks the current build in place: the caller makes sure
+// no server runs it.
 func (b *Backend) GameInstall(ctx context.Context, validate bool, ev hostbackend.GameEvents) error {
-	s := b.steam()
+	bs := b.builds()
 	h := gameHooks(ev)
-	_, err := game.ReadManifest(s.Dir())
-	switch {
-	case errors.Is(err, game.ErrNotInstalled):
+	cur, err := bs.Current()
+	if err != nil {
+		return err
+	}
+	if validate && cur != "" {
+		_, err := b.steam(bs.Path(cur)).Validate(ctx, h)
+		return err
+	}
+	unlock, err := bs.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	began := time.Now()
+	staging, err := bs.Stage(ctx, cur)
+	if err != nil {
+		return err
+	}
+	if cur != "" {
+		ev.EmitLine(hostbackend.Stdout, fmt.Sprintf("Copied build %s to %s for the update in %s.", cur, staging, time.Since(began).Round(time.Millisecond)))
+	}
+	s := b.steam(staging)
+	if cur == "" {
 		_, err = s.Install(ctx, h)
-	case validate:
-		_, err = s.Validate(ctx, h)
-	default:
+	} else {
 		_, err = s.Update(ctx, h)
 	}
-	return err
+	if err != nil {
+		return errors.Join(err, bs.Discard(staging))
+	}
+	id, changed, err := bs.Commit(staging)
+	if err != nil {
+		return errors.Join(err, bs.Discard(staging))
+	}
+	switch {
+	case cur == "":
+		ev.EmitLine(hostbackend.Stdout, fmt.Sprintf("Build %s is installed in %s.", id, bs.Path(id)))
+	case changed:
+		ev.EmitLine(hostbackend.Stdout, fmt.Sprintf("Build %s is the current one; running servers keep theirs until their next start.", id))
+	default:
+		ev.EmitLine(hostbackend.Stdout, fmt.Sprintf("Build %s was the current one already; nothing changed.", id))
+	}
+	return nil
+}
+
+// GameGC implements hostbackend.Game.
+func (b *Backend) GameGC(ctx context.Context, inUse []string) ([]string, error) {
+	return b.builds().GC(inUse)
+}
+
+// InstanceBuild implements hostbackend.Game: the build in the instance's
+// layers file.
+func (b *Backend) InstanceBuild(ctx context.Context, name string) (string, error) {
+	return b.files.Build(name)
 }
 
 // GameLatestBuild implements hostbackend.Game.
 func (b *Backend) GameLatestBuild(ctx context.Context, ev hostbackend.GameEvents) (string, error) {
-	build, err := b.steam().LatestBuild(ctx, gameHooks(ev))
+	build, err := b.steam(b.gameDir()).LatestBuild(ctx, gameHooks(ev))
 	if errors.Is(err, game.ErrBuildUnknown) {
 		return "", fmt.Errorf("%w: %v", hostbackend.ErrBuildUnknown, err)
 	}

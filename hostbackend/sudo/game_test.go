@@ -133,8 +133,48 @@ func TestTheGameIsInstalledUpdatedAndCheckedWithSteamcmd(t *testing.T) {
 	if err := b.GameInstall(ctx, false, hostbackend.GameEvents{}); err != nil {
 		t.Fatalf("update: %v", err)
 	}
-	if st, _ := b.GameStatus(ctx); st.BuildID != "16500002" {
+	st, _ = b.GameStatus(ctx)
+	if st.BuildID != "16500002" {
 		t.Fatalf("after the update: build %q", st.BuildID)
+	}
+	// The update made a new build beside the old one and swapped the link;
+	// the new build has the server.cfg link before it became current.
+	var builds []string
+	for _, bd := range st.Builds {
+		builds = append(builds, bd.ID+map[bool]string{true: "*"}[bd.Current])
+	}
+	if strings.Join(builds, " ") != "16500001 16500002*" {
+		t.Fatalf("builds %q", builds)
+	}
+	if target, err := os.Readlink(st.Path); err != nil || target != "builds/16500002" {
+		t.Fatalf("game link %q, %v", target, err)
+	}
+	link := filepath.Join(cfg.StateRoot, "builds", "16500002", "left4dead2", "cfg", hostbackend.ServerCfgLinkName)
+	if target, err := os.Readlink(link); err != nil || target != hostbackend.ServerCfgLinkTarget {
+		t.Fatalf("the new build's cfg link: %q, %v", target, err)
+	}
+	// A server started on the old build keeps it from GC.
+	spec := hostbackend.InstanceSpec{Name: "alpha", Port: 27015, Build: "16500001"}
+	if err := os.MkdirAll(filepath.Join(cfg.StateRoot, "instances", "alpha"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.StateRoot, "instances", "alpha", hostbackend.LayersFile), hostbackend.RenderLayers(spec), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.InstanceBuild(ctx, "alpha"); err != nil || got != "16500001" {
+		t.Fatalf("InstanceBuild = %q, %v", got, err)
+	}
+	if got, err := b.InstanceBuild(ctx, "beta"); err != nil || got != "" {
+		t.Fatalf("InstanceBuild of an instance without layers = %q, %v", got, err)
+	}
+	if removed, err := b.GameGC(ctx, []string{"16500001"}); err != nil || len(removed) != 0 {
+		t.Fatalf("GC with the old build in use: %v, %v", removed, err)
+	}
+	if removed, err := b.GameGC(ctx, nil); err != nil || strings.Join(removed, " ") != "16500001" {
+		t.Fatalf("GC: %v, %v", removed, err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.StateRoot, "builds", "16500001")); !os.IsNotExist(err) {
+		t.Fatalf("the old build is still there: %v", err)
 	}
 
 	t.Setenv("FAKESTEAMCMD_APPINFO_EMPTY", "always")
@@ -162,5 +202,36 @@ func TestGameStatusNamesTheProgramServerEnvRuns(t *testing.T) {
 	}
 	if st, _ := b.GameStatus(ctx); st.Installed {
 		t.Fatalf("a stand-in that is not executable counts as installed: %+v", st)
+	}
+}
+
+func TestAGameInstalledBeforeBuildsMovesIntoBuildsAndKeepsWorking(t *testing.T) {
+	ctx := context.Background()
+	b, cfg := gameHost(t)
+	game := filepath.Join(cfg.StateRoot, "game")
+	// What an older panel installed: the game right in game/.
+	if err := os.MkdirAll(filepath.Join(game, "steamapps"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	manifest := "\"AppState\"\n{\n\t\"appid\"\t\t\"222860\"\n\t\"StateFlags\"\t\t\"4\"\n\t\"buildid\"\t\t\"16400000\"\n}\n"
+	if err := os.WriteFile(filepath.Join(game, "steamapps", "appmanifest_222860.acf"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(game, "srcds_run"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.GameStatus(ctx)
+	if err != nil || !st.Installed || st.BuildID != "16400000" || len(st.Builds) != 1 || !st.Builds[0].Current {
+		t.Fatalf("after the move: %+v, %v", st, err)
+	}
+	if target, err := os.Readlink(game); err != nil || target != "builds/16400000" {
+		t.Fatalf("game link %q, %v", target, err)
+	}
+	// An update copies it and makes the new build current.
+	if err := b.GameInstall(ctx, false, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.GameStatus(ctx); st.BuildID != "16500001" || len(st.Builds) != 2 {
+		t.Fatalf("after the update: %+v", st)
 	}
 }
