@@ -130,52 +130,57 @@ func walk(dir int, rel string, fn func(dir int, name, rel string, st *unix.Stat_
 // clone makes dst (an empty directory) a copy of src by hard links:
 // directories are made anew, regular files linked (copied where the
 // file has too many links already), anything else left out. It returns
-// the bytes and the number of files of the tree.
+// the bytes and the number of files of the tree. It holds two
+// descriptors per level of depth, whatever the tree's size.
 func clone(src, dst int) (bytes int64, files int, err error) {
-	dirs := map[string]int{"": dst}
-	defer func() {
-		for rel, fd := range dirs {
-			if rel != "" {
-				unix.Close(fd)
-			}
+	ns, err := names(src)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, n := range ns {
+		st, ok, err := statAt(src, n)
+		if err != nil {
+			return bytes, files, err
 		}
-	}()
-	err = walk(src, "", func(dir int, name, rel string, st *unix.Stat_t) error {
-		parent := dirs[parentOf(rel)]
 		switch {
-		case isDir(st):
-			if err := unix.Mkdirat(parent, name, dirMode); err != nil {
-				return fmt.Errorf("clone %s: %w", rel, err)
-			}
-			fd, err := unix.Openat(parent, name, dirFlags, 0)
+		case !ok:
+		case isDir(&st):
+			b, f, err := cloneDir(src, dst, n)
+			bytes, files = bytes+b, files+f
 			if err != nil {
-				return fmt.Errorf("clone %s: %w", rel, err)
+				return bytes, files, fmt.Errorf("%s/%w", n, err)
 			}
-			dirs[rel] = fd
-		case isFile(st):
-			err := unix.Linkat(dir, name, parent, name, 0)
+		case isFile(&st):
+			err := unix.Linkat(src, n, dst, n, 0)
 			if err == unix.EMLINK {
-				err = copyAt(dir, name, parent, name)
+				err = copyAt(src, n, dst, n)
 			}
 			if err != nil {
-				return fmt.Errorf("clone %s: %w", rel, err)
+				return bytes, files, fmt.Errorf("%s: %w", n, err)
 			}
 			bytes += st.Size
 			files++
 		}
-		return nil
-	})
-	return bytes, files, err
+	}
+	return bytes, files, nil
 }
 
-// parentOf returns the directory part of a relative path, "" at the top.
-func parentOf(rel string) string {
-	for i := len(rel) - 1; i >= 0; i-- {
-		if rel[i] == '/' {
-			return rel[:i]
-		}
+// cloneDir clones the directory name of src as name in dst.
+func cloneDir(src, dst int, name string) (int64, int, error) {
+	if err := unix.Mkdirat(dst, name, dirMode); err != nil {
+		return 0, 0, err
 	}
-	return ""
+	s, err := unix.Openat(src, name, dirFlags, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unix.Close(s)
+	d, err := unix.Openat(dst, name, dirFlags, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unix.Close(d)
+	return clone(s, d)
 }
 
 // copyAt copies the regular file name in src to a new file name in dst.
