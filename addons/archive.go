@@ -43,7 +43,9 @@ func (e *ArchiveError) Is(target error) bool { return target == store.ErrInvalid
 // ExtractArchive extracts a .zip or .tar.gz archive (told apart by their
 // first bytes) into the directory into of set name ("" for the set's
 // root, which is the game's left4dead2/), all or nothing, as one new
-// revision. Existing files of the same paths are replaced. Refused, with
+// revision. Existing files of the same paths are replaced. An archive
+// whose first entry is left4dead2/ (or under it) holds the game's
+// directory: its entries are extracted without that part. Refused, with
 // an *ArchiveError naming the first bad entry: absolute paths, "..",
 // symbolic and hard links, devices and other special files, encrypted
 // entries, an entry twice, more than MaxFiles entries, an entry that
@@ -145,6 +147,7 @@ func (c *Change) extractZip(into string, archive io.ReaderAt, size int64) error 
 		dir  bool
 	}
 	items := make([]item, 0, len(zr.File))
+	paths := &entryPaths{into: into}
 	seen := map[string]bool{}
 	var claimed uint64
 	for _, f := range zr.File {
@@ -152,7 +155,7 @@ func (c *Change) extractZip(into string, archive io.ReaderAt, size int64) error 
 		if why := kindProblem(f.Mode()); why != "" {
 			return &ArchiveError{Entry: f.Name, Reason: why}
 		}
-		p, why := archivePath(into, f.Name, dir)
+		p, why := paths.path(f.Name, dir)
 		if why != "" {
 			return &ArchiveError{Entry: f.Name, Reason: why}
 		}
@@ -258,6 +261,7 @@ func (c *Change) extractTarGz(into string, archive io.Reader) error {
 	}
 	tr := tar.NewReader(gz)
 	seen := map[string]bool{}
+	paths := &entryPaths{into: into}
 	var expanded int64
 	for entries := 0; ; entries++ {
 		hdr, err := tr.Next()
@@ -292,7 +296,7 @@ func (c *Change) extractTarGz(into string, archive io.Reader) error {
 		default:
 			return &ArchiveError{Entry: hdr.Name, Reason: fmt.Sprintf("is of a kind (tar type %q) the panel does not extract", hdr.Typeflag)}
 		}
-		p, why := archivePath(into, hdr.Name, dir)
+		p, why := paths.path(hdr.Name, dir)
 		if why != "" {
 			return &ArchiveError{Entry: hdr.Name, Reason: why}
 		}

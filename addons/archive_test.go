@@ -111,6 +111,8 @@ func TestExtractZipAndTarGz(t *testing.T) {
 	}{
 		{"zip", zipOf(t, sourcemod...)},
 		{"tar.gz", tgzOf(t, append([]entry{{name: "./"}}, prefixed("./", sourcemod)...)...)},
+		{"zip of left4dead2/", zipOf(t, append([]entry{{name: "left4dead2/"}}, prefixed("left4dead2/", sourcemod)...)...)},
+		{"tar.gz of ./left4dead2/", tgzOf(t, prefixed("./left4dead2/", sourcemod)...)},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			e := newEnv(t, addons.Options{})
@@ -188,6 +190,9 @@ func TestHostileArchivesChangeNothing(t *testing.T) {
 		{"tar.gz device", func(t *testing.T) []byte { return tgzOf(t, good, entry{name: "cfg/sda", typeflag: tar.TypeBlock}) }, "cfg/sda", "is a device", false},
 		{"tar.gz fifo", func(t *testing.T) []byte { return tgzOf(t, good, entry{name: "cfg/fifo", typeflag: tar.TypeFifo}) }, "cfg/fifo", "is a named pipe", false},
 		{"tar.gz twice", func(t *testing.T) []byte { return tgzOf(t, good, entry{name: "./cfg/good.cfg", body: "x"}) }, "./cfg/good.cfg", "appears twice", false},
+		{"zip of left4dead2/ and beside it", func(t *testing.T) []byte {
+			return zipOf(t, entry{name: "left4dead2/cfg/good.cfg", body: "x"}, entry{name: "srcds_run", body: "x"})
+		}, "srcds_run", "is outside left4dead2/, where the archive's first entry is", false},
 		{"not an archive", func(t *testing.T) []byte { return []byte("just some text, not a zip") }, "", "is neither a .zip nor a .tar.gz file", true},
 		{"a damaged zip", func(t *testing.T) []byte { return zipOf(t, good)[:30] }, "", "is a damaged .zip file", true},
 		{"a damaged tar.gz", func(t *testing.T) []byte { a := tgzOf(t, good); return a[:len(a)/2] }, "", "damaged", true},

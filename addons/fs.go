@@ -128,8 +128,8 @@ func walk(dir int, rel string, fn func(dir int, name, rel string, st *unix.Stat_
 }
 
 // clone makes dst (an empty directory) a copy of src by hard links:
-// directories are made anew, regular files linked (copied where the
-// file has too many links already), anything else left out. It returns
+// directories are made anew, regular files linked (copied where they
+// cannot be), anything else left out. It returns
 // the bytes and the number of files of the tree. It holds two
 // descriptors per level of depth, whatever the tree's size.
 func clone(src, dst int) (bytes int64, files int, err error) {
@@ -152,7 +152,9 @@ func clone(src, dst int) (bytes int64, files int, err error) {
 			}
 		case isFile(&st):
 			err := unix.Linkat(src, n, dst, n, 0)
-			if err == unix.EMLINK {
+			if err == unix.EMLINK || err == unix.EPERM {
+				// Too many links, or a file of another owner where
+				// fs.protected_hardlinks is on: a copy instead.
 				err = copyAt(src, n, dst, n)
 			}
 			if err != nil {

@@ -80,32 +80,59 @@ func pathProblem(p string) string {
 	return ""
 }
 
-// archivePath turns an archive entry's name into a path inside the set
-// below into (a checked path or ""): a leading "./" (tar's habit) and a
-// directory's trailing "/" are dropped. It returns "" with no problem
-// for the archive's root itself ("./").
-func archivePath(into, name string, dir bool) (p, problem string) {
+// entryPaths maps an archive's entry names, in the archive's order, to
+// paths in the set below into (a checked path or ""). A leading "./"
+// (tar's habit) and a directory's trailing "/" are dropped. An archive
+// whose first entry is left4dead2/ or under it is taken as holding the
+// game's directory: "left4dead2/" is dropped from every entry, and an
+// entry outside it is refused.
+type entryPaths struct {
+	into    string
+	decided bool // the first entry was seen
+	strip   bool // entries are under left4dead2/
+}
+
+// path returns the path of the entry name, "" with no problem for the
+// archive's root itself ("./", and "left4dead2/" when stripped).
+func (e *entryPaths) path(name string, dir bool) (p, problem string) {
+	if name != "" && name[0] == '/' {
+		return "", "is an absolute path"
+	}
 	n := name
 	for strings.HasPrefix(n, "./") {
 		n = n[2:]
 	}
 	if dir || strings.HasSuffix(n, "/") {
-		n = strings.TrimSuffix(n, "/")
+		n, dir = strings.TrimSuffix(n, "/"), true
 		if n == "" || n == "." {
 			return "", ""
 		}
 	}
-	if name != "" && name[0] == '/' {
-		return "", "is an absolute path"
+	if !e.decided {
+		e.decided = true
+		e.strip = (n == gameDir && dir) || strings.HasPrefix(n, gameDir+"/")
+	}
+	if e.strip {
+		if n == gameDir && dir {
+			return "", ""
+		}
+		rest, ok := strings.CutPrefix(n, gameDir+"/")
+		if !ok {
+			return "", "is outside left4dead2/, where the archive's first entry is"
+		}
+		n = rest
 	}
 	if why := pathProblem(n); why != "" {
 		return "", why
 	}
-	if into != "" {
-		n = path.Join(into, n)
+	if e.into != "" {
+		n = path.Join(e.into, n)
 		if why := pathProblem(n); why != "" {
 			return "", why
 		}
 	}
 	return n, ""
 }
+
+// gameDir is the game's directory, which a set's paths are relative to.
+const gameDir = "left4dead2"
