@@ -28,6 +28,7 @@ type Change struct {
 	root  int   // the staging revision's left4dead2/ directory
 	bytes int64 // what the staged tree holds now
 	files int
+	buf   []byte // fill's, one for all the files of a change
 }
 
 // Update applies fn to a clone of set name and makes the result the
@@ -252,7 +253,10 @@ func (c *Change) dirOf(parts []string, create bool) (int, error) {
 // and, when max >= 0, at most max bytes. It returns the bytes written.
 func (c *Change) fill(f *os.File, r io.Reader, max int64) (int64, error) {
 	defer f.Close()
-	buf := make([]byte, copyChunk)
+	if c.buf == nil {
+		c.buf = make([]byte, copyChunk)
+	}
+	buf := c.buf
 	var n int64
 	for {
 		if err := c.ctx.Err(); err != nil {
