@@ -54,6 +54,27 @@ func CheckGameInstalled(ctx context.Context, b Backend) error {
 	return fmt.Errorf("%w (%s is not an executable file): install it on the panel's Game page or with POST /api/v1/game/install", ErrGameMissing, st.Program)
 }
 
+// CurrentBuild is the game build a server starting now runs on: the
+// current one of GameStatus's Builds when b has the Game capability and
+// keeps the game as builds, "" otherwise (the server then runs the game
+// directory as it is, without layers).
+func CurrentBuild(ctx context.Context, b Backend) (string, error) {
+	g, ok := b.(Game)
+	if !ok {
+		return "", nil
+	}
+	st, err := g.GameStatus(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, bd := range st.Builds {
+		if bd.Current {
+			return bd.ID, nil
+		}
+	}
+	return "", nil
+}
+
 // ErrBuildUnknown is returned by GameLatestBuild when Steam gave no build
 // id (steamcmd's app_info_print sometimes prints nothing).
 var ErrBuildUnknown = errors.New("Steam did not say which build is the latest")

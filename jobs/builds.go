@@ -19,28 +19,69 @@ import (
 const buildGCInterval = time.Minute
 
 // LiveBuilds returns, for every server that may run a game build now, the
-// build it started on ("" when unknown: it has no layers file naming one,
-// so it runs whatever build was current when it started). A server may
-// run one when its unit is not stopped or failed (unknown counts), or a
-// job of it is queued or running (a start may be on its way).
+// build it started on ("" when unknown, and it may run whatever build was
+// current when it started). A server may run one when its unit is not
+// stopped or failed (unknown counts), or a job of it is queued or running
+// (a start may be on its way). The build is the one its start recorded
+// (servers.applied_layers), else the one its layers file names: the file
+// alone can be newer than the process, as a start of a running unit
+// rewrites it and leaves the process (and its mount) as it is.
 func LiveBuilds(ctx context.Context, db *store.DB, g hostbackend.Game) (map[string]string, error) {
-	var names []string
-	err := db.Reader().NewRaw(`SELECT name FROM servers
-		WHERE actual_state NOT IN ('stopped', 'failed')
-		   OR name IN (SELECT server_name FROM jobs WHERE state IN ('queued', 'running'))
-		ORDER BY name`).Scan(ctx, &names)
+	live, err := liveServers(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(live))
+	for _, srv := range live {
+		b := srv.AppliedBuild()
+		if b == "" {
+			if b, err = g.InstanceBuild(ctx, srv.Name); err != nil {
+				return nil, err
+			}
+		}
+		out[srv.Name] = b
+	}
+	return out, nil
+}
+
+// liveServers are the servers that may run now (see LiveBuilds), with
+// the layers their starts recorded.
+func liveServers(ctx context.Context, db *store.DB) ([]store.Server, error) {
+	var live []store.Server
+	err := db.Reader().NewSelect().Model(&live).Column("name", "applied_layers").
+		Where("actual_state NOT IN ('stopped', 'failed') OR name IN (SELECT server_name FROM jobs WHERE state IN ('queued', 'running'))").
+		Order("name").Scan(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("list the servers that may run: %w", err)
 	}
-	out := make(map[string]string, len(names))
-	for _, n := range names {
-		b, err := g.InstanceBuild(ctx, n)
+	return live, nil
+}
+
+// CollectSets removes the revisions of add-on sets that no server that
+// may run (LiveBuilds' rule) started on, through RunnerOpts.SetsGC, which
+// also keeps every current revision and those replaced only moments ago
+// (a start may have chosen one just before the change).
+func (r *Runner) CollectSets(ctx context.Context) ([]hostbackend.LayerSet, error) {
+	if r.opts.SetsGC == nil {
+		return nil, nil
+	}
+	live, err := liveServers(ctx, r.q.db)
+	if err != nil {
+		return nil, err
+	}
+	var inUse []hostbackend.LayerSet
+	for _, srv := range live {
+		_, sets, err := store.ParseLayersKey(srv.AppliedLayers)
 		if err != nil {
 			return nil, err
 		}
-		out[n] = b
+		inUse = append(inUse, sets...)
 	}
-	return out, nil
+	removed, err := r.opts.SetsGC(ctx, inUse)
+	if len(removed) > 0 {
+		r.opts.Logger.Info("removed add-on set revisions no server runs", "revisions", len(removed))
+	}
+	return removed, err
 }
 
 // CollectBuilds removes the game builds that are neither current nor run
@@ -86,7 +127,7 @@ func (r *Runner) kickBuilds() {
 	}
 }
 
-// collectBuilds runs CollectBuilds when kicked (after a game job, a stop,
+// collectBuilds runs CollectBuilds and CollectSets when kicked (after a game job, a stop,
 // restart or delete) and every buildGCInterval, until ctx ends.
 func (r *Runner) collectBuilds(ctx context.Context) {
 	t := time.NewTicker(buildGCInterval)
@@ -100,6 +141,9 @@ func (r *Runner) collectBuilds(ctx context.Context) {
 		}
 		if _, err := r.CollectBuilds(ctx); err != nil && ctx.Err() == nil {
 			r.opts.Logger.Error("remove unused game builds", "err", err)
+		}
+		if _, err := r.CollectSets(ctx); err != nil && ctx.Err() == nil {
+			r.opts.Logger.Error("remove unused add-on set revisions", "err", err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/left4me/left4me/hostbackend/fake"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
+	"github.com/left4me/left4me/store/storetest"
 )
 
 // layerWorld is what the runner's Build and Sets options read: a current
@@ -115,4 +117,67 @@ func TestAStartWithoutABuildStacksNothingAndASetErrorFailsTheStart(t *testing.T)
 	if !strings.Contains(job.Error, "the add-on sets of blueprint default: the database is on fire") {
 		t.Fatalf("the failed start says %q", job.Error)
 	}
+}
+
+// TestTheBuildARunningServerStartedOnIsKeptWhenItsFileSaysNewer: a start
+// of a running unit rewrites its layers file to the current build but
+// leaves the process, and its mount, on the old one.
+func TestTheBuildARunningServerStartedOnIsKeptWhenItsFileSaysNewer(t *testing.T) {
+	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
+	storetest.Server(t, e.db, "alpha", 27015)
+	r := e.runner(jobs.RunnerOpts{Build: func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, e.fake) }})
+	startRunner(t, r)
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
+	e.fake.SetLatestBuild("101")
+	waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, "").ID, store.JobSucceeded)
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
+	if spec, _ := e.fake.Spec("alpha"); spec.Build != "101" {
+		t.Fatalf("the second start provisioned build %q, want 101", spec.Build)
+	}
+	if removed, err := r.CollectBuilds(context.Background()); err != nil || len(removed) != 0 {
+		t.Fatalf("CollectBuilds = %v, %v while alpha's process runs 100", removed, err)
+	}
+	equal(t, "builds", e.fake.GameBuilds(), []string{"100", "101"})
+
+	// The restart moves it to 101; then 100 goes.
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpRestart).ID, store.JobSucceeded)
+	waitFor(t, "build 100 removed", func() bool { return slices.Equal(e.fake.GameBuilds(), []string{"101"}) })
+}
+
+func TestSetRevisionsInUseAreThoseRunningServersStartedOn(t *testing.T) {
+	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
+	storetest.Server(t, e.db, "alpha", 27015)
+	storetest.Server(t, e.db, "beta", 27016)
+	w := &layerWorld{sets: map[int64][]hostbackend.LayerSet{}}
+	w.set("100", 1, hostbackend.LayerSet{Name: "maps", Rev: 1})
+	var mu sync.Mutex
+	var got [][]hostbackend.LayerSet
+	opts := w.opts()
+	opts.SetsGC = func(_ context.Context, inUse []hostbackend.LayerSet) ([]hostbackend.LayerSet, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, inUse)
+		return nil, nil
+	}
+	r := e.runner(opts)
+	startRunner(t, r)
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
+	w.set("100", 1, hostbackend.LayerSet{Name: "maps", Rev: 2})
+	waitJob(t, e.db, enqueue(t, e.q, "beta", store.OpStart).ID, store.JobSucceeded)
+	if _, err := r.CollectSets(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	last := got[len(got)-1]
+	mu.Unlock()
+	equal(t, "in use", last, []hostbackend.LayerSet{{Name: "maps", Rev: 1}, {Name: "maps", Rev: 2}})
+
+	// alpha stops: its revision is no longer in use, and the stop asks
+	// the collector to look.
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStop).ID, store.JobSucceeded)
+	waitFor(t, "a collection without alpha's revision", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Equal(got[len(got)-1], []hostbackend.LayerSet{{Name: "maps", Rev: 2}})
+	})
 }

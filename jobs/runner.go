@@ -102,6 +102,10 @@ type RunnerOpts struct {
 	// server of the blueprint puts over the build, lowest first. Nil
 	// (or a start without a build) stacks none.
 	Sets func(ctx context.Context, blueprintID int64) ([]hostbackend.LayerSet, error)
+	// SetsGC removes the add-on set revisions that are not current and
+	// not in inUse (addons.Manager.GC); the runner calls it beside its
+	// game build collector. Nil removes none.
+	SetsGC func(ctx context.Context, inUse []hostbackend.LayerSet) ([]hostbackend.LayerSet, error)
 	// Clock is the time source of leases and stamps (default: the
 	// queue's clock).
 	Clock func() time.Time

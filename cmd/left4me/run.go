@@ -142,6 +142,11 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 		Queue: queue, Backend: backend, Workers: cfg.JobWorkers,
 		PollerInterval: cfg.PollerInterval, Grace: cfg.ShutdownGraceTime, Logger: log, StartTimeout: cfg.StartTimeout,
 		GameCheckInterval: cfg.GameUpdateCheck,
+		// A start runs the current game build with its blueprint's
+		// add-on sets over it (hostbackend/layers.go).
+		Build:  func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, backend) },
+		Sets:   sets.Resolve,
+		SetsGC: sets.GC,
 		// serve holds the database's lock: a job found running now
 		// belongs to a panel that died.
 		OwnsQueue: true,
