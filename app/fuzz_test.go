@@ -48,6 +48,7 @@ func FuzzCreateAndUpdate(f *testing.F) {
 				`DELETE FROM users WHERE id <> ` + itoa(root.ID),
 				`DELETE FROM sessions`,
 				`DELETE FROM api_tokens`,
+				`DELETE FROM addon_sets`,
 			} {
 				if _, err := e.db.Writer().ExecContext(ctx, q); err != nil {
 					t.Fatal(err)
@@ -108,6 +109,51 @@ func FuzzCreateAndUpdate(f *testing.F) {
 			resp.Body.Close()
 			check("GET "+path, resp.StatusCode)
 		}
+		// Add-on sets: names, paths, text, a blueprint's list.
+		e.addonSet("fz-set", map[string]string{"cfg/a.cfg": "a"})
+		form("/addon-sets", url.Values{"name": {s}})
+		form("/addon-sets/fz-set/new-file", url.Values{"path": {s}})
+		form("/addon-sets/fz-set/files/cfg/a.cfg", url.Values{"content": {s}})
+		form("/addon-sets/fz-set/files/"+url.PathEscape(s), url.Values{"content": {"x"}})
+		form("/addon-sets/fz-set/delete-file", url.Values{"path": {s}})
+		form("/blueprints/"+itoa(target.ID), each(url.Values{"name": {"target"}, "map": {"c1m1_hotel"}, "game_mode": {"coop"}, "max_players": {"4"}, "addon_list": {"1"}}, "addon_sets"))
+		form("/blueprints/"+itoa(target.ID), url.Values{"addon_list": {"1"}, "addon_sets": {"fz-set"}, "addon_op": {s}, "addon_add": {s}})
+		for _, fields := range [][][2]string{{{"into", s}}, {{"into", "cfg"}, {s, s}}} {
+			resp := web.upload("fz-set", fields, "a.cfg", []byte("x"))
+			resp.Body.Close()
+			check(fmt.Sprintf("upload %v", fields), resp.StatusCode)
+			resp = web.upload("fz-set", fields, s, []byte(s))
+			resp.Body.Close()
+			check(fmt.Sprintf("upload %v named %q", fields, s), resp.StatusCode)
+		}
+		for _, req := range []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", "/api/v1/addon-sets", map[string]string{"name": s}},
+			{"POST", "/api/v1/addon-sets", s},
+			{"PUT", "/api/v1/addon-sets/fz-set/files/" + url.PathEscape(s), []byte(s)},
+			{"GET", "/api/v1/addon-sets/fz-set/files/" + url.PathEscape(s), nil},
+			{"DELETE", "/api/v1/addon-sets/fz-set/files/" + url.PathEscape(s), nil},
+			{"POST", "/api/v1/addon-sets/fz-set/archive?into=" + url.QueryEscape(s), zipOf(t, map[string]string{"cfg/z.cfg": "z"})},
+			{"POST", "/api/v1/addon-sets/fz-set/archive", zipOf(t, map[string]string{s: s})},
+			{"POST", "/api/v1/addon-sets/fz-set/archive", []byte(s)},
+			{"PATCH", "/api/v1/blueprints/target", map[string][]string{"addon_sets": {s}}},
+			{"PATCH", "/api/v1/blueprints/target", s},
+			{"GET", "/api/v1/blueprints/" + url.PathEscape(s), nil},
+			{"GET", "/api/v1/addon-sets/" + url.PathEscape(s), nil},
+			{"GET", "/api/v1/addon-sets/" + url.PathEscape(s) + "/files", nil},
+			{"DELETE", "/api/v1/addon-sets/" + url.PathEscape(s), nil},
+		} {
+			code, b := api.call(req.method, req.path, req.body)
+			check(fmt.Sprintf("%s %s: %s", req.method, req.path, b), code)
+		}
+		for _, path := range []string{"/addon-sets/" + url.PathEscape(s), "/addon-sets/fz-set/files/" + url.PathEscape(s), "/addon-sets/fz-set/download/" + url.PathEscape(s)} {
+			resp := web.do(httptest.NewRequest("GET", path, nil))
+			resp.Body.Close()
+			check("GET "+path, resp.StatusCode)
+		}
+
 		storeServer(t, e, "fz-0")
 		edit := url.Values{"title": {"t"}, "blueprint": {"1"}, "port": {"1024"}}
 		for _, k := range []string{"title", "blueprint", "port"} {
