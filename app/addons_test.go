@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -545,6 +546,26 @@ func TestBodiesAreCappedByWhatTheyAreFor(t *testing.T) {
 		}
 		unchanged(tt.name)
 	}
+	// A client that waits for "100 Continue" (curl, for a large upload)
+	// hears the 413 before it sends any of the body.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.app.Listener(ln) }()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "PUT /api/v1/addon-sets/comp/files/addons/a.vpk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", admin.token, len(over))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	ln.Close()
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 413") {
+		t.Fatalf("an upload over the cap waiting for 100 Continue: %q, %v", line, err)
+	}
+	unchanged("an upload over the cap waiting for 100 Continue")
 	if resp := c.upload("comp", nil, "big.vpk", over); resp.StatusCode != 413 {
 		t.Fatalf("a browser upload over the cap: %d", resp.StatusCode)
 	}

@@ -180,6 +180,7 @@ func New(opts Options) *fiber.App {
 	h.statusHTML = newStatusRender()
 	h.sessions = newSessionCache(opts.DB.Changes, opts.Now)
 	h.metrics = newPanelMetrics()
+	f.Server().ExpectHandler = h.expectBody
 	routes(f, h)
 	return f
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/internal/bytesize"
@@ -101,6 +102,23 @@ func (h *handlers) limitBody(c *fiber.Ctx) error {
 		c.Request().SetBody(b)
 	}
 	return c.Next()
+}
+
+// expectBody answers a request that waits for "100 Continue" before it
+// sends its body (curl does, for a large upload): 413 when it says it
+// will send more than its limit, before it sends any of it. A refusal
+// once the body is on its way closes the connection with the body
+// unread, and the client may lose the answer to the reset. (Only the
+// status: fasthttp sends this answer itself, without a handler.)
+func (h *handlers) expectBody(ctx *fasthttp.RequestCtx) int {
+	limit := int64(formBodyLimit)
+	if isUpload(string(ctx.Method()), string(ctx.Path())) {
+		limit = h.uploadLimit()
+	}
+	if int64(ctx.Request.Header.ContentLength()) > limit {
+		return fasthttp.StatusRequestEntityTooLarge
+	}
+	return fasthttp.StatusContinue
 }
 
 // tooLarge is the 413 of a body over limit. The connection closes: the
