@@ -40,8 +40,8 @@ func (e *ArchiveError) Error() string {
 // Is makes an ArchiveError match store.ErrInvalid.
 func (e *ArchiveError) Is(target error) bool { return target == store.ErrInvalid }
 
-// ExtractArchive extracts a .zip or .tar.gz archive (told apart by their
-// first bytes) into the directory into of set name ("" for the set's
+// ExtractArchive extracts a .zip, .tar.gz or .tar archive (told apart by
+// their first bytes) into the directory into of set name ("" for the set's
 // root, which is the game's left4dead2/), all or nothing, as one new
 // revision. Existing files of the same paths are replaced. An archive
 // whose first entry is left4dead2/ (or under it) holds the game's
@@ -74,7 +74,12 @@ func (c *Change) Extract(into string, archive io.ReaderAt, size int64) error {
 	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
 		return c.extractTarGz(into, io.NewSectionReader(archive, 0, size))
 	}
-	return &ArchiveError{Reason: "is neither a .zip nor a .tar.gz file"}
+	var ustar [5]byte
+	if n, _ := archive.ReadAt(ustar[:], 257); n == 5 && string(ustar[:]) == "ustar" {
+		plain := &countingReader{r: io.NewSectionReader(archive, 0, size)}
+		return c.extractTar(into, plain, plain, ".tar")
+	}
+	return &ArchiveError{Reason: "is neither a .zip, a .tar.gz nor a .tar file"}
 }
 
 // entryError turns an error writing entry into an *ArchiveError.
@@ -259,7 +264,13 @@ func (c *Change) extractTarGz(into string, archive io.Reader) error {
 	if err != nil {
 		return &ArchiveError{Reason: "is a damaged .gz file (" + err.Error() + ")"}
 	}
-	tr := tar.NewReader(gz)
+	return c.extractTar(into, gz, compressed, ".tar.gz")
+}
+
+// extractTar extracts the tar stream r, whose archive's bytes, as
+// uploaded, are counted by compressed; kind names the archive's kind.
+func (c *Change) extractTar(into string, r io.Reader, compressed *countingReader, kind string) error {
+	tr := tar.NewReader(r)
 	seen := map[string]bool{}
 	paths := &entryPaths{into: into}
 	var expanded int64
@@ -272,7 +283,7 @@ func (c *Change) extractTarGz(into string, archive io.Reader) error {
 			err = nil // checked below by name
 		}
 		if err != nil {
-			return &ArchiveError{Reason: "is a damaged .tar.gz file (" + err.Error() + ")"}
+			return &ArchiveError{Reason: "is a damaged " + kind + " file (" + err.Error() + ")"}
 		}
 		if entries >= c.m.opts.MaxFiles {
 			return &ArchiveError{Entry: hdr.Name,

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -113,6 +114,7 @@ func TestExtractZipAndTarGz(t *testing.T) {
 		{"tar.gz", tgzOf(t, append([]entry{{name: "./"}}, prefixed("./", sourcemod)...)...)},
 		{"zip of left4dead2/", zipOf(t, append([]entry{{name: "left4dead2/"}}, prefixed("left4dead2/", sourcemod)...)...)},
 		{"tar.gz of ./left4dead2/", tgzOf(t, prefixed("./left4dead2/", sourcemod)...)},
+		{"tar", gunzip(t, tgzOf(t, sourcemod...))},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			e := newEnv(t, addons.Options{})
@@ -139,6 +141,19 @@ func TestExtractZipAndTarGz(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gunzip makes a .tar of a .tar.gz.
+func gunzip(t testing.TB, tgz []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func prefixed(p string, es []entry) []entry {
@@ -175,6 +190,9 @@ func TestHostileArchivesChangeNothing(t *testing.T) {
 		{"zip twice", func(t *testing.T) []byte { return zipOf(t, good, entry{name: "cfg/good.cfg", body: "again"}) }, "cfg/good.cfg", "appears twice", false},
 		{"zip backslash", func(t *testing.T) []byte { return zipOf(t, good, entry{name: `..\..\evil.cfg`, body: "x"}) }, `..\..\evil.cfg`, "contains a backslash", false},
 		{"zip file under a file", func(t *testing.T) []byte { return zipOf(t, good, entry{name: "cfg/good.cfg/x", body: "x"}) }, "cfg/good.cfg/x", "cfg/good.cfg is a file in add-on set s", false},
+		{"tar symlink to /etc", func(t *testing.T) []byte {
+			return gunzip(t, tgzOf(t, good, entry{name: "cfg/etc", typeflag: tar.TypeSymlink, link: "/etc"}))
+		}, "cfg/etc", `is a symbolic link (to "/etc")`, false},
 		{"tar.gz ../", func(t *testing.T) []byte { return tgzOf(t, good, entry{name: "../evil.cfg", body: "x"}) }, "../evil.cfg", `contains ".."`, false},
 		{"tar.gz ./../", func(t *testing.T) []byte { return tgzOf(t, good, entry{name: "./../evil.cfg", body: "x"}) }, "./../evil.cfg", `contains ".."`, false},
 		{"tar.gz absolute", func(t *testing.T) []byte { return tgzOf(t, good, entry{name: "/etc/passwd", body: "x"}) }, "/etc/passwd", "is an absolute path", false},
@@ -193,7 +211,7 @@ func TestHostileArchivesChangeNothing(t *testing.T) {
 		{"zip of left4dead2/ and beside it", func(t *testing.T) []byte {
 			return zipOf(t, entry{name: "left4dead2/cfg/good.cfg", body: "x"}, entry{name: "srcds_run", body: "x"})
 		}, "srcds_run", "is outside left4dead2/, where the archive's first entry is", false},
-		{"not an archive", func(t *testing.T) []byte { return []byte("just some text, not a zip") }, "", "is neither a .zip nor a .tar.gz file", true},
+		{"not an archive", func(t *testing.T) []byte { return []byte("just some text, not a zip") }, "", "is neither a .zip, a .tar.gz nor a .tar file", true},
 		{"a damaged zip", func(t *testing.T) []byte { return zipOf(t, good)[:30] }, "", "is a damaged .zip file", true},
 		{"a damaged tar.gz", func(t *testing.T) []byte { a := tgzOf(t, good); return a[:len(a)/2] }, "", "damaged", true},
 	}

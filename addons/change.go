@@ -99,9 +99,11 @@ func (m *Manager) Update(ctx context.Context, name string, fn func(*Change) erro
 	// The swap: the row names the new revision. Until this commits the
 	// new directory is no revision anyone resolves (GC removes it after
 	// a crash here).
+	// A request that goes away now no longer stops the change.
 	now := store.NewTime(m.db.Now())
+	swap := context.WithoutCancel(ctx)
 	res, err := m.db.Writer().NewRaw(`UPDATE addon_sets SET rev = ?, bytes = ?, files = ?, updated_at = ? WHERE id = ? AND rev = ?`,
-		next, c.bytes, c.files, now, r.ID, r.Rev).Exec(ctx)
+		next, c.bytes, c.files, now, r.ID, r.Rev).Exec(swap)
 	if err == nil {
 		var n int64
 		if n, err = res.RowsAffected(); err == nil && n != 1 {
@@ -109,19 +111,22 @@ func (m *Manager) Update(ctx context.Context, name string, fn func(*Change) erro
 		}
 	}
 	if err != nil {
-		os.RemoveAll(revDir)
-		return Set{}, fmt.Errorf("change add-on set %s: %w", name, err)
+		// Unless the row says otherwise, the new revision is none.
+		if after, rerr := m.row(swap, m.db.Writer(), name); rerr != nil || after.Rev != next {
+			os.RemoveAll(revDir)
+			return Set{}, fmt.Errorf("change add-on set %s: %w", name, err)
+		}
 	}
 	// The new revision's time is when it replaced the one before (GC).
 	t := time.Now()
 	os.Chtimes(revDir, t, t)
 	r.Rev, r.Bytes, r.Files, r.UpdatedAt = next, c.bytes, c.files, now
 	s := r.set()
-	by, err := m.usedBy(ctx, m.db.Reader(), r.ID)
-	if err != nil {
-		return Set{}, err
+	// The change is made: a failure to say who uses the set is no
+	// failure of it.
+	if by, err := m.usedBy(swap, m.db.Reader(), r.ID); err == nil {
+		s.UsedBy = by[r.ID]
 	}
-	s.UsedBy = by[r.ID]
 	return s, nil
 }
 

@@ -40,7 +40,7 @@
 //     path is walked one part at a time from a directory descriptor with
 //     O_NOFOLLOW, and no link is ever written.
 //   - Uploads are hostile: CheckPath refuses absolute paths, "." and ".."
-//     parts, backslashes and control characters; archives (.zip, .tar.gz)
+//     parts, backslashes and control characters; archives (.zip, .tar.gz, .tar)
 //     are refused whole, with an *ArchiveError naming the first bad entry,
 //     for links, devices, encrypted or duplicate entries, too many
 //     entries, an entry expanding more than MaxRatio times, or a set past

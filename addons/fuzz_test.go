@@ -60,6 +60,7 @@ func FuzzExtractArchive(f *testing.F) {
 	f.Add(tgzOf(f, entry{name: "cfg", typeflag: tar.TypeSymlink, link: "../../../.."}, entry{name: "cfg/x", body: "x"}))
 	f.Add(tgzOf(f, entry{name: "cfg/h", typeflag: tar.TypeLink, link: "/etc/passwd"}))
 	f.Add(tgzOf(f, entry{name: "/abs", body: "x"}))
+	f.Add(gunzip(f, tgzOf(f, entry{name: "left4dead2/cfg/a.cfg", body: "a"}, entry{name: "left4dead2/x", typeflag: tar.TypeChar})))
 	f.Add([]byte("PK\x03\x04 not really"))
 	f.Add([]byte{0x1f, 0x8b, 8, 0})
 
