@@ -79,7 +79,7 @@ func (c *Change) Extract(into string, archive io.ReaderAt, size int64) error {
 		plain := &countingReader{r: io.NewSectionReader(archive, 0, size)}
 		return c.extractTar(into, plain, plain, ".tar")
 	}
-	return &ArchiveError{Reason: "is neither a .zip, a .tar.gz nor a .tar file"}
+	return &ArchiveError{Reason: "is neither a .zip nor a .tar.gz file"}
 }
 
 // entryError turns an error writing entry into an *ArchiveError.

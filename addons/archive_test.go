@@ -211,7 +211,7 @@ func TestHostileArchivesChangeNothing(t *testing.T) {
 		{"zip of left4dead2/ and beside it", func(t *testing.T) []byte {
 			return zipOf(t, entry{name: "left4dead2/cfg/good.cfg", body: "x"}, entry{name: "srcds_run", body: "x"})
 		}, "srcds_run", "is outside left4dead2/, where the archive's first entry is", false},
-		{"not an archive", func(t *testing.T) []byte { return []byte("just some text, not a zip") }, "", "is neither a .zip, a .tar.gz nor a .tar file", true},
+		{"not an archive", func(t *testing.T) []byte { return []byte("just some text, not a zip") }, "", "is neither a .zip nor a .tar.gz file", true},
 		{"a damaged zip", func(t *testing.T) []byte { return zipOf(t, good)[:30] }, "", "is a damaged .zip file", true},
 		{"a damaged tar.gz", func(t *testing.T) []byte { a := tgzOf(t, good); return a[:len(a)/2] }, "", "damaged", true},
 	}
