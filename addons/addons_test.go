@@ -621,3 +621,72 @@ func TestGCKeepsWhatWasJustReplaced(t *testing.T) {
 		t.Errorf("GC later removed %v, %v; want %v", removed, err, want)
 	}
 }
+
+// Changes, reads and GC of one set at once: every change lands, every
+// read sees a whole revision, GC takes nothing a reader or the set needs.
+func TestChangesReadsAndGCAtOnce(t *testing.T) {
+	e := newEnv(t, addons.Options{})
+	e.create(t, "s")
+	const writers, puts = 4, 6
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	stop := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < puts; i++ {
+				p := "cfg/w" + string(rune('a'+w)) + ".cfg"
+				if _, err := e.m.PutFile(ctx, "s", p, strings.NewReader(strings.Repeat("x", i+1))); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	var readers sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				files, err := e.m.Files(ctx, "s")
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, f := range files {
+					rf, err := e.m.ReadFile(ctx, "s", f.Path) // files are only added
+					if err != nil {
+						errs <- err
+						return
+					}
+					rf.Close()
+				}
+				if _, err := e.m.GC(ctx, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	s, err := e.m.Set(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rev != 1+writers*puts || s.Files != writers || s.Bytes != writers*puts {
+		t.Errorf("after %d changes: %+v", writers*puts, s)
+	}
+}
