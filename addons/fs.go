@@ -102,8 +102,11 @@ func walk(dir int, rel string, fn func(dir int, name, rel string, st *unix.Stat_
 	}
 	for _, n := range ns {
 		st, ok, err := statAt(dir, n)
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			continue // gone since it was listed
 		}
 		r := n
 		if rel != "" {
