@@ -189,7 +189,7 @@ func (c *Change) Put(p string, r io.Reader) error {
 	var re *readError
 	switch {
 	case errors.As(err, &le):
-		return invalid("%s %s; nothing was changed", p, le.what)
+		return invalid("the file %s %s; nothing was changed", p, le.what)
 	case errors.As(err, &re):
 		return fmt.Errorf("read %s: %w", p, re.err)
 	}
@@ -210,7 +210,7 @@ func (c *Change) create(parts []string) (*os.File, error) {
 	case err != nil:
 		return nil, err
 	case ok && isDir(&st):
-		return nil, invalid("%s is a directory in add-on set %s", strings.Join(parts, "/"), c.set)
+		return nil, invalid("the path %s is a directory in add-on set %s", strings.Join(parts, "/"), c.set)
 	case ok:
 		if err := unix.Unlinkat(dir, name, 0); err != nil {
 			return nil, err
@@ -243,7 +243,7 @@ func (c *Change) dirOf(parts []string, create bool) (int, error) {
 		unix.Close(fd)
 		switch {
 		case err == errNotDir:
-			return -1, invalid("%s is a file in add-on set %s, not a directory", strings.Join(parts[:i+1], "/"), c.set)
+			return -1, invalid("the path %s is a file in add-on set %s, not a directory", strings.Join(parts[:i+1], "/"), c.set)
 		case err == unix.ENOENT:
 			return -1, notFound("add-on set %s has no %s", c.set, strings.Join(parts, "/"))
 		case err != nil:
@@ -450,7 +450,7 @@ func (m *Manager) ReadFile(ctx context.Context, name, p string) (*os.File, error
 	if !isFile(&st) {
 		unix.Close(fd)
 		if isDir(&st) {
-			return nil, invalid("%s is a directory in add-on set %s, not a file", p, name)
+			return nil, invalid("the path %s is a directory in add-on set %s, not a file", p, name)
 		}
 		return nil, notFound("add-on set %s has no file %s", name, p)
 	}

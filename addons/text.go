@@ -36,11 +36,11 @@ func Editable(p string, size int64) bool {
 func CheckText(p string, data []byte) error {
 	switch {
 	case !textExtensions[strings.ToLower(path.Ext(p))]:
-		return &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("%s is not a text file the panel edits (cfg, txt, ini, json, vdf, sp, nut, ...); upload it instead", p)}
+		return &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("the file %s is not a text file the panel edits (cfg, txt, ini, json, vdf, sp, nut, ...); upload it instead", p)}
 	case len(data) > MaxTextBytes:
-		return &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("%s is %d bytes; text edited in the browser may be at most 1 MiB", p, len(data))}
+		return &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("the file %s is %d bytes; text edited in the browser may be at most 1 MiB", p, len(data))}
 	case !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0:
-		return &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("%s is not plain UTF-8 text; upload it instead", p)}
+		return &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("the file %s is not plain UTF-8 text; upload it instead", p)}
 	}
 	return nil
 }
