@@ -144,7 +144,7 @@ func TestAnAdminCreatesAnAddonSetAndFillsItFromTheBrowser(t *testing.T) {
 	if resp := c.upload("sourcemod", nil, "sourcemod-1.11.zip", smzip); resp.StatusCode != 303 {
 		t.Fatalf("archive upload: %d %s", resp.StatusCode, testid(doc(t, resp), "upload-error").Text())
 	}
-	vpk := bytes.Repeat([]byte("v"), 3000)
+	vpk := bytes.Repeat([]byte("v"), 5<<20) // over the 4 MiB of other forms
 	if resp := c.upload("sourcemod", [][2]string{{"into", " /addons/ "}}, "campaign.vpk", vpk); resp.StatusCode != 303 {
 		t.Fatalf("vpk upload: %d %s", resp.StatusCode, testid(doc(t, resp), "upload-error").Text())
 	}
@@ -156,7 +156,7 @@ func TestAnAdminCreatesAnAddonSetAndFillsItFromTheBrowser(t *testing.T) {
 	d.Find(`[data-testid="addon-file-row"]`).Each(func(_ int, r *goquery.Selection) {
 		got[r.AttrOr("data-path", "")] = r.Find(`[data-testid="addon-file-bytes"]`).Text()
 	})
-	want := map[string]string{"addons/campaign.vpk": "2.9 KiB", "addons/sourcemod/plugins/admin.smx": "6 bytes", "cfg/sourcemod/sourcemod.cfg": "20 bytes"}
+	want := map[string]string{"addons/campaign.vpk": "5.0 MiB", "addons/sourcemod/plugins/admin.smx": "6 bytes", "cfg/sourcemod/sourcemod.cfg": "20 bytes"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("files %v, want %v", got, want)
 	}
