@@ -137,6 +137,7 @@ func (a *apiHandlers) toAPIServers(ctx context.Context, ss []store.Server) ([]ap
 	for i := range bps {
 		byID[bps[i].ID] = &bps[i]
 	}
+	next := a.svc.NextLayers(ctx)
 	out := make([]apiServer, len(ss))
 	for i, s := range ss {
 		var bpName string
@@ -144,7 +145,7 @@ func (a *apiHandlers) toAPIServers(ctx context.Context, ss []store.Server) ([]ap
 			bpName = bp.Name
 		}
 		out[i] = apiServer{
-			Name: s.Name, Title: s.Title, Port: s.Port, Blueprint: bpName, RestartPending: s.RestartPending(byID[s.BlueprintID]),
+			Name: s.Name, Title: s.Title, Port: s.Port, Blueprint: bpName, RestartPending: next.Pending(ctx, &s, byID[s.BlueprintID]),
 			DesiredState: string(s.DesiredState), ActualState: string(s.ActualState), StateReason: s.StateReason,
 			Drift:                views.Drift(s, time.Time{}, time.Time{}),
 			Systemd:              apiSystemd{Active: s.SystemdActive, Sub: s.SystemdSub, Result: s.SystemdResult, NRestarts: s.NRestarts, Enabled: s.SystemdEnabled},

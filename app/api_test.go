@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/jobs"
 	"github.com/left4me/left4me/store"
 	"github.com/left4me/left4me/store/storetest"
@@ -145,7 +146,9 @@ type apiServer struct {
 	Blueprint    string `json:"blueprint"`
 	DesiredState string `json:"desired_state"`
 	ActualState  string `json:"actual_state"`
-	Systemd      struct {
+	// RestartPending: see app/api_json.go.
+	RestartPending bool `json:"restart_pending"`
+	Systemd        struct {
 		Active string `json:"active"`
 		Sub    string `json:"sub"`
 		Result string `json:"result"`
@@ -490,7 +493,11 @@ func TestAPIJobsCanBeFollowedAndCancelled(t *testing.T) {
 
 // startRunner runs the env's jobs with one worker until the test ends.
 func (e *env) startRunner(t *testing.T) {
-	r := jobs.NewRunner(jobs.RunnerOpts{Queue: e.queue, Backend: e.backend, Workers: 1, PollerInterval: -1, Logger: e.opts.Logger})
+	// As serve does: starts run on the current game build with their
+	// blueprints' add-on sets.
+	r := jobs.NewRunner(jobs.RunnerOpts{Queue: e.queue, Backend: e.backend, Workers: 1, PollerInterval: -1, Logger: e.opts.Logger,
+		Build: func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, e.backend) },
+		Sets:  e.opts.Addons.Resolve, SetsGC: e.opts.Addons.GC})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Start(ctx) }()

@@ -70,6 +70,7 @@ func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 		lives = h.Live.Views()
 	}
 	figures := h.Resources.All()
+	next := h.svc.NextLayers(ctx)
 	rows := make([]views.ServerRow, len(servers))
 	for i, s := range servers {
 		rows[i] = views.ServerRow{Server: s, Changed: changed[s.ID].Time, Job: jobOf[s.Name]}
@@ -82,7 +83,7 @@ func (h *handlers) serverRows(ctx context.Context) ([]views.ServerRow, error) {
 		if bp := byID[s.BlueprintID]; bp != nil {
 			// Hashes the spec of the running servers only, once per
 			// snapshot (statusCache), not per request.
-			rows[i].Blueprint, rows[i].RestartPending = bp.Name, s.RestartPending(bp)
+			rows[i].Blueprint, rows[i].RestartPending = bp.Name, next.Pending(ctx, &s, bp)
 		}
 	}
 	return rows, nil

@@ -75,6 +75,9 @@ func actionFlash(v string) string {
 	if ids, ok := strings.CutPrefix(v, restartsFlash+"."); ok {
 		return restartsSentence(ids)
 	}
+	if name, ok := strings.CutPrefix(v, layerResetFlash+"."); ok && hostbackend.ValidateName(name) == nil {
+		return "The writable layer of " + name + " is empty: its next start begins afresh."
+	}
 	if name, ok := strings.CutPrefix(v, savedFlash+"."); ok && hostbackend.ValidateName(name) == nil {
 		return "Saved " + name + "."
 	}

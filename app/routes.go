@@ -40,6 +40,8 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Get("/servers/:name/log", a.role(op), a.apiServerLog)
 	v1.Get("/servers/:name/live", a.role(op), a.apiServerLive)
 	v1.Get("/servers/:name/samples", a.role(op), a.apiServerSamples)
+	v1.Get("/servers/:name/layers", a.role(op), a.apiServerLayers)
+	v1.Post("/servers/:name/layers/reset", a.role(admin), a.apiServerLayerReset)
 	v1.Get("/jobs", a.role(op), a.apiJobs)
 	v1.Get("/jobs/:id", a.role(op), a.apiJob)
 	v1.Post("/jobs/:id/cancel", a.role(op), a.apiJobCancel)
@@ -97,6 +99,7 @@ func routes(f *fiber.App, h *handlers) {
 	f.Post("/servers/:name/stop", h.auth(op), h.serverStop)
 	f.Post("/servers/:name/restart", h.auth(op), h.serverRestart)
 	f.Post("/servers/:name/delete", h.auth(admin), h.serverDelete)
+	f.Post("/servers/:name/layer/reset", h.auth(admin), h.serverLayerReset)
 	if sim, ok := h.simulatorOf(); ok { // the fake host only
 		f.Post("/servers/:name/simulate", h.auth(admin), h.serverSimulate(sim))
 	}

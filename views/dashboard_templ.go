@@ -478,7 +478,7 @@ func StatusTable(st Status) templ.Component {
 				}
 			}
 			if r.RestartPending && r.Job == nil {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<span class=\"restart-hint\" data-testid=\"restart-hint\" title=\"The server or its blueprint changed since it started\">restart to apply</span>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<span class=\"restart-hint\" data-testid=\"restart-hint\" title=\"The server, its blueprint, its add-on sets or the game changed since it started\">restart to apply</span>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
