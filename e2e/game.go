@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +29,10 @@ const (
 	srcdsRun    = gameDir + "/srcds_run" // gameDir is step 10's
 	// buildsDir holds the game's builds; gameDir links to the current.
 	buildsDir = "/var/lib/left4me/builds"
+	// mergedGame is where an instance on layers sees its game, in its
+	// unit's mount namespace; left4me-srcds runs srcds_run there.
+	mergedGame     = "/run/left4me-instance/game"
+	mergedSrcdsRun = mergedGame + "/srcds_run"
 	// steamClient is where the install puts steamcmd's 32-bit
 	// steamclient.so for srcds: ~left4me/.steam/sdk32.
 	steamClient = "/var/lib/left4me/.steam/sdk32/steamclient.so"
@@ -163,24 +166,10 @@ func (b *bed) installTheGame(ctx context.Context) {
 		err = fmt.Errorf("MainPID %q, was %s", now, pid)
 	}
 	b.r.check(gameServer+" ran on, untouched, through the update", err)
-	res = b.sh(ctx, "readlink /proc/"+pid+"/exe")
-	err = codeIs(res, 0)
-	if want := buildsDir + "/" + firstBuild + "/srcds_run\n"; err == nil && res.out != want {
-		err = fmt.Errorf("its executable is %q, want %q", res.out, want)
-	}
-	b.r.check(gameServer+" still runs build "+firstBuild+"'s srcds_run", err)
+	b.r.check(gameServer+" still sees build "+firstBuild+" in its game directory", b.seesBuild(ctx, pid, firstBuild))
 	g, err = b.api.game(ctx)
-	// A panel that writes no layers file at a start (before the runner
-	// names the build in the spec) does not know which build a server
-	// runs: then it lists the server as such and removes no build.
-	legacy := err == nil && slices.Contains(g.UnknownBuildServers, gameServer)
-	wantBuilds, wantOlder := firstBuild+"("+gameServer+") "+newerBuild+"*()", gameServer
-	if legacy {
-		b.r.note("the panel records no build at a start yet: %s's build is unknown to it, and no build may be removed", gameServer)
-		wantBuilds, wantOlder = firstBuild+"() "+newerBuild+"*()", ""
-	}
 	if err == nil && (!g.Installed || g.BuildID != newerBuild || g.UpdateAvailable || g.Partial ||
-		g.builds() != wantBuilds || strings.Join(g.OlderBuildServers, ",") != wantOlder) {
+		g.builds() != firstBuild+"("+gameServer+") "+newerBuild+"*()" || strings.Join(g.OlderBuildServers, ",") != gameServer) {
 		err = fmt.Errorf("GET /api/v1/game: %s", g)
 	}
 	b.r.check("GET /api/v1/game after the update: build "+newerBuild+" current, "+firstBuild+" kept for "+gameServer+", which runs an older build", err)
@@ -201,18 +190,6 @@ func (b *bed) installTheGame(ctx context.Context) {
 		err = fmt.Errorf("MainPID %q, and %s before the restart", again, pid)
 	}
 	b.r.check(fmt.Sprintf("%s was restarted: a new MainPID (%s, was %s)", gameServer, again, pid), err)
-	if legacy {
-		// A minute and a bit: the runner looks for unused builds after a
-		// restart job and once a minute.
-		time.Sleep(70 * time.Second)
-		res = b.sh(ctx, "ls "+buildsDir)
-		err = codeIs(res, 0)
-		if want := firstBuild + "\n" + newerBuild + "\n"; err == nil && res.out != want {
-			err = fmt.Errorf("%s holds:\n%s", buildsDir, res.out)
-		}
-		b.r.check("no build is removed while the panel does not know which build "+gameServer+" runs", err)
-		return
-	}
 	t := time.Now()
 	err = waitFor(ctx, 90*time.Second, func() error {
 		g, err := b.api.game(ctx)
@@ -478,14 +455,16 @@ func (b *bed) runsTheInstalledGame(ctx context.Context, when, build string) stri
 	if !b.r.check(gameServerUnit+" is active "+when, err) {
 		return ""
 	}
+	// On layers, srcds runs the merged view of its build, add-on sets and
+	// writable layer, mounted in the unit's own namespace.
 	res := b.sh(ctx, "readlink /proc/"+pid+"/exe && tr '\\0' ' ' </proc/"+pid+"/cmdline")
 	err = codeIs(res, 0)
-	wantCmd := fmt.Sprintf("%s -game left4dead2 -port %d +hostport %d -norestart ", srcdsRun, gameServerPort, gameServerPort)
-	exe := buildsDir + "/" + build + "/srcds_run"
-	if err == nil && !strings.HasPrefix(res.out, exe+"\n"+wantCmd) {
-		err = fmt.Errorf("executable and command line:\n%s\nwant %s, then %q...", res.out, exe, wantCmd)
+	wantCmd := fmt.Sprintf("%s -game left4dead2 -port %d +hostport %d -norestart ", mergedSrcdsRun, gameServerPort, gameServerPort)
+	if err == nil && !strings.HasPrefix(res.out, mergedSrcdsRun+"\n"+wantCmd) {
+		err = fmt.Errorf("executable and command line:\n%s\nwant %s, then %q...", res.out, mergedSrcdsRun, wantCmd)
 	}
-	b.r.check(fmt.Sprintf("its main process (%s) is the installed %s (build %s's), given -norestart %s", pid, srcdsRun, build, when), err)
+	b.r.check(fmt.Sprintf("its main process (%s) is the installed srcds_run in its merged view %s, given -norestart %s", pid, mergedGame, when), err)
+	b.r.check(fmt.Sprintf("its merged view is build %s (the manifest it sees; instances/%s/layers) %s", build, gameServer, when), b.seesBuild(ctx, pid, build))
 	addr := "127.0.0.1:" + strconv.Itoa(gameServerPort)
 	err = waitFor(ctx, 10*time.Second, func() error {
 		res := b.c.netExec(ctx, b.self, "a2s", addr)
@@ -503,4 +482,19 @@ func (b *bed) runsTheInstalledGame(ctx context.Context, when, build string) stri
 	})
 	b.r.check(fmt.Sprintf("A2S_INFO on udp %s answers %q (the blueprint's server.cfg through the installed game's cfg/) %s", addr, gameNight, when), err)
 	return pid
+}
+
+// seesBuild checks that the game server with main PID pid runs build: the
+// manifest in the game directory it sees (in its unit's namespace) names
+// it, and so does the layers file the panel wrote for its start.
+func (b *bed) seesBuild(ctx context.Context, pid, build string) error {
+	res := b.sh(ctx, "nsenter --target "+pid+" --mount -- grep -h buildid "+mergedGame+"/steamapps/appmanifest_222860.acf; "+
+		"grep '^build ' /var/lib/left4me/instances/"+gameServer+"/layers")
+	if err := codeIs(res, 0); err != nil {
+		return err
+	}
+	if want := "\t\"buildid\"\t\t\"" + build + "\"\nbuild " + build + "\n"; res.out != want {
+		return fmt.Errorf("the manifest's buildid and the layers file's build line:\n%s\nwant build %s in both", res.out, build)
+	}
+	return nil
 }

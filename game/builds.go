@@ -33,9 +33,11 @@ import (
 //
 // An installation from before builds (Root/game a plain directory with
 // the game in it) is moved into builds/ by Migrate, which the other
-// methods call first. A Root/game directory without a manifest holding
-// no regular file (the skeleton deploy/install.sh makes: left4dead2/cfg
-// and its link) is no installation: the first Commit replaces it.
+// methods call first. A Root/game directory without a manifest is not
+// builds: when it holds no regular file but empty ones (the skeleton
+// deploy/install.sh makes: left4dead2/cfg and its link) the first Commit
+// replaces it; otherwise (a game of the operator's own) it is left alone
+// and Commit refuses to replace it.
 type Builds struct {
 	// Root is the state root. Required.
 	Root string
@@ -117,9 +119,9 @@ func (b Builds) current() (string, error) {
 // Migrate moves an installation from before builds into builds/: a plain
 // Root/game directory with the game's manifest becomes builds/BUILD, and
 // Root/game a link to it. A running server keeps its files (a rename
-// moves nothing). Root/game as a link, missing, or the install.sh
-// skeleton is left as it is; a directory holding files but no manifest
-// is an error, as is a manifest without a build id.
+// moves nothing). Root/game as a link, missing, or a directory without
+// a manifest (the install.sh skeleton, or a game of the operator's own)
+// is left as it is; a manifest without a build id is an error.
 func (b Builds) Migrate() error {
 	fi, err := os.Lstat(b.Link())
 	if errors.Is(err, fs.ErrNotExist) || err == nil && fi.Mode()&fs.ModeSymlink != 0 {
@@ -133,10 +135,7 @@ func (b Builds) Migrate() error {
 	}
 	m, err := ReadManifest(b.Link())
 	if errors.Is(err, ErrNotInstalled) {
-		if skeleton(b.Link()) {
-			return nil
-		}
-		return fmt.Errorf("%s holds files but no game (no %s): move it away, then install the game", b.Link(), ManifestPath)
+		return nil // not builds: the skeleton, or the operator's own game
 	}
 	if err != nil {
 		return err
@@ -156,14 +155,21 @@ func (b Builds) Migrate() error {
 	return b.point(m.BuildID)
 }
 
-// skeleton reports whether dir holds no regular file: only directories
-// and links, as deploy/install.sh makes before the game is installed.
+// skeleton reports whether dir holds no regular file but empty ones:
+// directories and links, as deploy/install.sh makes before the game is
+// installed (an older one made cfg/left4me-server.cfg an empty file).
 func skeleton(dir string) bool {
 	found := false
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil || d.Type().IsRegular() {
+		if err != nil {
 			found = true
 			return filepath.SkipAll
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err != nil || fi.Size() > 0 {
+				found = true
+				return filepath.SkipAll
+			}
 		}
 		return nil
 	})
@@ -175,7 +181,7 @@ func skeleton(dir string) bool {
 func (b Builds) point(id string) error {
 	if fi, err := os.Lstat(b.Link()); err == nil && fi.IsDir() {
 		if !skeleton(b.Link()) {
-			return fmt.Errorf("%s is a directory with files in it; it is not replaced", b.Link())
+			return fmt.Errorf("%s is a game directory without steamcmd's manifest, with files in it; it is not replaced: move it away, then install the game", b.Link())
 		}
 		if err := os.RemoveAll(b.Link()); err != nil {
 			return fmt.Errorf("remove the empty game directory: %w", err)

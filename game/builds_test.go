@@ -128,14 +128,26 @@ func mustReadlink(t *testing.T, path string) string {
 
 func TestBuildsMigrateRefusesWhatIsNotAGame(t *testing.T) {
 	t.Parallel()
-	t.Run("a directory with files but no manifest", func(t *testing.T) {
+	t.Run("a game directory of the operator's own, without a manifest", func(t *testing.T) {
 		b := Builds{Root: t.TempDir()}
-		writeFile(t, filepath.Join(b.Link(), "notes.txt"), "mine")
-		_, err := b.Current()
-		if err == nil || !strings.Contains(err.Error(), "holds files but no game") {
-			t.Fatalf("err = %v", err)
+		writeFile(t, filepath.Join(b.Link(), "srcds_run"), "mine")
+		if cur, err := b.Current(); err != nil || cur != "" {
+			t.Fatalf("Current = %q, %v; want none and no error", cur, err)
 		}
-		equal(t, "file kept", readText(t, filepath.Join(b.Link(), "notes.txt")), "mine")
+		list, err := b.List()
+		if err != nil || len(list) != 0 {
+			t.Fatalf("List = %v, %v", list, err)
+		}
+		// An install does not replace it.
+		dir, err := b.Stage(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		installAt(t, dir, "300")
+		if _, _, err := b.Commit(dir); err == nil || !strings.Contains(err.Error(), "not replaced") {
+			t.Fatalf("Commit = %v", err)
+		}
+		equal(t, "file kept", readText(t, filepath.Join(b.Link(), "srcds_run")), "mine")
 	})
 	t.Run("a manifest without a build id", func(t *testing.T) {
 		b := Builds{Root: t.TempDir()}
@@ -170,6 +182,8 @@ func TestBuildsFirstInstallReplacesTheInstallSkeleton(t *testing.T) {
 	if err := os.Symlink("/run/left4me-instance/server.cfg", filepath.Join(b.Link(), "left4dead2", "cfg", "left4me-server.cfg")); err != nil {
 		t.Fatal(err)
 	}
+	// An older install.sh's empty placeholder.
+	writeFile(t, filepath.Join(b.Link(), "left4dead2", "cfg", "placeholder.cfg"), "")
 	cur, err := b.Current()
 	if err != nil || cur != "" {
 		t.Fatalf("Current = %q, %v; want none", cur, err)

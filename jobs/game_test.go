@@ -245,22 +245,22 @@ func TestAStartIsRefusedWhileTheGameIsMissing(t *testing.T) {
 	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
 }
 
-// startOn stands for the start job of a panel that records the build a
-// server starts on: the instance's spec names it.
-func startOn(t *testing.T, e *env, name string, port int, build string) {
+// startOn starts name through a job of a runner whose starts put a
+// server on the current build, and checks it started on build.
+func startOn(t *testing.T, e *env, name string, build string) {
 	t.Helper()
 	waitJob(t, e.db, enqueue(t, e.q, name, store.OpStart).ID, store.JobSucceeded)
-	if err := e.fake.Provision(context.Background(), hostbackend.InstanceSpec{Name: name, Port: port, Build: build}); err != nil {
-		t.Fatal(err)
+	if got := server(t, e.db, name).AppliedBuild(); got != build {
+		t.Fatalf("%s started on build %q, want %q", name, got, build)
 	}
 }
 
 func TestAGameUpdateLeavesRunningServersOnTheirBuildUntilTheyStop(t *testing.T) {
 	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
 	storetest.Server(t, e.db, "alpha", 27015)
-	r := e.runner(jobs.RunnerOpts{})
+	r := e.runner(jobs.RunnerOpts{Build: func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, e.fake) }})
 	startRunner(t, r)
-	startOn(t, e, "alpha", 27015, "100")
+	startOn(t, e, "alpha", "100")
 	e.fake.ResetCalls()
 
 	e.fake.SetLatestBuild("101")
@@ -289,7 +289,7 @@ func TestAGameUpdateLeavesRunningServersOnTheirBuildUntilTheyStop(t *testing.T) 
 
 	// beta starts on the new build; alpha stops: 100 goes by itself.
 	storetest.Server(t, e.db, "beta", 27016)
-	startOn(t, e, "beta", 27016, "101")
+	startOn(t, e, "beta", "101")
 	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStop).ID, store.JobSucceeded)
 	waitFor(t, "build 100 removed", func() bool { return slices.Equal(e.fake.GameBuilds(), []string{"101"}) })
 }
@@ -297,9 +297,9 @@ func TestAGameUpdateLeavesRunningServersOnTheirBuildUntilTheyStop(t *testing.T) 
 func TestAGameUpdateAskedToRestartServersQueuesRestartsOfThoseOnOlderBuilds(t *testing.T) {
 	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
 	storetest.Server(t, e.db, "alpha", 27015)
-	r := e.runner(jobs.RunnerOpts{})
+	r := e.runner(jobs.RunnerOpts{Build: func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, e.fake) }})
 	startRunner(t, r)
-	startOn(t, e, "alpha", 27015, "100")
+	startOn(t, e, "alpha", "100")
 
 	e.fake.SetLatestBuild("101")
 	j := waitJob(t, e.db, enqueueGame(t, e.q, store.OpGameUpdate, store.OptionRestartServers).ID, store.JobSucceeded)
