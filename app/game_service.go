@@ -36,6 +36,9 @@ func (s *Service) Game(ctx context.Context) (views.Game, error) {
 		return g, err
 	}
 	for i := range active { // newest first
+		if active[i].Operation == store.OpGameWorkshop {
+			continue // the add-on set's, not the installation's
+		}
 		if g.Job == nil || active[i].State == store.JobRunning {
 			g.Job = &active[i]
 		}

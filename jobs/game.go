@@ -40,7 +40,11 @@ func (q *Queue) EnqueueGame(ctx context.Context, p GameParams) (*store.Job, erro
 	if !p.Operation.IsGame() {
 		return nil, &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("%q is not an operation on the game", p.Operation)}
 	}
-	if p.Options != "" && p.Options != store.OptionRestartServers {
+	if p.Operation == store.OpGameWorkshop {
+		if _, err := parseWorkshopOptions(p.Options); err != nil {
+			return nil, &store.Error{Kind: store.ErrInvalid, Msg: err.Error()}
+		}
+	} else if p.Options != "" && p.Options != store.OptionRestartServers {
 		return nil, &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("unknown option %q", p.Options)}
 	}
 	var job *store.Job
@@ -116,6 +120,9 @@ func (q *Queue) setPrompt(ctx context.Context, job *store.Job, prompt string) er
 
 // runGame carries out a game job through the backend's Game capability.
 func (r *Runner) runGame(ctx context.Context, job *store.Job, lines *lineSink) error {
+	if job.Operation == store.OpGameWorkshop {
+		return r.runWorkshop(ctx, job, lines)
+	}
 	g, ok := r.opts.Backend.(hostbackend.Game)
 	if !ok {
 		return errors.New("this host backend cannot install the game")

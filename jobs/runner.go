@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/left4me/left4me/addons"
 	"github.com/left4me/left4me/console"
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/store"
@@ -106,6 +107,9 @@ type RunnerOpts struct {
 	// not in inUse (addons.Manager.GC); the runner calls it beside its
 	// game build collector. Nil removes none.
 	SetsGC func(ctx context.Context, inUse []hostbackend.LayerSet) ([]hostbackend.LayerSet, error)
+	// Addons are the add-on sets a game-workshop job puts Workshop items
+	// into; nil fails such a job.
+	Addons *addons.Manager
 	// Clock is the time source of leases and stamps (default: the
 	// queue's clock).
 	Clock func() time.Time

@@ -24,7 +24,8 @@ func (db *DB) GetJob(ctx context.Context, id int64) (*Job, error) {
 
 // Operations are every operation a job can have, as the jobs table's
 // CHECK lists them: what a filter of the jobs may ask for.
-var Operations = []Operation{OpStart, OpStop, OpRestart, OpDelete, OpGameInstall, OpGameUpdate, OpGameValidate, OpGameCheck}
+var Operations = []Operation{OpStart, OpStop, OpRestart, OpDelete, OpGameInstall, OpGameUpdate, OpGameValidate, OpGameCheck,
+	OpGameWorkshop}
 
 // JobStates are every state a job can be in, in the order of its life.
 var JobStates = []JobState{JobQueued, JobRunning, JobSucceeded, JobFailed, JobCancelled}

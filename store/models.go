@@ -100,12 +100,16 @@ const (
 	OpGameUpdate   Operation = "game-update"
 	OpGameValidate Operation = "game-validate"
 	OpGameCheck    Operation = "game-check"
+	// OpGameWorkshop downloads Steam Workshop items into an add-on set
+	// (its options: WorkshopOptions), a game job as the others are: it
+	// runs steamcmd.
+	OpGameWorkshop Operation = "game-workshop"
 )
 
 // IsGame reports whether op is one of the game installation's operations.
 func (op Operation) IsGame() bool {
 	switch op {
-	case OpGameInstall, OpGameUpdate, OpGameValidate, OpGameCheck:
+	case OpGameInstall, OpGameUpdate, OpGameValidate, OpGameCheck, OpGameWorkshop:
 		return true
 	}
 	return false

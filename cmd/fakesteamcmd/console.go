@@ -277,6 +277,8 @@ func (c *console) exec(cmd command) bool {
 		}
 	case cmd.name == "app_info_print":
 		c.appInfoPrint(arg(0))
+	case cmd.name == "workshop_download_item":
+		c.workshopDownload(arg(0), arg(1))
 	case cmd.name == "quit" || cmd.name == "exit":
 		c.printf("Unloading Steam API...OK\n")
 		return true
@@ -636,4 +638,55 @@ func (c *console) appInfoWithheld() bool {
 	}
 	_ = os.WriteFile(counter, []byte(strconv.Itoa(n+1)), 0o644)
 	return true
+}
+
+// workshopApp is Left 4 Dead 2, whose workshop items a server loads.
+const workshopApp = "550"
+
+// workshopDownload is workshop_download_item: it writes the item's file,
+// steamapps/workshop/content/550/ID/ID_fake.vpk (a VPK header, then
+// words naming the item, FAKESTEAMCMD_WORKSHOP_SIZE bytes in all,
+// default 4096), and says where, as steamcmd does. Not logged in, an
+// app other than 550, an id in FAKESTEAMCMD_WORKSHOP_MISSING (a comma
+// list) or one that is not digits fail as steamcmd's download does.
+func (c *console) workshopDownload(app, id string) {
+	fail := func(reason string) {
+		c.printf("ERROR! Download item %s failed (%s).\n", id, reason)
+	}
+	missing := strings.Split(c.getenv("FAKESTEAMCMD_WORKSHOP_MISSING"), ",")
+	switch {
+	case c.login == "":
+		fail("No connection")
+		return
+	case app != workshopApp:
+		fail("Failure")
+		return
+	case id == "" || strings.Trim(id, "0123456789") != "" || contains(missing, id):
+		fail("File Not Found")
+		return
+	}
+	size := int64(4096)
+	if v := c.getenv("FAKESTEAMCMD_WORKSHOP_SIZE"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 16 {
+			size = n
+		}
+	}
+	c.printf("Downloading item %s ...\n", id)
+	c.pause()
+	dir := filepath.Join(c.dir, "steamapps", "workshop", "content", workshopApp, id)
+	body := []byte{0x34, 0x12, 0xaa, 0x55} // a VPK's signature
+	for int64(len(body)) < size {
+		body = append(body, []byte("fake workshop item "+id+"\n")...)
+	}
+	body = body[:size]
+	path := filepath.Join(dir, id+"_fake.vpk")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail("Disk write failure")
+		return
+	}
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		fail("Disk write failure")
+		return
+	}
+	c.printf("Success. Downloaded item %s to \"%s\" (%d bytes)\n", id, dir, size)
 }

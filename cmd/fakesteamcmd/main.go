@@ -17,7 +17,9 @@
 // @sSteamCmdForcePlatformType windows|linux chooses the platform, linux
 // by default); +app_update APPID [validate] (only 222860 is known: others
 // are "No subscription"); +app_info_update 1; +app_info_print APPID;
-// +quit. Without +quit it shows "Steam>" and reads commands from stdin.
+// +workshop_download_item 550 ID (a Left 4 Dead 2 workshop item: writes
+// steamapps/workshop/content/550/ID/ID_fake.vpk); +quit. Without +quit it
+// shows "Steam>" and reads commands from stdin.
 //
 // What it refuses as Steam does: an anonymous Linux pass is refused with
 // "ERROR! Failed to install app '222860' (Invalid platform)" (exit status
@@ -72,6 +74,8 @@
 //	FAKESTEAMCMD_GATE          a file: after the first download line, wait until it exists
 //	FAKESTEAMCMD_APPINFO_EMPTY N, or "always": the first N app_info_print print no app info
 //	FAKESTEAMCMD_PIDFILE       the child process writes its PID here
+//	FAKESTEAMCMD_WORKSHOP_SIZE bytes of a workshop item's .vpk (default 4096)
+//	FAKESTEAMCMD_WORKSHOP_MISSING  workshop item ids (a comma list) Steam does not have
 package main
 
 import "os"

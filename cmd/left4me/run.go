@@ -147,6 +147,8 @@ func serveOn(ctx context.Context, cfg app.Config, backend hostbackend.Backend, l
 		Build:  func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, backend) },
 		Sets:   sets.Resolve,
 		SetsGC: sets.GC,
+		// Workshop jobs put their items into the add-on sets.
+		Addons: sets,
 		// serve holds the database's lock: a job found running now
 		// belongs to a panel that died.
 		OwnsQueue: true,

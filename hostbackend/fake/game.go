@@ -37,6 +37,8 @@ type gameSim struct {
 	ask      string // GameInstall asks this question first ...
 	answer   string // ... and fails unless this is the answer
 	hang     bool   // GameInstall blocks until cancelled
+
+	missingItem string // a Workshop item id Steam does not have
 }
 
 // SetLatestBuild sets the build id the fake's Steam calls the latest; ""

@@ -3,6 +3,7 @@ package sudo
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,5 +234,33 @@ func TestAGameInstalledBeforeBuildsMovesIntoBuildsAndKeepsWorking(t *testing.T) 
 	}
 	if st, _ := b.GameStatus(ctx); st.BuildID != "16500001" || len(st.Builds) != 2 {
 		t.Fatalf("after the update: %+v", st)
+	}
+}
+
+func TestAWorkshopItemIsDownloadedWithSteamcmdAndItsDownloadRemovedAfter(t *testing.T) {
+	ctx := context.Background()
+	b, cfg := gameHost(t)
+	t.Setenv("FAKESTEAMCMD_WORKSHOP_SIZE", "1000")
+	body, size, err := b.WorkshopDownload(ctx, "987654", hostbackend.GameEvents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(body)
+	if err != nil || size != 1000 || len(data) != 1000 {
+		t.Fatalf("read %d of %d bytes: %v", len(data), size, err)
+	}
+	dir := filepath.Join(cfg.StateRoot, "workshop", "steamapps", "workshop", "content", "550", "987654")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the download is not where steamcmd puts it: %v", err)
+	}
+	if err := body.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the download is still there after Close: %v", err)
+	}
+	t.Setenv("FAKESTEAMCMD_WORKSHOP_MISSING", "5")
+	if _, _, err := b.WorkshopDownload(ctx, "5", hostbackend.GameEvents{}); err == nil || !strings.Contains(err.Error(), "File Not Found") {
+		t.Fatalf("a missing item: %v", err)
 	}
 }
