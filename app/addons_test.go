@@ -335,10 +335,20 @@ func TestABlueprintListsItsAddonSetsInOrderWithoutJavaScript(t *testing.T) {
 	if got := listed(d); got != "base,maps" {
 		t.Fatalf("the page lists %q", got)
 	}
-	// The set pages name the blueprint; a listed set cannot go.
+	// The set pages name the blueprint, with the restart that gives its
+	// servers wanted running the change; a listed set cannot go.
+	if resp := c.post("/servers", url.Values{"name": {"vs-1"}, "blueprint": {itoa(bp.ID)}}); resp.StatusCode != 303 {
+		t.Fatalf("create server: %d", resp.StatusCode)
+	}
 	_, d = c.get("/addon-sets/maps")
-	if testid(d, "addon-set-blueprint").AttrOr("data-name", "") != "versus" {
-		t.Fatal("the set page does not name its blueprint")
+	if testid(d, "addon-set-blueprint").AttrOr("data-name", "") != "versus" || testid(d, "addon-set-restart").Length() != 0 {
+		t.Fatal("the set page does not name its blueprint, or offers a restart of a stopped server")
+	}
+	c.post("/servers/vs-1/start", nil)
+	_, d = c.get("/addon-sets/maps")
+	restart := testid(d, "addon-set-restart")
+	if restart.Text() != "Restart the 1 server using versus" || restart.Closest("form").AttrOr("action", "") != page+"/restart" {
+		t.Fatalf("restart %q to %q", restart.Text(), restart.Closest("form").AttrOr("action", ""))
 	}
 	if resp := c.post("/addon-sets/maps/delete", nil); resp.StatusCode != 409 {
 		t.Fatalf("delete of a listed set: %d", resp.StatusCode)
@@ -346,7 +356,14 @@ func TestABlueprintListsItsAddonSetsInOrderWithoutJavaScript(t *testing.T) {
 
 	// A list naming a set that is gone is refused, and nothing changes.
 	_, d = c.get(page)
-	before := e.rows(t)
+	blueprints := func() string {
+		bps, err := e.db.ListBlueprints(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%+v", bps)
+	}
+	before := blueprints()
 	f := formOf(d)
 	f.Add("addon_sets", "nope")
 	f.Set("map", "c1m1_hotel")
@@ -354,8 +371,8 @@ func TestABlueprintListsItsAddonSetsInOrderWithoutJavaScript(t *testing.T) {
 	if code != 422 || !strings.Contains(testid(d2, "error-addon_sets").Text(), "nope") {
 		t.Fatalf("an unknown set: %d %q", code, d2.Find(".field-error").Text())
 	}
-	if e.rows(t) != before {
-		t.Fatal("a refused list changed the blueprint")
+	if after := blueprints(); after != before {
+		t.Fatalf("a refused list changed\n%s\nto\n%s", before, after)
 	}
 	if sets, _ := e.opts.Addons.BlueprintSets(context.Background(), bp.ID); strings.Join(sets, ",") != "base,maps" {
 		t.Fatalf("a refused list left %v", sets)
