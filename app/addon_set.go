@@ -52,5 +52,5 @@ func (h *handlers) renderAddonSet(c *fiber.Ctx, status int, up views.Form) error
 // addonSetSections are the set page's sections after its files (the
 // set's workshop items), nil for none.
 func (h *handlers) addonSetSections(ctx context.Context, set addons.Set) (templ.Component, error) {
-	return nil, nil
+	return h.workshopSection(ctx, set)
 }

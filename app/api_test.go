@@ -497,7 +497,7 @@ func (e *env) startRunner(t *testing.T) {
 	// blueprints' add-on sets.
 	r := jobs.NewRunner(jobs.RunnerOpts{Queue: e.queue, Backend: e.backend, Workers: 1, PollerInterval: -1, Logger: e.opts.Logger,
 		Build: func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, e.backend) },
-		Sets:  e.opts.Addons.Resolve, SetsGC: e.opts.Addons.GC})
+		Sets:  e.opts.Addons.Resolve, SetsGC: e.opts.Addons.GC, Addons: e.opts.Addons})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Start(ctx) }()

@@ -75,6 +75,9 @@ func routes(f *fiber.App, h *handlers) {
 	v1.Put("/addon-sets/:set/files/*", a.role(admin), a.apiAddonFilePut)
 	v1.Delete("/addon-sets/:set/files/*", a.role(admin), a.apiAddonFileDelete)
 	v1.Post("/addon-sets/:set/archive", a.role(admin), a.apiAddonArchive)
+	v1.Get("/addon-sets/:set/workshop", a.role(admin), a.apiWorkshop)
+	v1.Post("/addon-sets/:set/workshop", a.role(admin), a.apiWorkshopAdd)
+	v1.Post("/addon-sets/:set/workshop/refresh", a.role(admin), a.apiWorkshopRefresh)
 	f.Use("/api", a.notFound)
 
 	f.Use(keepFormPage, h.session, h.csrf)
@@ -149,6 +152,8 @@ func routes(f *fiber.App, h *handlers) {
 	f.Get("/addon-sets/:set/files/*", h.auth(admin), h.addonFile)
 	f.Post("/addon-sets/:set/files/*", h.auth(admin), h.addonFileSave)
 	f.Get("/addon-sets/:set/download/*", h.auth(admin), h.addonFileDownload)
+	f.Post("/addon-sets/:set/workshop", h.auth(admin), h.addonWorkshop)
+	f.Post("/addon-sets/:set/workshop/refresh", h.auth(admin), h.addonWorkshopRefresh)
 
 	f.Get("/users", h.auth(admin), h.users)
 	f.Post("/users", h.auth(admin), h.userCreate)

@@ -70,6 +70,7 @@ type Service struct {
 	game               hostbackend.Game // nil without the capability
 	lookState          func(ctx context.Context, serverID int64) error
 	addons             *addons.Manager // nil: no add-on sets
+	workshop           bool            // the backend can download Workshop items
 	log                *slog.Logger
 }
 
@@ -85,7 +86,8 @@ func NewService(opts ServiceOptions) *Service {
 		opts.Hashing = NewHashGate(0, 0)
 	}
 	g, _ := opts.Backend.(hostbackend.Game)
-	return &Service{db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd,
+	_, ws := opts.Backend.(hostbackend.Workshop)
+	return &Service{workshop: ws, db: opts.DB, queue: opts.Queue, portStart: opts.PortRangeStart, portEnd: opts.PortRangeEnd,
 		bookkeeping: &bookkeeping{log: opts.Logger}, hashing: opts.Hashing, game: g,
 		lookState: opts.LookState, addons: opts.Addons, log: opts.Logger}
 }

@@ -41,7 +41,7 @@ func (q *Queue) EnqueueGame(ctx context.Context, p GameParams) (*store.Job, erro
 		return nil, &store.Error{Kind: store.ErrInvalid, Msg: fmt.Sprintf("%q is not an operation on the game", p.Operation)}
 	}
 	if p.Operation == store.OpGameWorkshop {
-		if _, err := parseWorkshopOptions(p.Options); err != nil {
+		if _, err := ParseWorkshopOptions(p.Options); err != nil {
 			return nil, &store.Error{Kind: store.ErrInvalid, Msg: err.Error()}
 		}
 	} else if p.Options != "" && p.Options != store.OptionRestartServers {

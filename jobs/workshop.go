@@ -57,8 +57,8 @@ func lessID(a, b string) bool {
 	return a < b
 }
 
-// parseWorkshopOptions reads and checks a job's WorkshopOptions.
-func parseWorkshopOptions(s string) (WorkshopOptions, error) {
+// ParseWorkshopOptions reads and checks a game-workshop job's options.
+func ParseWorkshopOptions(s string) (WorkshopOptions, error) {
 	var o WorkshopOptions
 	if err := json.Unmarshal([]byte(s), &o); err != nil {
 		return o, fmt.Errorf("the job's options %q are not a set and items", s)
@@ -91,7 +91,7 @@ func (q *Queue) EnqueueWorkshop(ctx context.Context, o WorkshopOptions, requeste
 	if err != nil {
 		return nil, err
 	}
-	if _, err := parseWorkshopOptions(string(b)); err != nil {
+	if _, err := ParseWorkshopOptions(string(b)); err != nil {
 		return nil, &store.Error{Kind: store.ErrInvalid, Msg: err.Error()}
 	}
 	return q.EnqueueGame(ctx, GameParams{Operation: store.OpGameWorkshop, Options: string(b), RequestedBy: requestedBy})
@@ -108,7 +108,7 @@ func (r *Runner) runWorkshop(ctx context.Context, job *store.Job, lines *lineSin
 	if r.opts.Addons == nil {
 		return errors.New("this panel keeps no add-on sets")
 	}
-	o, err := parseWorkshopOptions(job.Options)
+	o, err := ParseWorkshopOptions(job.Options)
 	if err != nil {
 		return err
 	}
