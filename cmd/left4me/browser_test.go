@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,7 +95,7 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(browser, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(browser, 4*time.Minute)
 	defer cancel()
 
 	// step runs actions with their own deadline, so that a stuck step
@@ -462,6 +464,90 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 			chromedp.WithPollingInterval(20*time.Millisecond)),
 	)
 
+	// Add-ons: a set made in the panel (an archive uploaded through the
+	// file input, a cfg written in the editor), put on the blueprint;
+	// the server starts on it, shows its layers and its writable layer,
+	// asks for a restart once the set changes, and its writable layer is
+	// reset once it is stopped.
+	archive := filepath.Join(dir, "maps.zip")
+	writeZip(t, archive, map[string]string{"addons/c1m1_remix.vpk": "VPK fake", "cfg/maps.cfg": "sv_cheats 0\n"})
+	pageSays := func(sel, part string) chromedp.Action[chromedp.Void] {
+		q, _ := json.Marshal(sel)
+		w, _ := json.Marshal(part)
+		return chromedp.Poll[chromedp.Void](`(document.querySelector(`+string(q)+`)?.textContent ?? "").includes(`+string(w)+`)`,
+			chromedp.WithPollingInterval(20*time.Millisecond))
+	}
+	step("create an add-on set", 20*time.Second,
+		chromedp.Navigate(base+"/addon-sets"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="addon-set-name"]`), "maps"),
+		click(`[data-testid="addon-set-create"] button[type="submit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="addon-upload"]`)),
+	)
+	step("upload an archive into it through the file input", 20*time.Second,
+		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="addon-upload-file"]`), []string{archive}),
+		chromedp.Click(chromedp.CSS(`[data-testid="addon-upload-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="addon-file-row"][data-path="addons/c1m1_remix.vpk"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="addon-file-row"][data-path="cfg/maps.cfg"]`)),
+	)
+	step("edit a cfg of the set in the browser", 20*time.Second,
+		click(`[data-testid="addon-file-row"][data-path="cfg/maps.cfg"] [data-testid="addon-file-link"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="addon-file-content"]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="addon-file-content"]`), "sv_cheats 0\nsv_alltalk 1\n"),
+		click(`[data-testid="addon-file-save"]`),
+		flashSays("Saved cfg/maps.cfg"),
+	)
+	step("put the set on the blueprint", 20*time.Second,
+		chromedp.Navigate(base+"/blueprints/1"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="blueprint-addon-select"]`), "maps"),
+		click(`[data-testid="blueprint-addon-add"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="blueprint-addon"][data-name="maps"]`)),
+		click(`[data-testid="blueprint-save"]`),
+		// Saved: a fresh load of the blueprint lists the set.
+		chromedp.Poll[chromedp.Void](`(async () => {
+			const r = await fetch("/blueprints/1"); const t = await r.text();
+			return t.includes('name="addon_sets" value="maps"');
+		})()`, chromedp.WithPollingInterval(200*time.Millisecond)),
+	)
+	step("start the server on its layers", 30*time.Second,
+		chromedp.Navigate(base+"/servers/coop-1"),
+		click(`[data-testid="server-actions"] [data-testid="action-start"]`),
+		chromedp.Navigate(base+"/servers/coop-1"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-state"] [data-testid="badge"][data-state="running"]`)),
+	)
+	step("see what the server runs on and what it wrote", 30*time.Second,
+		chromedp.Poll[chromedp.Void](`(async () => {
+			const r = await fetch("/servers/coop-1"); const t = await r.text();
+			return t.includes("add-on sets maps (revision") && t.includes('data-testid="layers-applied"');
+		})()`, chromedp.WithPollingInterval(200*time.Millisecond)),
+		chromedp.Reload(),
+		pageSays(`[data-testid="layers-applied"]`, "maps (revision"),
+		pageSays(`[data-testid="layers-writable"]`, "file"),
+	)
+	step("a change of the set asks for a restart", 20*time.Second,
+		chromedp.Navigate(base+"/addon-sets/maps/files/cfg/maps.cfg"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="addon-file-content"]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="addon-file-content"]`), "sv_cheats 0\nsv_alltalk 0\n"),
+		click(`[data-testid="addon-file-save"]`),
+		flashSays("Saved cfg/maps.cfg"),
+		chromedp.Navigate(base+"/servers/coop-1"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="restart-hint"]`)),
+		pageSays(`[data-testid="layers-next"]`, "maps (revision"),
+	)
+	step("stop the server and reset its writable layer", 40*time.Second,
+		click(`[data-testid="server-actions"] [data-testid="action-stop"]`),
+		chromedp.Navigate(base+"/servers/coop-1"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-state"] [data-testid="badge"][data-state="stopped"]`)),
+		chromedp.Poll[chromedp.Void](`(async () => {
+			const r = await fetch("/servers/coop-1"); const t = await r.text();
+			return t.includes('data-testid="layers-reset"');
+		})()`, chromedp.WithPollingInterval(200*time.Millisecond)),
+		chromedp.Reload(),
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; undefined`),
+		click(`[data-testid="layers-reset"]`),
+		flashSays("The writable layer of coop-1 is empty"),
+		pageSays(`[data-testid="layers-writable"]`, "0 files"),
+	)
+
 	// At a desktop width no page is wider than the window either (the
 	// users page's row forms were 1605 px wide).
 	for _, page := range []string{"/", "/users", "/account", "/jobs"} {
@@ -494,7 +580,7 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		click(`[data-testid="server-form"] button[type="submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="server-title"]`)),
 	)
-	for _, page := range []string{"/", "/servers/coop-1", "/servers/" + longName, "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game", "/jobs", "/jobs?server=" + longName, "/servers/" + longName + "/edit", "/blueprints/1"} {
+	for _, page := range []string{"/", "/servers/coop-1", "/servers/" + longName, "/servers/new", "/users", "/blueprints", "/account", "/jobs/2", "/game", "/jobs", "/jobs?server=" + longName, "/servers/" + longName + "/edit", "/blueprints/1", "/addon-sets", "/addon-sets/maps", "/addon-sets/maps/files/cfg/maps.cfg"} {
 		step("open "+page+" at 390 px", 10*time.Second,
 			chromedp.Navigate(base+page),
 			chromedp.WaitVisible(chromedp.CSS(`main`)),
@@ -513,6 +599,31 @@ func TestBrowserInstallsTheGameThenStartsAndStopsAServer(t *testing.T) {
 		}
 	}
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// writeZip writes a zip of files (path → content) at path.
+func writeZip(t *testing.T, path string, files map[string]string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for name, content := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // strconvQuote quotes s as a JavaScript string.
