@@ -23,9 +23,17 @@
 // FAKESRCDS_CRASH_FILE (default "crash" in the working directory) exists
 // at start or appears while it runs.
 //
-// With "+servercfgfile NAME" it executes GAMEROOT/GAME/cfg/NAME (GAMEROOT
-// from FAKESRCDS_GAME_ROOT, default /var/lib/left4me/game; GAME from
-// -game, default left4dead2) as srcds does at a map load, after the
+// The game directory GAMEROOT is FAKESRCDS_GAME_ROOT; else the working
+// directory when it holds GAME/ (an instance on add-on layers runs it in
+// its merged view); else /var/lib/left4me/game. GAME is -game's, default
+// left4dead2. At start it executes GAMEROOT/GAME/cfg/autoexec.cfg when
+// there, logs what GAMEROOT/GAME/addons holds ("fakesrcds: add-ons in
+// DIR: a.vpk sourcemod/"), and after "log on" (command line or a config)
+// writes its log to GAMEROOT/GAME/logs/LMMDDNNN.log, the first free NNN.
+// A config's "exec NAME" runs NAME from the same cfg/.
+//
+// With "+servercfgfile NAME" it executes GAMEROOT/GAME/cfg/NAME as srcds
+// does at a map load, after the
 // command line, as far as "hostname", "banid" and the variables A2S_RULES
 // publishes go: the file's hostname is the A2S name and wins over
 // +hostname, as server.cfg does in srcds; each banid is logged as

@@ -3,10 +3,12 @@ package fake
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"time"
 
@@ -120,4 +122,37 @@ func (b *Backend) ResetWritableLayer(ctx context.Context, name string) error {
 	}
 	delete(b.uppers, name)
 	return nil
+}
+
+// MaxMergedFile caps what mergedFile reads.
+const MaxMergedFile = 64 << 10
+
+// mergedFile is the text of the file at rel (a game path such as
+// left4dead2/cfg/autoexec.cfg) in the merged view of spec's layers, as
+// the overlay would show it: the instance's writable layer first, then
+// its add-on sets from the last, then the build, all under the state
+// root. "" when spec has no build, the fake keeps no files, or no layer
+// has the file.
+func (b *Backend) mergedFile(spec hostbackend.InstanceSpec, rel string) string {
+	if spec.Build == "" || b.opts.StateRoot == "" {
+		return ""
+	}
+	root := b.opts.StateRoot
+	dirs := []string{filepath.Join(root, "instances", spec.Name, hostbackend.UpperDir)}
+	for i := len(spec.Sets) - 1; i >= 0; i-- {
+		dirs = append(dirs, filepath.Join(root, "addons", spec.Sets[i].Name, "revs", strconv.Itoa(spec.Sets[i].Rev)))
+	}
+	dirs = append(dirs, filepath.Join(root, "builds", spec.Build))
+	for _, d := range dirs {
+		f, err := os.Open(filepath.Join(d, filepath.FromSlash(rel)))
+		if err != nil {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(f, MaxMergedFile))
+		f.Close()
+		if err == nil {
+			return string(data)
+		}
+	}
+	return ""
 }

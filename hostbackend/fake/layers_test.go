@@ -89,3 +89,46 @@ func TestSimulatedSrcdsWritesIntoTheWritableLayer(t *testing.T) {
 		})
 	}
 }
+
+// TestTheSimulatedGameSeesItsLayers: the simulated srcds executes the
+// autoexec.cfg its merged view holds (a later add-on set wins over an
+// earlier one and over the build) before its server.cfg, as srcds does;
+// an instance without that set keeps the default name.
+func TestTheSimulatedGameSeesItsLayers(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	for p, text := range map[string]string{
+		"builds/16400001/left4dead2/cfg/autoexec.cfg":     "hostname \"the build's\"\n",
+		"addons/names/revs/2/left4dead2/cfg/autoexec.cfg": "hostname \"Add-on name\"\n",
+		"addons/maps/revs/1/left4dead2/addons/x.vpk":      "VPK",
+	} {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := fake.New(fake.Options{StateRoot: root})
+	specs := []hostbackend.InstanceSpec{
+		{Name: "with-set", Port: 27015, Build: "16400001",
+			Sets: []hostbackend.LayerSet{{Name: "maps", Rev: 1}, {Name: "names", Rev: 2}}},
+		{Name: "without", Port: 27016, Build: "16400001", Sets: []hostbackend.LayerSet{{Name: "maps", Rev: 1}}},
+		{Name: "cfg-wins", Port: 27017, Build: "16400001", Sets: []hostbackend.LayerSet{{Name: "names", Rev: 2}},
+			ServerConfig: "hostname \"server.cfg's\"\n"},
+	}
+	want := map[string]string{"with-set": "Add-on name", "without": "the build's", "cfg-wins": "server.cfg's"}
+	for _, s := range specs {
+		if err := b.Provision(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Enable(ctx, s.Name, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := b.LiveQuery(ctx, []hostbackend.LiveTarget{{Name: s.Name, Port: s.Port}})
+		if !got[0].Answered || got[0].HostName != want[s.Name] {
+			t.Errorf("%s answers %+v, want the name %q", s.Name, got[0], want[s.Name])
+		}
+	}
+}

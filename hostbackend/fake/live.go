@@ -174,7 +174,7 @@ func (b *Backend) gameLocked(name string, pid int) *simGame {
 	if !ok {
 		return nil
 	}
-	g := newSimGame(spec, pid, b.opts.Now())
+	g := newSimGame(spec, b.mergedFile(spec, "left4dead2/cfg/autoexec.cfg"), pid, b.opts.Now())
 	b.live.games[name] = g
 	return g
 }
@@ -198,7 +198,10 @@ var (
 	cfgBan      = regexp.MustCompile(`(?m)^\s*banid\s+\d+\s+(\S+)`)
 )
 
-func newSimGame(spec hostbackend.InstanceSpec, pid int, now time.Time) *simGame {
+// newSimGame boots the game of spec: autoexec is the text of the
+// autoexec.cfg its layers give it (executed at start, before the server
+// config), "" for none.
+func newSimGame(spec hostbackend.InstanceSpec, autoexec string, pid int, now time.Time) *simGame {
 	g := &simGame{pid: pid, port: spec.Port, hostName: "Left 4 Dead 2", mapName: "c1m1_hotel", mode: "coop", max: 4,
 		bans: map[string]bool{}, nextID: 2, steppedTo: now, mapSince: now}
 	for i := 0; i+1 < len(spec.Args); i++ {
@@ -213,8 +216,10 @@ func newSimGame(spec hostbackend.InstanceSpec, pid int, now time.Time) *simGame 
 			}
 		}
 	}
-	if m := cfgHostname.FindAllStringSubmatch(spec.ServerConfig, -1); len(m) > 0 {
-		g.hostName = m[len(m)-1][1]
+	for _, cfg := range []string{autoexec, spec.ServerConfig} {
+		if m := cfgHostname.FindAllStringSubmatch(cfg, -1); len(m) > 0 {
+			g.hostName = m[len(m)-1][1]
+		}
 	}
 	if m := cfgPassword.FindAllStringSubmatch(spec.ServerConfig, -1); len(m) > 0 {
 		g.password = m[len(m)-1][1]
