@@ -321,7 +321,7 @@ func (p *Plan) Mount(tmpfs string) error {
 		return fmt.Errorf("bind the instance directory: %w", err)
 	}
 	defer unix.Unmount(stage, unix.MNT_DETACH)
-	if err := unix.Mount("", stage, "", unix.MS_REMOUNT|unix.MS_BIND, ""); err != nil {
+	if err := unix.Mount("", stage, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
 		return fmt.Errorf("make the instance directory writable for the overlay: %w", err)
 	}
 	stagefd, err := openDir(-1, stage)
