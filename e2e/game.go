@@ -207,6 +207,41 @@ func (b *bed) installTheGame(ctx context.Context) {
 		b.r.note("took %s", time.Since(t).Round(100*time.Millisecond))
 	}
 	b.r.check("build "+firstBuild+", which no server runs any more, is removed (GET /api/v1/game and "+buildsDir+")", err)
+	b.workshopItem(ctx)
+}
+
+// workshopItem downloads a Workshop item into an add-on set through the
+// API: steamcmd (fakesteamcmd) run by the panel in its sandbox, the item
+// put into the set as addons/workshop/ID.vpk, the download removed.
+func (b *bed) workshopItem(ctx context.Context) {
+	const set, item = "workshop-e2e", "123456789"
+	err := b.api.expect(ctx, 201, "POST", "/api/v1/addon-sets", map[string]any{"name": set}, nil)
+	if !b.r.check("POST /api/v1/addon-sets "+set+": 201", err) {
+		return
+	}
+	var job apiJob
+	err = b.api.expect(ctx, 202, "POST", "/api/v1/addon-sets/"+set+"/workshop",
+		map[string]any{"items": []string{"https://steamcommunity.com/sharedfiles/filedetails/?id=" + item}}, &job)
+	if err == nil {
+		var done []apiJob
+		if done, err = b.api.awaitJobs(ctx, []int64{job.ID}); err == nil && (done[0].State != "succeeded" || done[0].Operation != "game-workshop") {
+			err = fmt.Errorf("job %d: %s %s (%s)", job.ID, done[0].Operation, done[0].State, done[0].Reason)
+		}
+	}
+	b.r.check("POST …/addon-sets/"+set+"/workshop with the item's address: 202, a game-workshop job that succeeded", err)
+	var files []struct {
+		Path  string `json:"path"`
+		Bytes int64  `json:"bytes"`
+	}
+	err = b.api.expect(ctx, 200, "GET", "/api/v1/addon-sets/"+set+"/files", nil, &files)
+	if err == nil && (len(files) != 1 || files[0].Path != "addons/workshop/"+item+".vpk" || files[0].Bytes != 4096) {
+		err = fmt.Errorf("files %+v", files)
+	}
+	b.r.check("the set holds addons/workshop/"+item+".vpk (fakesteamcmd's 4096 bytes)", err)
+	res := b.sh(ctx, "test ! -e /var/lib/left4me/workshop/steamapps/workshop/content/550/"+item)
+	b.r.check("steamcmd's download of the item is removed once it is in the set", codeIs(res, 0))
+	err = b.api.expect(ctx, 204, "DELETE", "/api/v1/addon-sets/"+set, nil, nil)
+	b.r.check("DELETE /api/v1/addon-sets/"+set+": 204", err)
 }
 
 // fleetStopped stops the servers of steps 11 to 13 through the API: they

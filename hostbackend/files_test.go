@@ -148,3 +148,48 @@ func TestReadGivesBackWhatWriteWrote(t *testing.T) {
 		t.Error("Read took a name the rule refuses")
 	}
 }
+
+func TestBuildReadsTheBuildAnInstanceWasProvisionedOn(t *testing.T) {
+	root := t.TempDir()
+	f := hostbackend.InstanceFiles{Root: root}
+	if b, err := f.Build("alpha"); err != nil || b != "" {
+		t.Fatalf("no instance: %q, %v", b, err)
+	}
+	dir := filepath.Join(root, "instances", "alpha")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	spec := hostbackend.InstanceSpec{Name: "alpha", Port: 27015, Build: "16548521", Sets: []hostbackend.LayerSet{{Name: "maps", Rev: 2}}}
+	if err := os.WriteFile(filepath.Join(dir, hostbackend.LayersFile), hostbackend.RenderLayers(spec), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := f.Build("alpha"); err != nil || b != "16548521" {
+		t.Fatalf("Build = %q, %v", b, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, hostbackend.LayersFile), []byte("build ../x\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Build("alpha"); err == nil {
+		t.Fatal("a bad layers file was read")
+	}
+	if _, err := f.Build("../alpha"); err == nil {
+		t.Fatal("a bad name was read")
+	}
+}
+
+func TestLinkBuildCfgLinksTheServerCfgInABuildBeingMade(t *testing.T) {
+	dir := t.TempDir()
+	if err := hostbackend.LinkBuildCfg(dir); err != nil {
+		t.Fatalf("a build without cfg/: %v", err)
+	}
+	cfg := filepath.Join(dir, "left4dead2", "cfg")
+	if err := os.MkdirAll(cfg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := hostbackend.LinkBuildCfg(dir); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(filepath.Join(cfg, hostbackend.ServerCfgLinkName)); err != nil || target != hostbackend.ServerCfgLinkTarget {
+		t.Fatalf("link %q, %v", target, err)
+	}
+}
