@@ -210,6 +210,14 @@ func (c *container) netExec(ctx context.Context, argv ...string) result {
 	return runCmd(ctx, "", "nsenter", args...)
 }
 
+// netExecIn is netExec with stdin.
+func (c *container) netExecIn(ctx context.Context, stdin string, argv ...string) result {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	args := append([]string{"-t", strconv.Itoa(c.pid1), "-n", "--"}, argv...)
+	return runCmd(ctx, stdin, "nsenter", args...)
+}
+
 func runCmd(ctx context.Context, stdin, name string, args ...string) result {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = strings.NewReader(stdin)

@@ -9,6 +9,9 @@
 //	go run ./e2e a2s ADDR    print one A2S_INFO answer as JSON; the
 //	                         scenario runs this inside the container's
 //	                         network namespace
+//	e2e rcon ADDR COMMAND    run one RCON command, the password on stdin;
+//	                         step 10d runs this in the container's network
+//	                         namespace
 //	e2e show-bench N UNIT... time N Shows over the system bus and N runs
 //	                         of the show helper through sudo (JSON); the
 //	                         scenario runs this in the container as left4me
@@ -45,8 +48,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return queryA2S(ctx, args[1], stdout, stderr)
 	case len(args) >= 3 && args[0] == "show-bench":
 		return showBench(ctx, args[1:], stdout, stderr)
+	case len(args) == 3 && args[0] == "rcon":
+		return rconCommand(ctx, args[1:], os.Stdin, stdout, stderr)
 	default:
-		fmt.Fprintln(stderr, "usage: e2e | e2e a2s HOST:PORT | e2e show-bench ROUNDS NAME...")
+		fmt.Fprintln(stderr, "usage: e2e | e2e a2s HOST:PORT | e2e rcon HOST:PORT COMMAND | e2e show-bench ROUNDS NAME...")
 		return 2
 	}
 }

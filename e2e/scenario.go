@@ -310,6 +310,12 @@ func (b *bed) scenario(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	b.r.step("10d. add-on layers: two servers on one build with different add-on sets, their writable layers, SIGKILL and reboot")
+	b.addonLayers(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("11. restart the panel while five jobs run, four rounds")
 	b.panelRestarts(ctx)
 
