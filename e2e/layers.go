@@ -69,6 +69,17 @@ chmod 0600 instances/` + layA + `/server.cfg instances/` + layB + `/server.cfg
 // one.
 func (b *bed) addonLayers(ctx context.Context) {
 	t := time.Now()
+	// The panel removes every minute a build that is neither current nor
+	// run by one of its servers, and these two are not its servers: it
+	// stays off (through the reboot too) until the step is over.
+	if !b.expectExec(ctx, "systemctl disable --now left4me-web.service for this step (its build collector would take build "+layBuild+" away)",
+		"systemctl", "disable", "--now", "left4me-web.service") {
+		return
+	}
+	defer func() {
+		b.expectExec(ctx, "systemctl enable --now left4me-web.service", "systemctl", "enable", "--now", "left4me-web.service")
+		b.expectPanelUp(ctx, "after step 10d")
+	}()
 	res := b.asLeft4me(ctx, "sh", "-c", layersSetup())
 	if !b.r.check("as left4me, lay out build "+layBuild+", the add-on sets hostname (cfg/autoexec.cfg) and maps ("+layVPK+"), and "+layA+" and "+layB+" on them", codeIs(res, 0)) {
 		return
