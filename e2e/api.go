@@ -133,6 +133,25 @@ func (p *panelAPI) call(ctx context.Context, method, path string, body, out any)
 	return status, nil
 }
 
+// putRaw PUTs body as raw bytes (an add-on set's file) and wants 200;
+// the JSON answer goes into out.
+func (p *panelAPI) putRaw(ctx context.Context, path, body string, out any) error {
+	argv := []string{"curl", "-sS", "--max-time", "30", "-X", "PUT", "-H", "Accept: application/json",
+		"-H", "Content-Type: application/octet-stream", "-w", "\n%{http_code}", "--data-binary", "@-"}
+	if p.tokenHeader != "" {
+		argv = append(argv, "-H", "@"+p.tokenHeader)
+	}
+	res := p.b.c.exec(ctx, body, append(argv, panelURL+path)...)
+	if res.code != 0 {
+		return fmt.Errorf("PUT %s: %s", path, res)
+	}
+	i := strings.LastIndexByte(res.out, '\n')
+	if i < 0 || strings.TrimSpace(res.out[i+1:]) != "200" {
+		return fmt.Errorf("PUT %s answered %q, want 200", path, res.out)
+	}
+	return json.Unmarshal([]byte(res.out[:i]), out)
+}
+
 // expect sends a request and wants the status want; the answer goes into
 // out. A different status is an error that carries the API's sentence.
 func (p *panelAPI) expect(ctx context.Context, want int, method, path string, body, out any) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -29,35 +30,120 @@ const (
 	layAddonCfg = "Add-on e2e" // the hostname set's cfg/autoexec.cfg gives lay-a this name
 	layBHost    = "Layer B e2e"
 	layVPK      = "e2e-maps.vpk"
+	laySetA     = "e2e-hostname" // through the API: cfg/autoexec.cfg naming the server
+	laySetB     = "e2e-maps"     // through the API: addons/e2e-maps.vpk
 	layBan      = "STEAM_1:0:4242"
 	layRCONPass = "e2e-layers-rcon"
 	stateRootD  = "/var/lib/left4me"
 	layMerged   = cfgTmpfs + "/game"
 )
 
-// layersSetup is the shell script, run as left4me, that lays the two
-// instances out.
-func layersSetup() string {
+// layersSetup is the shell script, run as left4me, that lays out the
+// build and the two instances on it, over the add-on sets made through
+// the API at revisions revA and revB.
+func layersSetup(revA, revB int) string {
 	return `set -eu
 cd ` + stateRootD + `
 umask 022
 mkdir -p builds/` + layBuild + `/left4dead2/cfg builds/` + layBuild + `/left4dead2/addons
 ln -s ` + cfgLinkTo + ` builds/` + layBuild + `/left4dead2/cfg/left4me-server.cfg
 echo 'the build' >builds/` + layBuild + `/left4dead2/build.txt
-mkdir -p addons/hostname/revs/1/left4dead2/cfg addons/maps/revs/1/left4dead2/addons
-printf 'hostname "` + layAddonCfg + `"\n' >addons/hostname/revs/1/left4dead2/cfg/autoexec.cfg
-echo 'VPK' >addons/maps/revs/1/left4dead2/addons/` + layVPK + `
-for i in ` + layA + `:` + strconv.Itoa(layAPort) + `:hostname ` + layB + `:` + strconv.Itoa(layBPort) + `:maps; do
-	n=${i%%:*}; rest=${i#*:}; p=${rest%%:*}; set=${rest#*:}
+for i in ` + layA + `:` + strconv.Itoa(layAPort) + `:` + laySetA + `:` + strconv.Itoa(revA) + ` ` +
+		layB + `:` + strconv.Itoa(layBPort) + `:` + laySetB + `:` + strconv.Itoa(revB) + `; do
+	n=${i%%:*}; rest=${i#*:}; p=${rest%%:*}; rest=${rest#*:}; set=${rest%%:*}; rev=${rest#*:}
 	mkdir -m 0750 instances/$n instances/$n/work
 	mkdir -m 0755 instances/$n/upper
 	printf 'LEFT4ME_INSTANCE="%s"\nLEFT4ME_PORT="%s"\nSRCDS_ARGS="+map c1m1_hotel"\n' $n $p >instances/$n/instance.env
-	printf '# written by hand for make e2e\nbuild ` + layBuild + `\nset %s 1\n' $set >instances/$n/layers
+	printf '# written by hand for make e2e\nbuild ` + layBuild + `\nset %s %s\n' $set $rev >instances/$n/layers
 done
 printf 'log on\nrcon_password "` + layRCONPass + `"\nbanid 0 ` + layBan + `\n' >instances/` + layA + `/server.cfg
 printf 'log on\nhostname "` + layBHost + `"\n' >instances/` + layB + `/server.cfg
 chmod 0600 instances/` + layA + `/server.cfg instances/` + layB + `/server.cfg
 `
+}
+
+// apiSet is an add-on set as the API answers it.
+type apiSet struct {
+	Name     string `json:"name"`
+	Revision int    `json:"revision"`
+	Files    int    `json:"files"`
+}
+
+// apiBlueprint is the part of a blueprint step 10d reads.
+type apiBlueprint struct {
+	Name      string   `json:"name"`
+	AddonSets []string `json:"addon_sets"`
+}
+
+// layersThroughTheAPI makes the two add-on sets through the API, each
+// with one file, and two blueprints (the web form) listing one each
+// (PATCH), and returns the sets' revisions.
+func (b *bed) layersThroughTheAPI(ctx context.Context) (revA, revB int, ok bool) {
+	for _, set := range []string{laySetA, laySetB} {
+		if !b.r.check("POST /api/v1/addon-sets "+set+": 201", b.api.expect(ctx, 201, "POST", "/api/v1/addon-sets", map[string]string{"name": set}, nil)) {
+			return 0, 0, false
+		}
+	}
+	var a, bb apiSet
+	err := b.api.putRaw(ctx, "/api/v1/addon-sets/"+laySetA+"/files/cfg/autoexec.cfg", "hostname \""+layAddonCfg+"\"\n", &a)
+	if !b.r.check("PUT /api/v1/addon-sets/"+laySetA+"/files/cfg/autoexec.cfg: 200, the set at a new revision", err) {
+		return 0, 0, false
+	}
+	err = b.api.putRaw(ctx, "/api/v1/addon-sets/"+laySetB+"/files/addons/"+layVPK, "VPK\n", &bb)
+	if !b.r.check("PUT /api/v1/addon-sets/"+laySetB+"/files/addons/"+layVPK+": 200", err) {
+		return 0, 0, false
+	}
+	var files []struct {
+		Path  string `json:"path"`
+		Bytes int64  `json:"bytes"`
+	}
+	err = b.api.expect(ctx, 200, "GET", "/api/v1/addon-sets/"+laySetB+"/files", nil, &files)
+	if err == nil && (len(files) != 1 || files[0].Path != "addons/"+layVPK || files[0].Bytes != 4) {
+		err = fmt.Errorf("got %+v", files)
+	}
+	b.r.check("GET /api/v1/addon-sets/"+laySetB+"/files lists addons/"+layVPK+" (4 bytes)", err)
+	res := b.sh(ctx, "stat -c '%U %n' "+stateRootD+"/addons/"+laySetA+"/revs/"+strconv.Itoa(a.Revision)+"/left4dead2/cfg/autoexec.cfg "+
+		stateRootD+"/addons/"+laySetB+"/revs/"+strconv.Itoa(bb.Revision)+"/left4dead2/addons/"+layVPK)
+	err = codeIs(res, 0)
+	if err == nil && strings.Count(res.out, "left4me ") != 2 {
+		err = fmt.Errorf("got:\n%s", res.out)
+	}
+	b.r.check(fmt.Sprintf("on disk: addons/%s/revs/%d/left4dead2/cfg/autoexec.cfg and addons/%s/revs/%d/left4dead2/addons/%s, left4me's",
+		laySetA, a.Revision, laySetB, bb.Revision, layVPK), err)
+	if !b.web.login(ctx) {
+		return 0, 0, false
+	}
+	for _, bp := range []struct{ name, set string }{{layA, laySetA}, {layB, laySetB}} {
+		if !b.web.createBlueprint(ctx, bp.name, gameMap, 4) {
+			return 0, 0, false
+		}
+		// lay-a's servers write their log (step 14b's, into its writable
+		// layer); its add-on set names them.
+		if bp.name == layA && !b.web.setServerCfg(ctx, layA, "log on\n") {
+			return 0, 0, false
+		}
+		var got apiBlueprint
+		err := b.api.expect(ctx, 200, "PATCH", "/api/v1/blueprints/"+bp.name, map[string][]string{"addon_sets": {bp.set}}, &got)
+		if err == nil && (len(got.AddonSets) != 1 || got.AddonSets[0] != bp.set) {
+			err = fmt.Errorf("got %+v", got)
+		}
+		b.r.check(fmt.Sprintf("PATCH /api/v1/blueprints/%s {\"addon_sets\": [%q]}: 200 with it", bp.name, bp.set), err)
+	}
+	err = b.api.expect(ctx, 409, "DELETE", "/api/v1/addon-sets/"+laySetA, nil, nil)
+	b.r.check("DELETE /api/v1/addon-sets/"+laySetA+" while blueprint "+layA+" lists it: 409", err)
+	return a.Revision, bb.Revision, true
+}
+
+// layersAPICleanUp takes the sets off the blueprints and deletes them.
+func (b *bed) layersAPICleanUp(ctx context.Context) {
+	var errs []error
+	for _, bp := range []string{layA, layB} {
+		errs = append(errs, b.api.expect(ctx, 200, "PATCH", "/api/v1/blueprints/"+bp, map[string][]string{"addon_sets": {}}, nil))
+	}
+	for _, set := range []string{laySetA, laySetB} {
+		errs = append(errs, b.api.expect(ctx, 204, "DELETE", "/api/v1/addon-sets/"+set, nil, nil))
+	}
+	b.r.check("PATCH the blueprints' addon_sets to [], DELETE both sets: 204", errors.Join(errs...))
 }
 
 // addonLayers: step 10d. Two servers on layers see exactly their own
@@ -69,6 +155,10 @@ chmod 0600 instances/` + layA + `/server.cfg instances/` + layB + `/server.cfg
 // one.
 func (b *bed) addonLayers(ctx context.Context) {
 	t := time.Now()
+	revA, revB, ok := b.layersThroughTheAPI(ctx)
+	if !ok {
+		return
+	}
 	// The panel removes every minute a build that is neither current nor
 	// run by one of its servers, and these two are not its servers: it
 	// stays off (through the reboot too) until the step is over.
@@ -77,23 +167,24 @@ func (b *bed) addonLayers(ctx context.Context) {
 		return
 	}
 	defer func() {
+		b.layersCleanUp(ctx)
 		b.expectExec(ctx, "systemctl enable --now left4me-web.service", "systemctl", "enable", "--now", "left4me-web.service")
 		b.expectPanelUp(ctx, "after step 10d")
 	}()
-	res := b.asLeft4me(ctx, "sh", "-c", layersSetup())
-	if !b.r.check("as left4me, lay out build "+layBuild+", the add-on sets hostname (cfg/autoexec.cfg) and maps ("+layVPK+"), and "+layA+" and "+layB+" on them", codeIs(res, 0)) {
+	res := b.asLeft4me(ctx, "sh", "-c", layersSetup(revA, revB))
+	if !b.r.check(fmt.Sprintf("as left4me, lay out build %s and %s (set %s at revision %d) and %s (set %s at revision %d) on it",
+		layBuild, layA, laySetA, revA, layB, laySetB, revB), codeIs(res, 0)) {
 		return
 	}
-	defer b.layersCleanUp(ctx)
 	for _, u := range []string{layAUnit, layBUnit} {
 		b.expectExec(ctx, "systemctl start "+u, "systemctl", "start", u)
 	}
 	b.layA2S(ctx, layAPort, layAddonCfg, "(the add-on set's autoexec.cfg, the blueprint's server.cfg naming none)")
 	b.layA2S(ctx, layBPort, layBHost, "(its server.cfg, through the build's cfg/left4me-server.cfg link)")
-	b.layJournal(ctx, layAUnit, "left4me-layers: mounted "+layA+" at "+layMerged+": build "+layBuild+", add-on sets [hostname@1]",
+	b.layJournal(ctx, layAUnit, fmt.Sprintf("left4me-layers: mounted %s at %s: build %s, add-on sets [%s@%d]", layA, layMerged, layBuild, laySetA, revA),
 		"fakesrcds: add-ons: none in "+layMerged+"/left4dead2/addons",
 		"fakesrcds: banid 0 "+layBan, "fakesrcds: logging to "+layMerged+"/left4dead2/logs/L")
-	b.layJournal(ctx, layBUnit, "left4me-layers: mounted "+layB+" at "+layMerged+": build "+layBuild+", add-on sets [maps@1]",
+	b.layJournal(ctx, layBUnit, fmt.Sprintf("left4me-layers: mounted %s at %s: build %s, add-on sets [%s@%d]", layB, layMerged, layBuild, laySetB, revB),
 		"fakesrcds: add-ons in "+layMerged+"/left4dead2/addons: "+layVPK)
 	b.layRCON(ctx)
 
@@ -114,7 +205,7 @@ func (b *bed) addonLayers(ctx context.Context) {
 	}
 	b.r.check("in "+layB+"'s namespace the overlay has the build and "+layVPK+", no autoexec.cfg", err)
 	b.overlaysOnlyIn(ctx, "with both running", layAUnit, layBUnit)
-	res = b.inUnitNamespace(ctx, layAUnit, "touch "+stateRootD+"/instances/"+layA+"/x 2>&1; touch "+stateRootD+"/addons/hostname/revs/1/x 2>&1; true")
+	res = b.inUnitNamespace(ctx, layAUnit, "touch "+stateRootD+"/instances/"+layA+"/x 2>&1; touch "+stateRootD+"/addons/"+laySetA+"/x 2>&1; true")
 	err = codeIs(res, 0)
 	if err == nil && strings.Count(res.out, "Read-only file system") != 2 {
 		err = fmt.Errorf("got:\n%s", res.out)
@@ -165,8 +256,9 @@ func (b *bed) addonLayers(ctx context.Context) {
 	b.r.check(cfgTmpfs+" holds nothing on the host (or is absent)", err)
 
 	// A layer that is a symlink out of the state root: never followed.
-	res = b.asLeft4me(ctx, "sh", "-c", "cd "+stateRootD+"/addons/maps/revs && mv 1 1.e2e && ln -s /etc 1")
-	if b.r.check("as left4me, replace add-on set maps revision 1 with a symlink to /etc", codeIs(res, 0)) {
+	rev := strconv.Itoa(revB)
+	res = b.asLeft4me(ctx, "sh", "-c", "cd "+stateRootD+"/addons/"+laySetB+"/revs && mv "+rev+" "+rev+".e2e && ln -s /etc "+rev)
+	if b.r.check("as left4me, replace add-on set "+laySetB+"'s revision "+rev+" with a symlink to /etc", codeIs(res, 0)) {
 		since := "@" + strconv.FormatInt(time.Now().Unix()-1, 10)
 		b.expectExec(ctx, "systemctl start "+layBUnit+" (the start itself is not refused)", "systemctl", "start", layBUnit)
 		// The helper fails at once; the launcher waits 10 s for the mount,
@@ -176,14 +268,18 @@ func (b *bed) addonLayers(ctx context.Context) {
 			if err := codeIs(res, 0); err != nil {
 				return err
 			}
-			for _, w := range []string{"layer addons/maps/revs/1: addons/maps/revs/1: 1 is not a directory (a symlink is never followed)",
+			revDir := "addons/" + laySetB + "/revs/" + rev
+			for _, w := range []string{"layer " + revDir + ": " + revDir + ": " + rev + " is not a directory (a symlink is never followed)",
 				"left4me-srcds: the instance's layers were not mounted at " + layMerged + " within 10 seconds",
 				"status=2/INVALIDARGUMENT"} {
 				if !strings.Contains(res.out, w) {
 					return fmt.Errorf("no %q in:\n%s", w, res.out)
 				}
 			}
-			if strings.Contains(res.out, "fakesrcds:") {
+			// Nothing of the game server after the helper's first refusal
+			// (the log may begin with an earlier run's last lines).
+			_, after, _ := strings.Cut(res.out, "left4me-layers: "+layB+": layer ")
+			if strings.Contains(after, "fakesrcds:") {
 				return fmt.Errorf("the game server ran:\n%s", res.out)
 			}
 			return nil
@@ -191,8 +287,8 @@ func (b *bed) addonLayers(ctx context.Context) {
 		b.r.check(layBUnit+": the helper refuses the symlink, the launcher exits 2 without running the game server", err)
 		b.overlaysOnlyIn(ctx, "after the refused start")
 		b.expectExec(ctx, "systemctl stop "+layBUnit, "systemctl", "stop", layBUnit)
-		res = b.asLeft4me(ctx, "sh", "-c", "cd "+stateRootD+"/addons/maps/revs && rm 1 && mv 1.e2e 1")
-		b.r.check("as left4me, put revision 1 back", codeIs(res, 0))
+		res = b.asLeft4me(ctx, "sh", "-c", "cd "+stateRootD+"/addons/"+laySetB+"/revs && rm "+rev+" && mv "+rev+".e2e "+rev)
+		b.r.check("as left4me, put revision "+rev+" back", codeIs(res, 0))
 	}
 	b.r.note("step 10d took %s", time.Since(t).Round(100*time.Millisecond))
 }
@@ -318,7 +414,100 @@ func rconCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 func (b *bed) layersCleanUp(ctx context.Context) {
 	res := b.sh(ctx, `systemctl disable --now `+layAUnit+` `+layBUnit+` 2>/dev/null
 systemctl reset-failed `+layAUnit+` `+layBUnit+` 2>/dev/null
-cd `+stateRootD+` && rm -rf instances/`+layA+` instances/`+layB+` builds/`+layBuild+` addons/hostname addons/maps &&
-rmdir builds addons 2>/dev/null; true`)
-	b.r.check("clean up step 10d's instances, build and add-on sets", codeIs(res, 0))
+cd `+stateRootD+` && rm -rf instances/`+layA+` instances/`+layB+` builds/`+layBuild+` &&
+rmdir builds 2>/dev/null; true`)
+	b.r.check("clean up step 10d's instances and build", codeIs(res, 0))
+}
+
+// The server step 14b creates through the API, of blueprint lay-a.
+const (
+	layC     = "lay-c"
+	layCUnit = "left4me-server@" + layC + ".service"
+	layCPort = 27053
+)
+
+// layersThroughThePanel: step 14b, with the game installed as builds
+// (step 14). A server of blueprint lay-a, created and started through the
+// API, runs on the current build with lay-a's add-on set: the start job
+// wrote its layers file, the unit mounted them, and the set's
+// autoexec.cfg names the server. When the panel's start writes no layers
+// file (a runner that does not fill the build and sets in), the rest is
+// not run and says so. Last, step 10d's sets go.
+func (b *bed) layersThroughThePanel(ctx context.Context) {
+	defer b.layersAPICleanUp(ctx)
+	var s apiServer
+	err := b.api.expect(ctx, 201, "POST", "/api/v1/servers",
+		map[string]any{"name": layC, "title": "e2e layers", "blueprint": layA, "port": layCPort}, &s)
+	if !b.r.check(fmt.Sprintf("POST /api/v1/servers %s (blueprint %s, port %d): 201", layC, layA, layCPort), err) {
+		return
+	}
+	defer b.api.actionOn(ctx, layC, "delete")
+	var job apiJob
+	err = b.api.expect(ctx, 202, "POST", "/api/v1/servers/"+layC+"/start", nil, &job)
+	if err == nil {
+		job, err = b.api.follow(ctx, job.ID)
+	}
+	if !b.r.check("POST /api/v1/servers/"+layC+"/start: the job ends", err) {
+		return
+	}
+	res := b.sh(ctx, "cat "+stateRootD+"/instances/"+layC+"/layers")
+	if res.code != 0 {
+		last := ""
+		if len(job.Lines) > 0 {
+			last = job.Lines[len(job.Lines)-1].Text
+		}
+		b.r.note("not run: the panel's start wrote no layers file for %s (its runner does not put servers on the game build and add-on sets yet); job %s, %q",
+			layC, job.State, last)
+		return
+	}
+	b.r.check("the start job succeeded", wantWord(job.State, "succeeded"))
+	build := strings.TrimSpace(b.sh(ctx, "readlink "+gameDir).out)
+	build = strings.TrimPrefix(build, "builds/")
+	err = nil
+	if !strings.Contains(res.out, "\nbuild "+build+"\nset "+laySetA+" ") {
+		err = fmt.Errorf("layers file:\n%s", res.out)
+	}
+	b.r.check("the start wrote "+layC+"'s layers file: the current build "+build+", then "+laySetA, err)
+	b.layA2S(ctx, layCPort, layAddonCfg, "(the blueprint's add-on set, through the panel's start)")
+	b.layJournal(ctx, layCUnit, "left4me-layers: mounted "+layC+" at "+layMerged+": build "+build+", add-on sets ["+laySetA+"@")
+	units := []string{layCUnit}
+	if b.sh(ctx, "test -e "+stateRootD+"/instances/"+gameServer+"/layers && systemctl -q is-active "+gameServerUnit).code == 0 {
+		units = append(units, gameServerUnit) // step 14's server, on layers too
+	}
+	b.overlaysOnlyIn(ctx, "with "+layC+" running", units...)
+
+	// What it runs on and its writable layer, through the API: the log
+	// its srcds wrote, kept while it runs, emptied once it is stopped.
+	var l struct {
+		Applied *struct {
+			Build     string `json:"build"`
+			AddonSets []struct {
+				Name     string `json:"name"`
+				Revision int    `json:"revision"`
+			} `json:"addon_sets"`
+		} `json:"applied"`
+		Writable *struct {
+			Files int `json:"files"`
+			List  []struct {
+				Path string `json:"path"`
+			} `json:"list"`
+		} `json:"writable"`
+	}
+	err = b.api.expect(ctx, 200, "GET", "/api/v1/servers/"+layC+"/layers", nil, &l)
+	if err == nil && (l.Applied == nil || l.Applied.Build != build || len(l.Applied.AddonSets) != 1 || l.Applied.AddonSets[0].Name != laySetA ||
+		l.Writable == nil || l.Writable.Files != 1 || len(l.Writable.List) != 1 || !strings.HasPrefix(l.Writable.List[0].Path, "left4dead2/logs/L")) {
+		err = fmt.Errorf("got %+v", l)
+	}
+	b.r.check("GET /api/v1/servers/"+layC+"/layers: applied build "+build+" and "+laySetA+"; the writable layer holds the game's log (left4dead2/logs/L….log) alone", err)
+	b.r.check("POST /api/v1/servers/"+layC+"/layers/reset while it runs: 409",
+		b.api.expect(ctx, 409, "POST", "/api/v1/servers/"+layC+"/layers/reset", nil, nil))
+	if b.api.actionOn(ctx, layC, "stop") {
+		err = b.api.expect(ctx, 204, "POST", "/api/v1/servers/"+layC+"/layers/reset", nil, nil)
+		if err == nil {
+			if res := b.sh(ctx, "find "+stateRootD+"/instances/"+layC+"/upper -mindepth 1"); res.code != 0 || res.out != "" {
+				err = fmt.Errorf("upper/ holds: %s", res)
+			}
+		}
+		b.r.check("stopped, POST …/layers/reset: 204, and upper/ is empty on disk", err)
+	}
 }

@@ -340,6 +340,12 @@ func (b *bed) scenario(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	b.r.step("14b. a server of a blueprint with an add-on set, through the API, on the installed game's build")
+	b.layersThroughThePanel(ctx)
+
+	if ctx.Err() != nil {
+		return
+	}
 	b.r.step("15. instant state: systemd's signals over the bus with the poller at 5 minutes, polling only without dbus, Show timed")
 	b.instantState(ctx)
 }
