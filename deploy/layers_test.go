@@ -27,6 +27,15 @@ var (
 	layersHelperErr  error
 )
 
+// TestMain removes the layers helper the tests built, if any.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if layersHelperPath != "" {
+		os.RemoveAll(filepath.Dir(layersHelperPath))
+	}
+	os.Exit(code)
+}
+
 // layersHelper builds cmd/left4me-layers into a directory of its own.
 func layersHelper(tb testing.TB) string {
 	tb.Helper()
