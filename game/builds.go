@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -58,8 +59,8 @@ type Build struct {
 	LastUpdated time.Time
 }
 
-// ErrNoBuild is returned by Stage when there is no current build to copy.
-var ErrNoBuild = errors.New("no build of the game is installed yet")
+// migrateMu makes one Migrate at a time in this process.
+var migrateMu sync.Mutex
 
 // Dir returns Root/builds.
 func (b Builds) Dir() string { return filepath.Join(b.Root, "builds") }
@@ -142,6 +143,13 @@ func (b Builds) Migrate() error {
 	}
 	if !validID(m.BuildID) {
 		return fmt.Errorf("the manifest in %s names no build id (%q): validate the game by hand or move it away", b.Link(), m.BuildID)
+	}
+	// Two lookers at once (a page and a job) move it once. Not the
+	// builds' lock: GC and an update call Migrate while they hold it.
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
+	if fi, err := os.Lstat(b.Link()); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil
 	}
 	if err := os.MkdirAll(b.Dir(), 0o755); err != nil {
 		return fmt.Errorf("make the builds directory: %w", err)
