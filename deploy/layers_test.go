@@ -375,3 +375,41 @@ func FuzzLayersHelperNameRule(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLayersHelperOpen: whatever left4me writes into an instance's layers
+// file, the helper either refuses it or opens only directories inside
+// the state root's builds/ and addons/, the ones the file names.
+func FuzzLayersHelperOpen(f *testing.F) {
+	for _, in := range layersCorpus {
+		f.Add(in)
+	}
+	f.Add("build 100\nset maps 1\nset comp 3\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		root := layersTree(t, in)
+		p, err := layermount.Open(root, "coop-1")
+		if err != nil || p == nil {
+			return
+		}
+		defer p.Close()
+		l, perr := layermount.Parse([]byte(in))
+		if perr != nil {
+			t.Fatalf("Open accepted %q, which Parse refuses: %v", in, perr)
+		}
+		want := []string{filepath.Join(root, "builds", l.Build)}
+		for _, s := range l.Sets {
+			want = append([]string{filepath.Join(root, "addons", s.Name, "revs", strconv.Itoa(s.Rev))}, want...)
+		}
+		if len(p.Lowers) != len(want) {
+			t.Fatalf("%d lower layers for %q, want %d", len(p.Lowers), in, len(want))
+		}
+		for i, fd := range p.Lowers {
+			got, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want[i] {
+				t.Errorf("lower layer %d of %q is %s, want %s", i, in, got, want[i])
+			}
+		}
+	})
+}
