@@ -424,6 +424,9 @@ const (
 	layC     = "lay-c"
 	layCUnit = "left4me-server@" + layC + ".service"
 	layCPort = 27053
+	layD     = "lay-d"
+	layDUnit = "left4me-server@" + layD + ".service"
+	layDPort = 27054
 )
 
 // layersThroughThePanel: step 14b, with the game installed as builds
@@ -474,7 +477,11 @@ func (b *bed) layersThroughThePanel(ctx context.Context) {
 	if b.sh(ctx, "test -e "+stateRootD+"/instances/"+gameServer+"/layers && systemctl -q is-active "+gameServerUnit).code == 0 {
 		units = append(units, gameServerUnit) // step 14's server, on layers too
 	}
-	b.overlaysOnlyIn(ctx, "with "+layC+" running", units...)
+	if b.otherBlueprintThroughThePanel(ctx, build) {
+		defer b.api.actionOn(ctx, layD, "delete")
+		units = append(units, layDUnit)
+	}
+	b.overlaysOnlyIn(ctx, "with "+layC+" and "+layD+" running", units...)
 
 	// What it runs on and its writable layer, through the API: the log
 	// its srcds wrote, kept while it runs, emptied once it is stopped.
@@ -510,4 +517,44 @@ func (b *bed) layersThroughThePanel(ctx context.Context) {
 		}
 		b.r.check("stopped, POST …/layers/reset: 204, and upper/ is empty on disk", err)
 	}
+}
+
+// otherBlueprintThroughThePanel: beside lay-c (blueprint lay-a, set
+// e2e-hostname), lay-d of blueprint lay-b (set e2e-maps) is created and
+// started through the API on the same build; each sees exactly its own
+// set: fakesrcds lists e2e-maps.vpk in lay-d's merged view alone, and
+// lay-a's autoexec.cfg is in lay-c's alone. It reports whether lay-d
+// runs (the caller deletes it).
+func (b *bed) otherBlueprintThroughThePanel(ctx context.Context, build string) bool {
+	var s apiServer
+	err := b.api.expect(ctx, 201, "POST", "/api/v1/servers",
+		map[string]any{"name": layD, "title": "e2e layers B", "blueprint": layB, "port": layDPort}, &s)
+	if !b.r.check(fmt.Sprintf("POST /api/v1/servers %s (blueprint %s, port %d): 201", layD, layB, layDPort), err) {
+		return false
+	}
+	if !b.api.actionOn(ctx, layD, "start") {
+		b.api.actionOn(ctx, layD, "delete")
+		return false
+	}
+	res := b.sh(ctx, "cat "+stateRootD+"/instances/"+layD+"/layers")
+	err = codeIs(res, 0)
+	if err == nil && !strings.Contains(res.out, "\nbuild "+build+"\nset "+laySetB+" ") {
+		err = fmt.Errorf("layers file:\n%s", res.out)
+	}
+	b.r.check("the start wrote "+layD+"'s layers file: build "+build+", then "+laySetB+" alone", err)
+	b.layJournal(ctx, layDUnit, "left4me-layers: mounted "+layD+" at "+layMerged+": build "+build+", add-on sets ["+laySetB+"@",
+		"fakesrcds: add-ons in "+layMerged+"/left4dead2/addons: "+layVPK)
+	res = b.inUnitNamespace(ctx, layDUnit, "ls "+layMerged+"/left4dead2/cfg "+layMerged+"/left4dead2/addons")
+	err = codeIs(res, 0)
+	if err == nil && (!strings.Contains(res.out, layVPK) || strings.Contains(res.out, "autoexec.cfg")) {
+		err = fmt.Errorf("got:\n%s", res.out)
+	}
+	b.r.check("in "+layD+"'s namespace the game has "+layVPK+" and no autoexec.cfg of "+laySetA, err)
+	res = b.inUnitNamespace(ctx, layCUnit, "ls "+layMerged+"/left4dead2/cfg "+layMerged+"/left4dead2/addons")
+	err = codeIs(res, 0)
+	if err == nil && (strings.Contains(res.out, layVPK) || !strings.Contains(res.out, "autoexec.cfg")) {
+		err = fmt.Errorf("got:\n%s", res.out)
+	}
+	b.r.check("in "+layC+"'s namespace the game has "+laySetA+"'s autoexec.cfg and no "+layVPK, err)
+	return true
 }
