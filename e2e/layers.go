@@ -544,13 +544,13 @@ func (b *bed) otherBlueprintThroughThePanel(ctx context.Context, build string) b
 	b.r.check("the start wrote "+layD+"'s layers file: build "+build+", then "+laySetB+" alone", err)
 	b.layJournal(ctx, layDUnit, "left4me-layers: mounted "+layD+" at "+layMerged+": build "+build+", add-on sets ["+laySetB+"@",
 		"fakesrcds: add-ons in "+layMerged+"/left4dead2/addons: "+layVPK)
-	res = b.inUnitNamespace(ctx, layDUnit, "ls "+layMerged+"/left4dead2/cfg "+layMerged+"/left4dead2/addons")
+	res = b.inUnitNamespace(ctx, layDUnit, "cd "+layMerged+"/left4dead2 && ls cfg && { ls addons 2>/dev/null || true; }")
 	err = codeIs(res, 0)
 	if err == nil && (!strings.Contains(res.out, layVPK) || strings.Contains(res.out, "autoexec.cfg")) {
 		err = fmt.Errorf("got:\n%s", res.out)
 	}
 	b.r.check("in "+layD+"'s namespace the game has "+layVPK+" and no autoexec.cfg of "+laySetA, err)
-	res = b.inUnitNamespace(ctx, layCUnit, "ls "+layMerged+"/left4dead2/cfg "+layMerged+"/left4dead2/addons")
+	res = b.inUnitNamespace(ctx, layCUnit, "cd "+layMerged+"/left4dead2 && ls cfg && { ls addons 2>/dev/null || true; }")
 	err = codeIs(res, 0)
 	if err == nil && (strings.Contains(res.out, layVPK) || !strings.Contains(res.out, "autoexec.cfg")) {
 		err = fmt.Errorf("got:\n%s", res.out)
