@@ -57,6 +57,27 @@ func liveServers(ctx context.Context, db *store.DB) ([]store.Server, error) {
 	return live, nil
 }
 
+// pendingLayersBuilds are the builds the layers files of servers with a
+// queued or running job name.
+func pendingLayersBuilds(ctx context.Context, db *store.DB, g hostbackend.Game) ([]string, error) {
+	var names []string
+	err := db.Reader().NewRaw(`SELECT DISTINCT server_name FROM jobs WHERE state IN ('queued', 'running') AND server_name != ''`).Scan(ctx, &names)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("list the servers with a job on its way: %w", err)
+	}
+	var builds []string
+	for _, n := range names {
+		b, err := g.InstanceBuild(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if b != "" {
+			builds = append(builds, b)
+		}
+	}
+	return builds, nil
+}
+
 // CollectSets removes the revisions of add-on sets that no server that
 // may run (LiveBuilds' rule) started on, through RunnerOpts.SetsGC, which
 // also keeps every current revision and those replaced only moments ago
@@ -107,6 +128,15 @@ func (r *Runner) CollectBuilds(ctx context.Context) ([]string, error) {
 		}
 		inUse = append(inUse, b)
 	}
+	// A server with a job on its way may be about to mount the build its
+	// layers file names (a start chose the then current build and wrote
+	// the file before an update made another current), while its record
+	// still names the build it ran before: both are in use.
+	starting, err := pendingLayersBuilds(ctx, r.q.db, g)
+	if err != nil {
+		return nil, err
+	}
+	inUse = append(inUse, starting...)
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		r.opts.Logger.Debug("game builds kept: servers run builds the panel does not know", "servers", strings.Join(unknown, ","))

@@ -181,3 +181,43 @@ func TestSetRevisionsInUseAreThoseRunningServersStartedOn(t *testing.T) {
 		return slices.Equal(got[len(got)-1], []hostbackend.LayerSet{{Name: "maps", Rev: 2}})
 	})
 }
+
+// TestABuildAStartChoseBeforeAnUpdateIsKeptWhileItsJobIsOnItsWay: a start
+// wrote its layers file naming the then current build; an update made
+// another current before the unit mounted it. The server's record names
+// the build it ran before, so only its pending job tells that the file's
+// build is about to be mounted.
+func TestABuildAStartChoseBeforeAnUpdateIsKeptWhileItsJobIsOnItsWay(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, fake.Options{GameInstalled: true, GameBuild: "100"})
+	storetest.Server(t, e.db, "alpha", 27015)
+	r := e.runner(jobs.RunnerOpts{Build: func(ctx context.Context) (string, error) { return hostbackend.CurrentBuild(ctx, e.fake) }})
+	stop := startRunner(t, r)
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStart).ID, store.JobSucceeded)
+	waitJob(t, e.db, enqueue(t, e.q, "alpha", store.OpStop).ID, store.JobSucceeded)
+	stop()
+	if srv := server(t, e.db, "alpha"); srv.AppliedBuild() != "100" {
+		t.Fatalf("applied %q", srv.AppliedLayers)
+	}
+
+	e.fake.SetLatestBuild("101")
+	if err := e.fake.GameInstall(ctx, false, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	// A start on its way has chosen 101 and written its layers file...
+	enqueue(t, e.q, "alpha", store.OpStart)
+	if err := e.fake.Provision(ctx, hostbackend.InstanceSpec{Name: "alpha", Port: 27015, Build: "101"}); err != nil {
+		t.Fatal(err)
+	}
+	// ... when an update makes 102 current.
+	e.fake.SetLatestBuild("102")
+	if err := e.fake.GameInstall(ctx, false, hostbackend.GameEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CollectBuilds(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.fake.GameBuilds(); !slices.Contains(got, "101") {
+		t.Fatalf("builds %v: the build alpha's pending start is about to mount was removed", got)
+	}
+}
