@@ -36,11 +36,7 @@ func (s *Service) NextLayers(ctx context.Context) *nextLayers {
 		s.log.Warn("read the game's builds for the restart hints", "err", err)
 		return n
 	}
-	for _, b := range st.Builds {
-		if b.Current {
-			n.build = b.ID
-		}
-	}
+	n.build = st.CurrentBuild()
 	return n
 }
 
@@ -77,12 +73,12 @@ func (n *nextLayers) Pending(ctx context.Context, srv *store.Server, bp *store.B
 }
 
 // layersPanel gathers the server page's Layers section.
-func (h *handlers) layersPanel(ctx context.Context, s *store.Server, bp *store.Blueprint, active *store.Job) views.LayersPanel {
+func (h *handlers) layersPanel(ctx context.Context, next *nextLayers, s *store.Server, bp *store.Blueprint, active *store.Job) views.LayersPanel {
 	p := views.LayersPanel{Name: s.Name, Applied: s.AppliedLayers,
 		Running: s.ActualState != hostbackend.StateStopped && s.ActualState != hostbackend.StateFailed,
 		Stopped: (s.ActualState == hostbackend.StateStopped || s.ActualState == hostbackend.StateFailed) && active == nil}
 	if bp != nil {
-		p.Next = h.svc.NextLayers(ctx).Key(ctx, bp.ID)
+		p.Next = next.Key(ctx, bp.ID)
 	}
 	l, ok := h.Backend.(hostbackend.Layers)
 	if !ok {
@@ -196,8 +192,9 @@ func (a *apiHandlers) apiServerLayers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := a.layersPanel(ctx, s, bp, nil)
-	out := apiLayers{Next: layerStack(p.Next), RestartPending: a.svc.NextLayers(ctx).Pending(ctx, s, bp)}
+	next := a.svc.NextLayers(ctx)
+	p := a.layersPanel(ctx, next, s, bp, nil)
+	out := apiLayers{Next: layerStack(p.Next), RestartPending: next.Pending(ctx, s, bp)}
 	if p.Running {
 		out.Applied = layerStack(p.Applied)
 	}

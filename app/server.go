@@ -24,9 +24,13 @@ func (h *handlers) server(c *fiber.Ctx) error {
 		return err
 	}
 	v := views.ServerView{Server: *s}
-	if bp, err := h.DB.GetBlueprint(ctx, s.BlueprintID); err == nil {
+	next := h.svc.NextLayers(ctx)
+	bp, err := h.DB.GetBlueprint(ctx, s.BlueprintID)
+	if err != nil {
+		bp = nil
+	} else {
 		v.Blueprint = bp.Name
-		v.RestartPending = h.svc.NextLayers(ctx).Pending(ctx, s, bp)
+		v.RestartPending = next.Pending(ctx, s, bp)
 	}
 	if v.History, err = h.DB.ListServerHistory(ctx, s.ID, 20); err != nil {
 		return err
@@ -53,8 +57,7 @@ func (h *handlers) server(c *fiber.Ctx) error {
 		return err
 	}
 	v.Resources = h.resourcesPanel(*s)
-	bp, _ := h.DB.GetBlueprint(ctx, s.BlueprintID)
-	v.Layers = h.layersPanel(ctx, s, bp, v.Active)
+	v.Layers = h.layersPanel(ctx, next, s, bp, v.Active)
 	v.Log = h.journal(ctx, s.Name, logLines)
 	return page(c, fiber.StatusOK, title(s), views.ServerPage(v))
 }

@@ -67,12 +67,18 @@ func CurrentBuild(ctx context.Context, b Backend) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return st.CurrentBuild(), nil
+}
+
+// CurrentBuild is the id of the current one of st's Builds, "" when the
+// game is not kept as builds.
+func (st GameStatus) CurrentBuild() string {
 	for _, bd := range st.Builds {
 		if bd.Current {
-			return bd.ID, nil
+			return bd.ID
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // ErrBuildUnknown is returned by GameLatestBuild when Steam gave no build

@@ -92,6 +92,23 @@ func validateLayers(spec InstanceSpec) error {
 	return nil
 }
 
+// DescribeSets says sets in words, for job output and pages: "add-on sets
+// maps (revision 3), competitive (revision 7)", or "no add-on sets".
+func DescribeSets(sets []LayerSet) string {
+	if len(sets) == 0 {
+		return "no add-on sets"
+	}
+	var b strings.Builder
+	b.WriteString("add-on sets ")
+	for i, s := range sets {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.Name + " (revision " + strconv.Itoa(s.Rev) + ")")
+	}
+	return b.String()
+}
+
 // RenderLayers renders the LayersFile of a validated spec with a build:
 //
 //	# comment

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -694,7 +693,7 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (
 			return applied, fmt.Errorf("server.cfg: %w", err)
 		}
 		if spec.Build != "" {
-			lines.system("layers: game build %s%s", spec.Build, describeSets(spec.Sets))
+			lines.system("layers: game build %s, %s", spec.Build, hostbackend.DescribeSets(spec.Sets))
 		}
 		lines.system("writing the instance files of %s", name)
 		if err := b.Provision(ctx, spec); err != nil {
@@ -732,23 +731,6 @@ func (r *Runner) execute(ctx context.Context, job *store.Job, lines *lineSink) (
 		return applied, nil
 	}
 	return applied, fmt.Errorf("unknown operation %q", job.Operation)
-}
-
-// describeSets is the add-on sets of a start for its output:
-// ", add-on sets maps (revision 3), competitive (revision 7)".
-func describeSets(sets []hostbackend.LayerSet) string {
-	if len(sets) == 0 {
-		return ", no add-on sets"
-	}
-	var b strings.Builder
-	b.WriteString(", add-on sets ")
-	for i, s := range sets {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s (revision %d)", s.Name, s.Rev)
-	}
-	return b.String()
 }
 
 // spec builds what Provision writes from the server and its blueprint,

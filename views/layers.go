@@ -2,7 +2,6 @@ package views
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/left4me/left4me/hostbackend"
 	"github.com/left4me/left4me/store"
@@ -36,20 +35,7 @@ func DescribeLayers(key string) string {
 	if err != nil || build == "" {
 		return "unknown"
 	}
-	var b strings.Builder
-	b.WriteString("game build " + build + " · ")
-	if len(sets) == 0 {
-		b.WriteString("no add-on sets")
-	}
-	for i, s := range sets {
-		if i == 0 {
-			b.WriteString("add-on sets ")
-		} else {
-			b.WriteString(", ")
-		}
-		b.WriteString(s.Name + " (revision " + strconv.Itoa(s.Rev) + ")")
-	}
-	return b.String()
+	return "game build " + build + " · " + hostbackend.DescribeSets(sets)
 }
 
 func fileCount(n int) string {
